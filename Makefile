@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# gil-prof — build, demo and tests. See README.md.
+#
+#   make          build ./gil-prof (products under .output/)
+#   make demo     install dependencies, build, profile a bundled example
+#   make test     install dependencies, build, run every test layer
+#   make layouts  regenerate the CPython layout rows from installed headers
+
+OUTPUT := .output
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := x86
+BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
+PYTHON ?= /usr/bin/python3
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+VERSION := 0.1.0
+
+# Debian packages the build, the demo and the tests need (installed by `make deps`).
+DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
+	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest procps \
+	util-linux
+
+CFLAGS ?= -g -O2
+WARNINGS := -Wall -Wextra -Werror
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
+	-I$(OUTPUT) -Ibpf
+LDLIBS := -lbpf -lelf -lz -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
+
+GEN_SRC := sampler/pylayout_gen.c
+SRCS := $(filter-out $(GEN_SRC), $(wildcard sampler/*.c)) $(wildcard unwind/*.c) \
+	$(wildcard output/*.c)
+OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/obj/sampler/main.o,$(OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps demo test unit functional layouts check-layouts clean
+.DELETE_ON_ERROR:
+
+all: gil-prof
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c bpf/gilprof.h $(OUTPUT)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/gilprof.skel.h: $(OUTPUT)/gilprof.bpf.o
+	$(BPFTOOL) gen skeleton $< name gilprof_bpf > $@.tmp && mv $@.tmp $@
+
+# Everything in user space may include the skeleton; generate it first.
+$(OUTPUT)/obj/%.o: %.c $(OUTPUT)/gilprof.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+gil-prof: $(OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+-include $(OBJS:.o=.d)
+
+# --- dependencies -----------------------------------------------------------
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+	fi
+
+# --- demo -------------------------------------------------------------------
+
+DEMO_OUT := $(OUTPUT)/demo/profile.folded
+
+demo: deps
+	$(MAKE) gil-prof
+	@mkdir -p $(OUTPUT)/demo
+	$(SUDO) ./gil-prof record -d 5s -o $(DEMO_OUT) -- $(PYTHON) tests/targets/demo_app.py 6
+	@echo
+	@echo "Hottest stacks (samples, thread;frames):"
+	@sort -t' ' -k2 -n -r $(DEMO_OUT) | awk '{c=$$NF; $$NF=""; print c "\t" $$0}' \
+		| sort -rn | head -5 | cut -c1-200
+	@echo
+	@echo "Profile written to $(abspath $(DEMO_OUT))"
+
+# --- layouts ----------------------------------------------------------------
+
+# Every pyenv CPython 3.9+ with headers: one generated row each.
+PY_INCLUDES = $(wildcard $(PYENV_ROOT)/versions/3.*/include/python3.*)
+
+layouts:
+	@for inc in $(PY_INCLUDES); do \
+		v=$$(basename $$inc | sed 's/^python//'); \
+		case $$v in 3.[0-8]|3.[0-8]m) continue;; esac; \
+		$(CC) -w -I$$inc -I$$inc/internal $(GEN_SRC) -o $(OUTPUT)/pylayout_gen || exit 1; \
+		$(OUTPUT)/pylayout_gen > sampler/layouts/py$$v.inc || exit 1; \
+		echo "generated sampler/layouts/py$$v.inc"; \
+	done
+
+# --- tests ------------------------------------------------------------------
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+functional: gil-prof
+	$(SUDO) $(PYTHON) -m pytest -q tests/functional
+
+test: deps
+	$(MAKE) gil-prof
+	$(MAKE) unit
+	$(MAKE) functional
+
+clean:
+	rm -rf $(OUTPUT) gil-prof

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * gilprof.bpf.c — kernel side of gil-prof.
+ *
+ * on_cpu_sample runs from a CPU-clock perf event on every CPU. For a thread
+ * of a profiled process it finds the thread's PyThreadState, walks the Python
+ * frame chain and sends one record per sample through the ring buffer. User
+ * space turns code objects into names and lines; the kernel only copies
+ * pointers, so the program stays small and bounded.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "gilprof.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load; frozen, so disabled paths are dead code. */
+const volatile struct gp_config cfg = {};
+/* Wake the consumer only when the ring is this full; it polls otherwise. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by user space */
+} events SEC(".maps");
+
+/*
+ * One record per CPU, too large for the 512-byte BPF stack. A plain array
+ * indexed by CPU (sized by user space) rather than a per-CPU array: records
+ * may outgrow the 32 KiB per-CPU value limit. Programs using it never nest
+ * on one CPU (perf_event programs are not re-entered).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set to the number of possible CPUs */
+	__type(key, __u32);
+	__type(value, struct gp_sample);
+} scratch SEC(".maps");
+
+/* Profiled processes by host tgid (the target, later its children). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GP_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct gp_proc);
+} procs SEC(".maps");
+
+struct thread_cache {
+	__u64 tstate;    /* 0: none found */
+	__u64 retry_ns;  /* when tstate == 0: look again after this time */
+};
+
+/* Host tid -> PyThreadState, so the thread list is scanned once per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GP_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_cache);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GP_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(enum gp_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int read_ptr(__u64 *dst, __u64 addr)
+{
+	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
+}
+
+/* ---- thread -> PyThreadState ------------------------------------------- */
+
+/*
+ * Threads are matched on PyThreadState.thread_id == pthread_self(), which
+ * on x86-64 glibc is the thread's fs_base. Unlike tids it is the same inside
+ * and outside a PID namespace, and it exists in every CPython version.
+ */
+struct scan_ctx {
+	__u64 runtime;
+	__u64 fsbase;
+	__u64 interp;
+	__u64 ts;
+	__u64 found;
+	int fault;
+	int done;
+};
+
+static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
+{
+	__u64 owner;
+
+	if (!c->ts) {
+		/* Next interpreter: the first one, or the one after c->interp. */
+		__u64 at = c->interp ? c->interp + cfg.py.interp_next
+				     : c->runtime + cfg.py.rt_interp_head;
+		if (read_ptr(&c->interp, at))
+			goto fault;
+		if (!c->interp)
+			goto done;
+		if (read_ptr(&c->ts, c->interp + cfg.py.interp_threads_head))
+			goto fault;
+		return 0;
+	}
+	if (read_ptr(&owner, c->ts + cfg.py.ts_thread_id))
+		goto fault;
+	if (owner == c->fsbase) {
+		c->found = c->ts;
+		goto done;
+	}
+	if (read_ptr(&c->ts, c->ts + cfg.py.ts_next))
+		goto fault;
+	return 0;
+fault:
+	c->fault = 1;
+done:
+	c->done = 1;
+	return 1;
+}
+
+static __always_inline __u64 find_tstate(const struct gp_proc *proc,
+					 struct task_struct *task, __u32 tid)
+{
+	struct scan_ctx c = {};
+	struct thread_cache *tc, fresh = {};
+	__u64 now = bpf_ktime_get_ns(), owner;
+
+	c.runtime = proc->runtime;
+	c.fsbase = BPF_CORE_READ(task, thread.fsbase);
+
+	tc = bpf_map_lookup_elem(&threads, &tid);
+	if (tc) {
+		/* Revalidate: the thread may have exited and its tid been reused. */
+		if (tc->tstate && !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id) &&
+		    owner == c.fsbase)
+			return tc->tstate;
+		if (!tc->tstate && now < tc->retry_ns) {
+			count(GP_CNT_NO_TSTATE);
+			return 0;
+		}
+	}
+
+	bpf_loop(GP_MAX_THREAD_SCAN, scan_step, &c, 0);
+	if (c.fault)
+		count(GP_CNT_TSTATE_READ_FAULT);
+	else if (!c.done)
+		count(GP_CNT_TSTATE_SCAN_LIMIT);
+	else if (!c.found)
+		count(GP_CNT_NO_TSTATE);
+
+	fresh.tstate = c.found;
+	fresh.retry_ns = now + GP_NO_TSTATE_RETRY_NS;
+	bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
+	return c.found;
+}
+
+/* ---- Python frame walk ---------------------------------------------------- */
+
+/* Bytes of a frame / code object header copied per step (>= layout sizes). */
+#define FRAME_BUF 128
+#define CODE_BUF 80
+
+struct walk_ctx {
+	struct gp_sample *s;
+	__u64 frame;
+	__u64 code_type;
+	__u32 n;
+	__u32 end;
+};
+
+static __always_inline __u64 buf_u64(const __u8 *buf, __s32 off)
+{
+	return *(const __u64 *)(buf + off);
+}
+
+static __always_inline __s32 buf_s32(const __u8 *buf, __s32 off)
+{
+	return *(const __s32 *)(buf + off);
+}
+
+/* Byte offset of the frame's instruction inside its code object. */
+static __always_inline __s32 frame_lasti(const __u8 *fb, __u64 code)
+{
+	if (cfg.py.frame_instr_is_ptr) {
+		__s64 off = (__s64)(buf_u64(fb, cfg.py.frame_instr) - code) -
+			    cfg.py.code_adaptive;
+		if (off < -(1 << 30) || off > (1 << 30))
+			return -1;
+		return (__s32)off;
+	}
+	return buf_s32(fb, cfg.py.frame_instr) * cfg.py.frame_lasti_scale;
+}
+
+static __always_inline void mark_last_entry(struct walk_ctx *w)
+{
+	__u32 last = w->n - 1;
+
+	if (!w->n)
+		return;
+	/* Keep the mask: clang would drop it after the range check. */
+	asm volatile("" : "+r"(last));
+	last &= GP_MAX_FRAMES - 1;
+	w->s->frames[last].flags |= GP_FRAME_ENTRY;
+}
+
+static long walk_step(__u32 i __attribute__((unused)), struct walk_ctx *w)
+{
+	__u8 fb[FRAME_BUF], cb[CODE_BUF];
+	__u64 code, prev;
+	__u32 idx, flags = 0;
+	__u8 owner = 0;
+
+	if (!w->frame) {
+		w->end = GP_WALK_COMPLETE;
+		return 1;
+	}
+	if (w->n >= cfg.max_frames) {
+		w->end = GP_WALK_DEPTH;
+		return 1;
+	}
+	__builtin_memset(fb, 0, sizeof(fb));
+	if (bpf_probe_read_user(fb, cfg.py.frame_size & (FRAME_BUF - 1), (void *)w->frame)) {
+		w->end = GP_WALK_READ_FAULT;
+		return 1;
+	}
+	prev = buf_u64(fb, cfg.py.frame_previous);
+	if (prev == w->frame) {
+		w->end = GP_WALK_LOOP;
+		return 1;
+	}
+	code = buf_u64(fb, cfg.py.frame_code);
+	w->frame = prev;
+
+	if (cfg.py.frame_owner >= 0) {
+		owner = fb[cfg.py.frame_owner];
+		/* C-stack shim (3.12+): no function; marks an eval-call boundary. */
+		if (cfg.py.owner_cstack >= 0 && owner == cfg.py.owner_cstack) {
+			mark_last_entry(w);
+			return 0;
+		}
+		if (owner == cfg.py.owner_generator)
+			flags |= GP_FRAME_GENERATOR;
+	}
+	if (cfg.py.frame_is_entry >= 0 && fb[cfg.py.frame_is_entry])
+		flags |= GP_FRAME_ENTRY;
+	if (cfg.py.frame_each_entry)
+		flags |= GP_FRAME_ENTRY;
+
+	/* 3.13 f_executable may be None or another object: skip, keep walking. */
+	__builtin_memset(cb, 0, sizeof(cb));
+	if (!code || bpf_probe_read_user(cb, CODE_BUF, (void *)code) ||
+	    buf_u64(cb, cfg.py.ob_type) != w->code_type) {
+		count(GP_CNT_WALK_BAD_CODE);
+		return 0;
+	}
+
+	idx = w->n;
+	asm volatile("" : "+r"(idx));
+	idx &= GP_MAX_FRAMES - 1;
+	w->s->frames[idx].code = code;
+	w->s->frames[idx].lasti = frame_lasti(fb, code);
+	w->s->frames[idx].firstlineno = buf_s32(cb, cfg.py.code_firstlineno);
+	w->s->frames[idx].flags = flags;
+	w->s->frames[idx].reserved = 0;
+	w->n++;
+	return 0;
+}
+
+static __always_inline __u64 current_frame(__u64 tstate)
+{
+	__u64 frame = 0, cframe = 0;
+
+	if (cfg.py.ts_cframe >= 0) {
+		if (read_ptr(&cframe, tstate + cfg.py.ts_cframe) || !cframe)
+			return 0;
+		read_ptr(&frame, cframe + cfg.py.cframe_frame);
+		return frame;
+	}
+	read_ptr(&frame, tstate + cfg.py.ts_frame);
+	return frame;
+}
+
+static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc)
+{
+	struct walk_ctx w = {};
+
+	w.s = s;
+	w.code_type = proc->code_type;
+	w.frame = current_frame(s->tstate);
+	if (!w.frame) {
+		s->walk_end = GP_WALK_NO_FRAME;
+		count(GP_CNT_NO_FRAME);
+		return;
+	}
+	w.end = GP_WALK_DEPTH;
+	bpf_loop(GP_MAX_FRAMES + 1, walk_step, &w, 0);
+	s->nframes = w.n;
+	s->walk_end = w.end;
+	if (w.end == GP_WALK_READ_FAULT)
+		count(GP_CNT_WALK_READ_FAULT);
+	else if (w.end == GP_WALK_LOOP)
+		count(GP_CNT_WALK_LOOP);
+	else if (w.end == GP_WALK_DEPTH)
+		count(GP_CNT_WALK_DEPTH);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static __always_inline void emit(struct gp_sample *s)
+{
+	__u64 n = s->nframes, flags = BPF_RB_NO_WAKEUP;
+
+	asm volatile("" : "+r"(n));
+	if (n > GP_MAX_FRAMES)
+		n = GP_MAX_FRAMES;
+	/*
+	 * The consumer polls on a timer; waking it per record would cost the
+	 * target a context switch per sample.
+	 */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, GP_SAMPLE_HDR_SIZE + n * sizeof(struct gp_frame),
+			       flags)) {
+		count(GP_CNT_RB_FULL);
+		return;
+	}
+	count(GP_CNT_EMITTED);
+}
+
+SEC("perf_event")
+int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, cpu;
+	struct task_struct *task;
+	struct gp_proc *proc;
+	struct gp_sample *s;
+
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (!proc) {
+		count(GP_CNT_OTHER_TASK);
+		return 0;
+	}
+	count(GP_CNT_SAMPLES);
+
+	cpu = bpf_get_smp_processor_id();
+	s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s) {
+		count(GP_CNT_NO_SCRATCH);
+		return 0;
+	}
+	task = bpf_get_current_task_btf();
+	s->type = GP_EV_SAMPLE;
+	s->pid = tgid;
+	s->tid = tid;
+	s->cpu = cpu;
+	s->ts = bpf_ktime_get_ns();
+	s->nframes = 0;
+	s->walk_end = GP_WALK_NO_FRAME;
+	s->flags = 0;
+	s->tstate = find_tstate(proc, task, tid);
+	if (s->tstate) {
+		s->flags |= GP_SAMPLE_HAS_TSTATE;
+		walk_python(s, proc);
+	}
+	emit(s);
+	return 0;
+}

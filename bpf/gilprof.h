@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * gilprof.h — the one header shared by the BPF programs and user space:
+ * limits, the CPython layout row handed to BPF, configuration, event records
+ * and the reason codes of every early exit.
+ *
+ * Only fixed-width kernel types (__u32, __s32, ...) are used so the same text
+ * compiles against vmlinux.h (BPF) and <linux/types.h> (user space).
+ */
+#ifndef GILPROF_H
+#define GILPROF_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Python frames walked per sample. Power of two: BPF masks indices with it. */
+#define GP_MAX_FRAMES 1024
+/* Interpreter thread states examined when looking up the current thread. */
+#define GP_MAX_THREAD_SCAN 4096
+/* Processes that can be profiled at once (the target and its children). */
+#define GP_MAX_PROCS 256
+/* Threads whose tstate is cached in the kernel. */
+#define GP_MAX_THREADS 16384
+/* Retry a thread without a tstate (pure C thread, not yet started) after this. */
+#define GP_NO_TSTATE_RETRY_NS (50ULL * 1000 * 1000)
+
+/* An absent field in a layout row. */
+#define GP_ABSENT (-1)
+
+/*
+ * Where CPython keeps what the sampler reads, for one minor version.
+ * Produced by sampler/pylayout_gen.c from the version's own headers; a row of
+ * the table in sampler/pylayouts.c. All values are byte offsets (GP_ABSENT if
+ * the field does not exist in that version) unless the name says otherwise.
+ */
+struct py_layout {
+	__u32 version_hex;       /* PY_VERSION_HEX of the headers the row came from */
+	__u32 free_threaded;     /* 1 for a Py_GIL_DISABLED build */
+
+	/* _PyRuntimeState */
+	__s32 rt_interp_head;    /* interpreters.head */
+	__s32 rt_interp_main;    /* interpreters.main */
+	__s32 rt_gil;            /* embedded ceval.gil (<= 3.11) */
+	__s32 rt_tss_key;        /* autoTSSkey._key */
+
+	/* PyInterpreterState */
+	__s32 interp_next;
+	__s32 interp_threads_head;
+	__s32 interp_gil_ptr;    /* ceval.gil pointer (>= 3.12) */
+	__s32 interp_gc_collecting; /* gc.collecting, from the interpreter */
+
+	/* PyThreadState */
+	__s32 ts_next;
+	__s32 ts_interp;
+	__s32 ts_frame;          /* innermost frame pointer held directly */
+	__s32 ts_cframe;         /* CFrame pointer (3.11, 3.12) */
+	__s32 cframe_frame;      /* CFrame.current_frame */
+	__s32 ts_thread_id;      /* pthread_self() of the owning thread */
+	__s32 ts_native_tid;     /* kernel tid as seen in the target's namespace */
+
+	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
+	__s32 frame_size;        /* bytes read per frame, covers all fields below */
+	__s32 frame_previous;
+	__s32 frame_code;
+	__s32 frame_instr;       /* f_lasti (int) or prev_instr/instr_ptr (pointer) */
+	__s32 frame_instr_is_ptr;/* 1: pointer into co_code_adaptive */
+	__s32 frame_lasti_scale; /* int f_lasti -> bytes (3.9: 1, 3.10: 2) */
+	__s32 frame_owner;       /* owner byte */
+	__s32 frame_is_entry;    /* is_entry byte (3.11) */
+	__s32 owner_cstack;      /* owner value of C-stack shim frames (>= 3.12) */
+	__s32 owner_generator;   /* owner value of generator frames */
+	__s32 frame_each_entry;  /* 1: every frame is its own eval call (<= 3.10) */
+
+	/* PyObject / PyCodeObject / bytes / str */
+	__s32 ob_type;
+	__s32 code_size;         /* sizeof(PyCodeObject) */
+	__s32 code_firstlineno;
+	__s32 code_filename;
+	__s32 code_name;
+	__s32 code_qualname;
+	__s32 code_linetable;    /* co_lnotab / co_linetable bytes object */
+	__s32 code_linetable_format; /* enum gp_linetable_format */
+	__s32 code_adaptive;     /* inline bytecode (>= 3.11) */
+	__s32 code_firsttraceable;
+	__s32 bytes_size;        /* ob_size */
+	__s32 bytes_data;        /* ob_sval */
+	__s32 str_length;
+	__s32 str_state;
+	__s32 str_ascii_data;    /* compact ASCII: characters follow PyASCIIObject */
+	__s32 str_compact_data;  /* compact non-ASCII: after PyCompactUnicodeObject */
+	__s32 str_legacy_data;   /* non-compact: data.any pointer */
+	__u32 str_kind_shift;    /* state >> shift & 7 = bytes per character */
+	__u32 str_compact_mask;  /* state & mask: characters follow the header */
+	__u32 str_ascii_mask;    /* state & mask: pure ASCII */
+
+	/* struct _gil_runtime_state */
+	__s32 gil_last_holder;
+	__s32 gil_locked;
+	__s32 gil_cond;
+	__s32 gil_cond_size;
+};
+
+enum gp_linetable_format {
+	GP_LINETABLE_NONE = 0,
+	GP_LINETABLE_LNOTAB = 1,     /* 3.9 co_lnotab */
+	GP_LINETABLE_PEP626 = 2,     /* 3.10 co_linetable */
+	GP_LINETABLE_LOCATIONS = 3,  /* 3.11+ location table */
+};
+
+/* Per-process facts the sampler needs; one map entry per profiled process. */
+struct gp_proc {
+	__u64 runtime;           /* &_PyRuntime */
+	__u64 code_type;         /* &PyCode_Type */
+};
+
+/* Configuration fixed before load (.rodata). */
+struct gp_config {
+	struct py_layout py;
+	__u32 max_frames;        /* <= GP_MAX_FRAMES */
+	__u32 pad;
+};
+
+/* Frame flags (struct gp_frame.flags). */
+#define GP_FRAME_ENTRY     (1u << 0) /* outermost frame of one C eval call */
+#define GP_FRAME_GENERATOR (1u << 1) /* frame owned by a generator/coroutine */
+
+struct gp_frame {
+	__u64 code;              /* PyCodeObject * */
+	__s32 lasti;             /* byte offset of the instruction in the code */
+	__s32 firstlineno;       /* co_firstlineno read with it: cache check */
+	__u32 flags;             /* GP_FRAME_* */
+	__u32 reserved;
+};
+
+enum gp_event_type {
+	GP_EV_SAMPLE = 1,        /* on-CPU sample from the CPU-clock event */
+};
+
+/* Why the Python frame walk of a sample ended (struct gp_sample.walk_end). */
+enum gp_walk_end {
+	GP_WALK_COMPLETE = 0,    /* reached the first frame */
+	GP_WALK_NO_FRAME,        /* thread has no Python frame (C code, idle) */
+	GP_WALK_READ_FAULT,      /* frame memory unreadable: stack cut there */
+	GP_WALK_BAD_CODE,        /* code pointer is not a code object */
+	GP_WALK_LOOP,            /* frame links back to itself */
+	GP_WALK_DEPTH,           /* max_frames reached: outer frames lost */
+};
+
+/* Sample flags (struct gp_sample.flags). */
+#define GP_SAMPLE_HAS_TSTATE (1u << 0)
+
+struct gp_sample {
+	__u32 type;              /* enum gp_event_type */
+	__u32 pid;               /* host tgid */
+	__u32 tid;               /* host tid */
+	__u32 cpu;
+	__u64 ts;                /* bpf_ktime_get_ns() */
+	__u64 tstate;
+	__u16 nframes;           /* frames[] entries that follow */
+	__u16 walk_end;          /* enum gp_walk_end */
+	__u32 flags;
+	struct gp_frame frames[GP_MAX_FRAMES]; /* innermost first; only nframes sent */
+};
+
+#define GP_SAMPLE_HDR_SIZE ((unsigned long)&((struct gp_sample *)0)->frames)
+
+/*
+ * Counters of the sampling program, one per reason (per-CPU array). Every
+ * early exit has its own; user space prints non-zero totals with advice.
+ */
+enum gp_counter {
+	GP_CNT_OTHER_TASK = 0,   /* program ran for a task outside the target */
+	GP_CNT_SAMPLES,          /* program ran for a target thread */
+	GP_CNT_EMITTED,          /* records written to the ring buffer */
+	GP_CNT_RB_FULL,          /* ring buffer full: sample lost */
+	GP_CNT_NO_SCRATCH,       /* per-CPU scratch lookup failed */
+	GP_CNT_NO_TSTATE,        /* thread has no PyThreadState (yet) */
+	GP_CNT_TSTATE_SCAN_LIMIT,/* thread list longer than GP_MAX_THREAD_SCAN */
+	GP_CNT_TSTATE_READ_FAULT,/* thread list unreadable */
+	GP_CNT_NO_FRAME,         /* no Python frame on the thread */
+	GP_CNT_WALK_READ_FAULT,
+	GP_CNT_WALK_BAD_CODE,
+	GP_CNT_WALK_LOOP,
+	GP_CNT_WALK_DEPTH,
+	GP_CNT__MAX,
+};
+
+#endif /* GILPROF_H */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * folded.c — folded stacks, one line per distinct stack, root first:
+ *
+ *   thread (TID name);gil:STATE;func (file.py:LINE);... COUNT
+ *
+ * the format flamegraph.pl, speedscope and inferno read. Frame text never
+ * contains ';' (replaced by ':') nor a newline.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "output.h"
+#include "../sampler/profile.h"
+
+static int put_clean(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+
+		if (c == ';')
+			c = ':';
+		else if (c == '\n' || c == '\r')
+			c = ' ';
+		if (fputc(c, out) == EOF)
+			return -1;
+	}
+	return 0;
+}
+
+static int put_thread(FILE *out, const struct gp_thread *t)
+{
+	if (t->name[0]) {
+		fprintf(out, "thread (%d ", (int)t->tid);
+		put_clean(out, t->name);
+		return fputc(')', out) == EOF ? -1 : 0;
+	}
+	return fprintf(out, "thread (%d)", (int)t->tid) < 0 ? -1 : 0;
+}
+
+static int put_frame(FILE *out, const struct gp_profile *p, uint32_t loc_id)
+{
+	const struct gp_location *l = gp_loc(p, loc_id);
+	const struct gp_function *f = gp_func(p, l->func);
+
+	fputc(';', out);
+	put_clean(out, f->name);
+	if (f->kind == GP_FUNC_MARKER)
+		return 0;
+	if (f->filename[0] && l->line > 0) {
+		fputs(" (", out);
+		put_clean(out, f->filename);
+		return fprintf(out, ":%d)", (int)l->line) < 0 ? -1 : 0;
+	}
+	if (f->filename[0]) {
+		fputs(" (", out);
+		put_clean(out, f->filename);
+		fputc(')', out);
+	}
+	return 0;
+}
+
+int gp_write_folded(const struct gp_profile *p, FILE *out)
+{
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct gp_stack *s = p->stacks[i];
+
+		if (!s->samples)
+			continue;
+		put_thread(out, p->threads[s->thread]);
+		if (s->state != GP_STATE_NONE)
+			fprintf(out, ";gil:%s", gp_state_name(s->state));
+		for (uint32_t k = 0; k < s->n; k++)
+			put_frame(out, p, s->locs[k]);
+		if (fprintf(out, " %" PRIu64 "\n", s->samples) < 0)
+			return -1;
+	}
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * output.c — picks the writer for a format and writes files atomically.
+ */
+#define _GNU_SOURCE
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct format_desc {
+	enum gp_format format;
+	const char *name;
+	const char *extensions[4]; /* the first one names default files */
+	int (*write)(const struct gp_profile *p, FILE *out);
+};
+
+static const struct format_desc formats[] = {
+	{ GP_FORMAT_FOLDED, "folded", { ".folded", ".txt" }, gp_write_folded },
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static const struct format_desc *desc(enum gp_format f)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i].format == f)
+			return &formats[i];
+	return NULL;
+}
+
+enum gp_format gp_format_from_name(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (!strcmp(formats[i].name, name))
+			return formats[i].format;
+	return GP_FORMAT_NONE;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
+enum gp_format gp_format_from_path(const char *path)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		for (size_t e = 0; e < 4 && formats[i].extensions[e]; e++)
+			if (ends_with(path, formats[i].extensions[e]))
+				return formats[i].format;
+	return GP_FORMAT_NONE;
+}
+
+const char *gp_format_name(enum gp_format f)
+{
+	const struct format_desc *d = desc(f);
+
+	return d ? d->name : "none";
+}
+
+const char *gp_format_extension(enum gp_format f)
+{
+	const struct format_desc *d = desc(f);
+
+	return d ? d->extensions[0] : "";
+}
+
+static void dir_of(const char *path, char *dir, size_t len)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(dir, len, "%s", dirname(tmp));
+}
+
+int gp_output_check(const char *path, char *why, size_t whylen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (strlen(path) >= PATH_MAX - 16) {
+		snprintf(why, whylen, "path too long");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "it is a directory");
+		errno = EISDIR;
+		return -1;
+	}
+	dir_of(path, dir, sizeof(dir));
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "directory %s does not exist", dir);
+		errno = ENOENT;
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(why, whylen, "directory %s is not writable", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int gp_output_write(const struct gp_profile *p, const char *path, enum gp_format f)
+{
+	const struct format_desc *d = desc(f);
+	char dir[PATH_MAX], tmp[PATH_MAX + 32], *base, pathcopy[PATH_MAX];
+	FILE *out = NULL;
+	int fd = -1, err;
+
+	if (!d) {
+		errno = EINVAL;
+		return -1;
+	}
+	dir_of(path, dir, sizeof(dir));
+	snprintf(pathcopy, sizeof(pathcopy), "%s", path);
+	base = basename(pathcopy);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	/* mkstemp makes 0600; a profile is an ordinary file. */
+	if (fchmod(fd, 0644))
+		goto fail;
+	out = fdopen(fd, "w");
+	if (!out)
+		goto fail;
+	fd = -1;
+	if (d->write(p, out) || fflush(out) || ferror(out) || fsync(fileno(out)))
+		goto fail;
+	if (fclose(out)) {
+		out = NULL;
+		goto fail;
+	}
+	out = NULL;
+	if (rename(tmp, path))
+		goto fail;
+	return 0;
+fail:
+	err = errno ? errno : EIO;
+	if (out)
+		fclose(out);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = err;
+	return -1;
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * bpfload.c — loading the BPF programs and attaching them, after the
+ * pattern of libbpf-tools' profile.c: configuration goes into .rodata before
+ * load, one CPU-clock perf event per online CPU, links owned by fds so
+ * nothing outlives the process (even SIGKILL leaves nothing attached).
+ */
+#define _GNU_SOURCE
+#include "bpfload.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "exitcodes.h"
+#include "gilprof.skel.h"
+#include "gp_log.h"
+
+#define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG || !gp_log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int exit_for_errno(int err)
+{
+	return (err == EPERM || err == EACCES) ? GP_EXIT_PERMISSION : GP_EXIT_KERNEL;
+}
+
+int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	const char *btf = cfg->btf_path ? cfg->btf_path : DEFAULT_BTF;
+	int ncpus, err;
+
+	memset(b, 0, sizeof(*b));
+	b->stats_fd = -1;
+	libbpf_set_print(libbpf_print);
+	if (access(btf, R_OK)) {
+		gp_error("kernel BTF not readable at %s (%s): gil-prof needs a kernel built "
+			 "with CONFIG_DEBUG_INFO_BTF",
+			 btf, strerror(errno));
+		return GP_EXIT_KERNEL;
+	}
+	if (cfg->btf_path)
+		open_opts.btf_custom_path = cfg->btf_path;
+	b->skel = gilprof_bpf__open_opts(&open_opts);
+	if (!b->skel) {
+		gp_error("cannot open the BPF object: %s", strerror(errno));
+		return GP_EXIT_KERNEL;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		gp_error("cannot count the CPUs: %s", strerror(-ncpus));
+		return GP_EXIT_FAILURE;
+	}
+	b->skel->rodata->cfg.py = *cfg->layout;
+	b->skel->rodata->cfg.max_frames = cfg->max_frames;
+	b->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
+	bpf_map__set_max_entries(b->skel->maps.scratch, (__u32)ncpus);
+	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
+
+	err = gilprof_bpf__load(b->skel);
+	if (err) {
+		gp_error("the kernel refused the BPF programs (%s)%s", strerror(-err),
+			 gp_log_verbose ? "" : "; run with -v for the verifier log");
+		return exit_for_errno(-err);
+	}
+	/* Run-time statistics for the summary; sampling works without them. */
+	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return 0;
+}
+
+int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc)
+{
+	return bpf_map__update_elem(b->skel->maps.procs, &pid, sizeof(pid), proc, sizeof(*proc),
+				    BPF_ANY)
+		       ? -1
+		       : 0;
+}
+
+static int perf_event_open(struct perf_event_attr *attr, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* CPUs listed in /sys/devices/system/cpu/online ("0-3,5"), as a bitmap. */
+static int online_cpus(bool *online, int n)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int a, b, c;
+
+	memset(online, 0, (size_t)n * sizeof(*online));
+	if (!f)
+		return -1;
+	while (fscanf(f, "%d", &a) == 1) {
+		b = a;
+		c = fgetc(f);
+		if (c == '-') {
+			if (fscanf(f, "%d", &b) != 1)
+				break;
+			c = fgetc(f);
+		}
+		for (int i = a; i <= b && i < n; i++)
+			if (i >= 0)
+				online[i] = true;
+		if (c != ',')
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+static unsigned int max_sample_rate(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+	unsigned int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = rate_hz,
+	};
+	int ncpus = libbpf_num_possible_cpus(), fd;
+	unsigned int max_rate = max_sample_rate();
+	bool *online;
+
+	if (max_rate && rate_hz > max_rate) {
+		gp_error("rate %u Hz is above the kernel's limit of %u Hz "
+			 "(kernel.perf_event_max_sample_rate)",
+			 rate_hz, max_rate);
+		return GP_EXIT_USAGE;
+	}
+	online = calloc((size_t)ncpus, sizeof(*online));
+	b->links = calloc((size_t)ncpus, sizeof(*b->links));
+	if (!online || !b->links || online_cpus(online, ncpus)) {
+		free(online);
+		gp_error("cannot list the online CPUs");
+		return GP_EXIT_FAILURE;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		if (!online[cpu])
+			continue;
+		fd = perf_event_open(&attr, cpu);
+		if (fd < 0) {
+			int err = errno;
+
+			free(online);
+			gp_error("cannot open a CPU-clock perf event on CPU %d: %s", cpu,
+				 strerror(err));
+			return exit_for_errno(err);
+		}
+		b->links[b->nlinks] = bpf_program__attach_perf_event(b->skel->progs.on_cpu_sample,
+								      fd);
+		if (!b->links[b->nlinks]) {
+			int err = errno;
+
+			close(fd);
+			free(online);
+			gp_error("cannot attach the sampler on CPU %d: %s", cpu, strerror(err));
+			return exit_for_errno(err);
+		}
+		b->nlinks++;
+	}
+	free(online);
+	return 0;
+}
+
+void gp_bpf_detach(struct gp_bpf *b)
+{
+	/* Destroying a perf link also closes its perf event fd. */
+	for (int i = 0; i < b->nlinks; i++)
+		bpf_link__destroy(b->links[i]);
+	b->nlinks = 0;
+}
+
+void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, GP_CNT__MAX * sizeof(out[0]));
+	if (!b->skel || ncpus <= 0)
+		return;
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	if (!vals)
+		return;
+	for (__u32 k = 0; k < GP_CNT__MAX; k++) {
+		if (bpf_map__lookup_elem(b->skel->maps.counters, &k, sizeof(k), vals,
+					 (size_t)ncpus * sizeof(*vals), 0))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	*run_ns = *runs = 0;
+	if (!b->skel || b->stats_fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(b->skel->progs.on_cpu_sample), &info, &len))
+		return;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+}
+
+int gp_bpf_ringbuf_fd(struct gp_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.events);
+}
+
+void gp_bpf_destroy(struct gp_bpf *b)
+{
+	gp_bpf_detach(b);
+	free(b->links);
+	b->links = NULL;
+	if (b->stats_fd >= 0)
+		close(b->stats_fd);
+	b->stats_fd = -1;
+	gilprof_bpf__destroy(b->skel);
+	b->skel = NULL;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_BPFLOAD_H
+#define GP_BPFLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bpf/gilprof.h"
+
+struct gilprof_bpf;
+struct bpf_link;
+
+struct gp_bpf {
+	struct gilprof_bpf *skel;
+	struct bpf_link **links;
+	int nlinks;
+	int stats_fd;          /* keeps BPF run-time statistics on */
+};
+
+struct gp_bpf_config {
+	const char *btf_path;  /* NULL: /sys/kernel/btf/vmlinux */
+	const struct py_layout *layout;
+	unsigned int rate_hz;
+	uint32_t max_frames;
+	uint32_t ringbuf_bytes;
+};
+
+/* Open, configure (rodata) and load. Returns 0 or an exit code (printed). */
+int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg);
+/* Register a process to sample. 0 or -1. */
+int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc);
+/* One CPU-clock perf event per online CPU. Returns 0 or an exit code. */
+int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz);
+/* Stop sampling (perf events off); maps stay readable. */
+void gp_bpf_detach(struct gp_bpf *b);
+/* Sum of the per-CPU counters. */
+void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX]);
+/* Run time of the sampling program: total ns and runs (0 if unknown). */
+void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs);
+int gp_bpf_ringbuf_fd(struct gp_bpf *b);
+void gp_bpf_destroy(struct gp_bpf *b);
+
+#endif

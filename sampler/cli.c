@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * cli.c — gil-prof's command line. Everything is validated here, before a
+ * process is touched, so a typo never costs a recording.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "gp_log.h"
+
+enum { OPT_BTF = 1000 };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void gp_cli_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: gil-prof [record] [OPTIONS] -p PID\n"
+		"       gil-prof [record] [OPTIONS] -- COMMAND [ARG...]\n"
+		"\n"
+		"Sample the Python stacks of a running CPython process (or of a command it\n"
+		"starts) with eBPF, without stopping the target, and write a profile.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID          profile the running process PID\n"
+		"  -d, --duration TIME    stop after TIME: 30, 30s, 2m, 500ms (default: until\n"
+		"                         the target exits or Ctrl-C)\n"
+		"  -r, --rate HZ          samples per second of on-CPU time per thread\n"
+		"                         (default %d, at most %d)\n"
+		"  -o, --output FILE      write the profile to FILE; the format comes from the\n"
+		"                         extension (.folded, .txt) unless --format is given\n"
+		"                         (default: gil-prof-PID-TIMESTAMP.folded)\n"
+		"  -f, --format FORMAT    output format: folded\n"
+		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
+		"  -q, --quiet            no status line and no summary\n"
+		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
+		"  -h, --help             show this help\n"
+		"  -V, --version          show the version\n"
+		"\n"
+		"Examples:\n"
+		"  sudo gil-prof -p 1234 -d 30s\n"
+		"  sudo gil-prof record -p 1234 -d 10 -o out.folded\n"
+		"  sudo gil-prof record -o out.folded -- python3 app.py arg1\n"
+		"\n"
+		"Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.\n",
+		GP_DEFAULT_RATE, GP_MAX_RATE);
+}
+
+int gp_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		double scale;
+	} units[] = {
+		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "m", 60e9 }, { "h", 3600e9 },
+	};
+	char *end;
+	double v;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || !isfinite(v) || v <= 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		double t;
+
+		if (strcmp(end, units[i].suffix))
+			continue;
+		t = v * units[i].scale;
+		/* Shorter than 1 ms or longer than 30 days is not a recording. */
+		if (t < 1e6 || t > 30.0 * 86400e9)
+			return -1;
+		*ns = (uint64_t)t;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	gp_error(fmt, arg);
+	fprintf(stderr, "Try 'gil-prof --help' for more information.\n");
+	return GP_EXIT_USAGE;
+}
+
+static int resolve_formats(struct gp_options *o, const char *format)
+{
+	enum gp_format forced = GP_FORMAT_NONE;
+
+	if (format) {
+		forced = gp_format_from_name(format);
+		if (forced == GP_FORMAT_NONE)
+			return usage_error("unknown output format '%s' (known: folded)", format);
+	}
+	for (int i = 0; i < o->noutputs; i++) {
+		o->outputs[i].format = forced ? forced : gp_format_from_path(o->outputs[i].path);
+		if (o->outputs[i].format == GP_FORMAT_NONE)
+			return usage_error("cannot tell the format of '%s' from its extension; "
+					   "use --format",
+					   o->outputs[i].path);
+	}
+	if (!o->noutputs && forced)
+		o->outputs[0].format = forced; /* default path, chosen later */
+	return 0;
+}
+
+static int parse_option(struct gp_options *o, int c, const char **format)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'p':
+		if (o->pid)
+			return usage_error("%s", "-p/--pid given twice");
+		if (parse_uint(optarg, 0x3fffffff, &v))
+			return usage_error("invalid PID '%s'", optarg);
+		o->pid = (pid_t)v;
+		return 0;
+	case 'd':
+		if (gp_parse_duration(optarg, &o->duration_ns))
+			return usage_error("invalid duration '%s' (examples: 30, 30s, 2m, 500ms)",
+					   optarg);
+		return 0;
+	case 'r':
+		if (parse_uint(optarg, GP_MAX_RATE, &v))
+			return usage_error("invalid rate '%s' (1 to 20000 samples per second)",
+					   optarg);
+		o->rate_hz = (unsigned int)v;
+		return 0;
+	case 'o':
+		if (o->noutputs == GP_MAX_OUTPUTS)
+			return usage_error("%s", "too many -o/--output options");
+		if (!optarg[0])
+			return usage_error("%s", "empty output path");
+		o->outputs[o->noutputs++].path = optarg;
+		return 0;
+	case 'f':
+		*format = optarg;
+		return 0;
+	case OPT_BTF:
+		o->btf_path = optarg;
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'h':
+		o->help = true;
+		return 0;
+	case 'V':
+		o->version = true;
+		return 0;
+	default:
+		fprintf(stderr, "Try 'gil-prof --help' for more information.\n");
+		return GP_EXIT_USAGE;
+	}
+}
+
+int gp_cli_parse(int argc, char **argv, struct gp_options *o)
+{
+	const char *format = NULL;
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->rate_hz = GP_DEFAULT_RATE;
+	if (argc > 1 && !strcmp(argv[1], "record")) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	optind = 1;
+	/* '+': stop at the first non-option, the command to launch. */
+	while ((c = getopt_long(argc, argv, "+p:d:r:o:f:vqhV", long_opts, NULL)) != -1) {
+		rc = parse_option(o, c, &format);
+		if (rc)
+			return rc;
+	}
+	if (o->help || o->version)
+		return 0;
+	if (optind < argc)
+		o->command = &argv[optind];
+	if (o->pid && o->command)
+		return usage_error("%s", "give either -p PID or a command after --, not both");
+	if (!o->pid && !o->command)
+		return usage_error("%s", "nothing to profile: give -p PID or -- COMMAND");
+	if (o->verbose && o->quiet)
+		return usage_error("%s", "--verbose and --quiet contradict each other");
+	return resolve_formats(o, format);
+}

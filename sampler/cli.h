@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_CLI_H
+#define GP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../output/output.h"
+
+#define GP_MAX_OUTPUTS 8
+#define GP_DEFAULT_RATE 100
+#define GP_MAX_RATE 20000
+
+struct gp_output_spec {
+	const char *path;
+	enum gp_format format;
+};
+
+struct gp_options {
+	pid_t pid;                    /* 0: launch command instead */
+	char **command;               /* argv of the program to launch, or NULL */
+	uint64_t duration_ns;         /* 0: until the target exits or a signal */
+	unsigned int rate_hz;
+	struct gp_output_spec outputs[GP_MAX_OUTPUTS];
+	int noutputs;
+	const char *btf_path;         /* NULL: the running kernel's */
+	bool verbose;
+	bool quiet;
+	bool help;
+	bool version;
+};
+
+/*
+ * Parse argv into opts. Returns 0, or an exit code after printing a one-line
+ * error (usage errors). Paths and formats are checked, not opened.
+ */
+int gp_cli_parse(int argc, char **argv, struct gp_options *opts);
+void gp_cli_usage(FILE *f);
+
+/*
+ * "30", "30s", "2m", "500ms", "1.5s", "1h" -> nanoseconds. -1 if invalid or
+ * not positive.
+ */
+int gp_parse_duration(const char *s, uint64_t *ns);
+
+#endif

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * gil-prof — a sampling profiler for CPython, on eBPF.
+ *
+ * main.c wires the steps together: parse the command line, check privileges
+ * and output paths before touching the target, attach (or launch), record,
+ * write every requested output, and summarise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "gp_log.h"
+#include "profile.h"
+#include "session.h"
+#include "target.h"
+
+#ifndef GP_VERSION
+#define GP_VERSION "0.1.0"
+#endif
+
+/* Capability bits (linux/capability.h) needed without root. */
+#define CAP_SYS_PTRACE_BIT 19
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+static uint64_t effective_caps(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+static int check_privileges(void)
+{
+	uint64_t caps = effective_caps();
+	int has = 1;
+
+#define HAS(bit) ((caps >> (bit)) & 1)
+	has = (HAS(CAP_BPF_BIT) && HAS(CAP_PERFMON_BIT)) || HAS(CAP_SYS_ADMIN_BIT);
+	has = has && HAS(CAP_SYS_PTRACE_BIT);
+#undef HAS
+	if (has)
+		return 0;
+	gp_error("gil-prof needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+		 "CAP_SYS_PTRACE (try sudo)");
+	return GP_EXIT_PERMISSION;
+}
+
+static int check_outputs(const struct gp_options *o)
+{
+	char why[PATH_MAX + 64];
+
+	for (int i = 0; i < o->noutputs; i++) {
+		if (gp_output_check(o->outputs[i].path, why, sizeof(why))) {
+			gp_error("cannot write %s: %s", o->outputs[i].path, why);
+			return GP_EXIT_OUTPUT;
+		}
+	}
+	return 0;
+}
+
+/* Without -o: gil-prof-PID-TIMESTAMP.EXT in the current directory. */
+static void default_output(struct gp_options *o, pid_t pid, char *buf, size_t len)
+{
+	enum gp_format f = o->outputs[0].format ? o->outputs[0].format : GP_FORMAT_FOLDED;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	snprintf(buf, len, "gil-prof-%d-%04d%02d%02dT%02d%02d%02d%s", (int)pid,
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 gp_format_extension(f));
+	o->outputs[0].path = buf;
+	o->outputs[0].format = f;
+	o->noutputs = 1;
+}
+
+static void describe_stop(const struct gp_target *t, const struct gp_session_result *res,
+			  struct gp_profile *prof)
+{
+	switch (res->reason) {
+	case GP_STOP_SIGNAL:
+		gp_note("stopped by %s", strsignal(res->signal));
+		break;
+	case GP_STOP_TARGET_EXIT:
+		if (t->launched && WIFEXITED(t->wait_status)) {
+			gp_note("process %d exited with status %d", (int)t->pid,
+				WEXITSTATUS(t->wait_status));
+			gp_profile_comment(prof, "target exited with status %d",
+					   WEXITSTATUS(t->wait_status));
+		} else if (t->launched && WIFSIGNALED(t->wait_status)) {
+			gp_note("process %d was killed by %s", (int)t->pid,
+				strsignal(WTERMSIG(t->wait_status)));
+			gp_profile_comment(prof, "target killed by signal %d",
+					   WTERMSIG(t->wait_status));
+		} else {
+			gp_note("process %d exited", (int)t->pid);
+			gp_profile_comment(prof, "target exited during the recording");
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Counters worth a word to the user, with what to do about them. */
+static void advise(const struct gp_session_result *res, const struct gp_profile *prof)
+{
+	const uint64_t *c = res->counters;
+
+	if (prof->lost)
+		gp_warn("%" PRIu64 " samples lost: the ring buffer was full; lower --rate",
+			prof->lost);
+	if (c[GP_CNT_WALK_DEPTH])
+		gp_warn("%" PRIu64 " stacks deeper than %d frames were truncated (marked "
+			"[truncated] at the root)",
+			c[GP_CNT_WALK_DEPTH], GP_MAX_FRAMES);
+	if (c[GP_CNT_TSTATE_SCAN_LIMIT])
+		gp_warn("%" PRIu64 " samples from threads not found among the first %d Python "
+			"threads; their stacks are missing",
+			c[GP_CNT_TSTATE_SCAN_LIMIT], GP_MAX_THREAD_SCAN);
+	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_TSTATE_READ_FAULT] >
+	    prof->samples / 100 + 10)
+		gp_warn("%" PRIu64 " stacks cut by unreadable or looping frames (memory changing "
+			"while read); shown with a [stack cut] root",
+			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP]);
+	if (res->malformed)
+		gp_warn("%" PRIu64 " malformed sample records were dropped", res->malformed);
+}
+
+static void verbose_counters(const struct gp_session_result *res)
+{
+	static const char *const names[GP_CNT__MAX] = {
+		[GP_CNT_OTHER_TASK] = "other_task",       [GP_CNT_SAMPLES] = "samples",
+		[GP_CNT_EMITTED] = "emitted",             [GP_CNT_RB_FULL] = "ringbuf_full",
+		[GP_CNT_NO_SCRATCH] = "no_scratch",       [GP_CNT_NO_TSTATE] = "no_tstate",
+		[GP_CNT_TSTATE_SCAN_LIMIT] = "tstate_scan_limit",
+		[GP_CNT_TSTATE_READ_FAULT] = "tstate_read_fault",
+		[GP_CNT_NO_FRAME] = "no_frame",           [GP_CNT_WALK_READ_FAULT] = "walk_read_fault",
+		[GP_CNT_WALK_BAD_CODE] = "walk_bad_code", [GP_CNT_WALK_LOOP] = "walk_loop",
+		[GP_CNT_WALK_DEPTH] = "walk_depth",
+	};
+
+	for (int i = 0; i < GP_CNT__MAX; i++)
+		gp_debug("counter %-18s %" PRIu64, names[i], res->counters[i]);
+	if (res->bpf_runs)
+		gp_debug("bpf: %" PRIu64 " runs, %.2f us per run, %.2f us per target sample",
+			 res->bpf_runs, res->bpf_run_ns / 1e3 / res->bpf_runs,
+			 res->counters[GP_CNT_SAMPLES]
+				 ? res->bpf_run_ns / 1e3 / res->counters[GP_CNT_SAMPLES]
+				 : 0.0);
+}
+
+static int write_outputs(const struct gp_options *o, const struct gp_profile *prof)
+{
+	int rc = 0;
+
+	for (int i = 0; i < o->noutputs; i++) {
+		if (gp_output_write(prof, o->outputs[i].path, o->outputs[i].format)) {
+			gp_error("cannot write %s: %s", o->outputs[i].path, strerror(errno));
+			rc = GP_EXIT_OUTPUT;
+			continue;
+		}
+		gp_note("wrote %s (%s)", o->outputs[i].path, gp_format_name(o->outputs[i].format));
+	}
+	return rc;
+}
+
+static int run(struct gp_options *o)
+{
+	char default_path[128];
+	struct gp_session_result res;
+	struct gp_profile prof;
+	struct gp_target t;
+	int rc;
+
+	rc = check_privileges();
+	if (!rc)
+		rc = check_outputs(o);
+	if (rc)
+		return rc;
+	rc = o->command ? gp_target_launch(o->command, &t) : gp_target_attach(o->pid, &t);
+	if (rc) {
+		gp_target_close(&t);
+		return rc;
+	}
+	if (!o->noutputs || !o->outputs[0].path)
+		default_output(o, t.pid, default_path, sizeof(default_path));
+
+	gp_profile_init(&prof);
+	rc = gp_session_run(o, &t, &prof, &res);
+	if (rc) {
+		gp_target_abandon(&t);
+		goto out;
+	}
+	describe_stop(&t, &res, &prof);
+	gp_note("%" PRIu64 " samples (%" PRIu64 " lost) from %zu threads of process %d "
+		"(%s, Python %s) in %.1f s",
+		prof.samples, prof.lost, prof.nthreads, (int)t.pid, t.comm, t.version,
+		prof.duration_ns / 1e9);
+	advise(&res, &prof);
+	verbose_counters(&res);
+	rc = write_outputs(o, &prof);
+out:
+	gp_profile_free(&prof);
+	gp_target_close(&t);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct gp_options o;
+	int rc;
+
+	rc = gp_cli_parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.help) {
+		gp_cli_usage(stdout);
+		return GP_EXIT_OK;
+	}
+	if (o.version) {
+		printf("gil-prof %s\n", GP_VERSION);
+		return GP_EXIT_OK;
+	}
+	gp_log_verbose = o.verbose;
+	gp_log_quiet = o.quiet;
+	return run(&o);
+}

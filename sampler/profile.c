@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * profile.c — aggregation of samples into interned functions, locations and
+ * stacks. The per-sample path is one hash lookup per stack; everything
+ * else is interned once.
+ */
+#define _GNU_SOURCE
+#include "profile.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[GP_STATE__MAX] = {
+	[GP_STATE_NONE] = "none",         [GP_STATE_HOLDING] = "holding",
+	[GP_STATE_WAITING] = "waiting",   [GP_STATE_RELEASED] = "released",
+	[GP_STATE_IDLE] = "idle",         [GP_STATE_NOGIL] = "nogil",
+};
+
+const char *gp_state_name(enum gp_gil_state s)
+{
+	return (unsigned int)s < GP_STATE__MAX ? state_names[s] : "unknown";
+}
+
+void gp_profile_init(struct gp_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+/* Append item to a growable pointer array. */
+static int push(void ***v, size_t *n, size_t *cap, void *item)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		void **nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = item;
+	return 0;
+}
+
+#define PUSH(p, arr, item) push((void ***)&(p)->arr, &(p)->n##arr, &(p)->cap_##arr, (item))
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+uint32_t gp_profile_function(struct gp_profile *p, enum gp_func_kind kind, const char *name,
+			     const char *system_name, const char *filename, int32_t start_line)
+{
+	struct gp_function *f;
+	char *key;
+	int len;
+
+	len = asprintf(&key, "%d\x1f%s\x1f%s\x1f%s\x1f%d", (int)kind, name ? name : "",
+		       system_name ? system_name : "", filename ? filename : "", start_line);
+	if (len < 0)
+		return 0;
+	HASH_FIND(hh, p->func_index, key, (size_t)len, f);
+	if (f) {
+		free(key);
+		return f->id;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		goto fail;
+	f->kind = (uint8_t)kind;
+	f->name = dup_or_empty(name);
+	f->system_name = dup_or_empty(system_name ? system_name : name);
+	f->filename = dup_or_empty(filename);
+	f->start_line = start_line;
+	f->key = key;
+	if (!f->name || !f->system_name || !f->filename || PUSH(p, functions, f))
+		goto fail;
+	f->id = (uint32_t)p->nfunctions;
+	HASH_ADD_KEYPTR(hh, p->func_index, f->key, (size_t)len, f);
+	return f->id;
+fail:
+	if (f) {
+		free(f->name);
+		free(f->system_name);
+		free(f->filename);
+		free(f);
+	}
+	free(key);
+	return 0;
+}
+
+struct loc_key {
+	uint32_t func;
+	int32_t line;
+	uint64_t address;
+	uint32_t mapping;
+	uint32_t pad;
+};
+
+uint32_t gp_profile_location(struct gp_profile *p, uint32_t func, int32_t line,
+			     uint64_t address, uint32_t mapping)
+{
+	struct gp_location *l;
+	struct loc_key k = { func, line, address, mapping, 0 };
+
+	/* Locations are found by their leading fields, which mirror loc_key. */
+	HASH_FIND(hh, p->loc_index, &k, sizeof(k), l);
+	if (l)
+		return l->id;
+	l = calloc(1, sizeof(*l) + sizeof(k));
+	if (!l)
+		return 0;
+	l->func = func;
+	l->line = line;
+	l->address = address;
+	l->mapping = mapping;
+	memcpy(l + 1, &k, sizeof(k));
+	if (PUSH(p, locations, l)) {
+		free(l);
+		return 0;
+	}
+	l->id = (uint32_t)p->nlocations;
+	HASH_ADD_KEYPTR(hh, p->loc_index, (void *)(l + 1), sizeof(k), l);
+	return l->id;
+}
+
+uint32_t gp_profile_mapping(struct gp_profile *p, uint64_t start, uint64_t limit,
+			    uint64_t offset, const char *filename, const char *build_id)
+{
+	struct gp_mapping *m;
+
+	for (size_t i = 0; i < p->nmappings; i++) {
+		m = p->mappings[i];
+		if (m->start == start && m->limit == limit && m->offset == offset &&
+		    !strcmp(m->filename, filename ? filename : ""))
+			return m->id;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	m->start = start;
+	m->limit = limit;
+	m->offset = offset;
+	m->filename = dup_or_empty(filename);
+	m->build_id = dup_or_empty(build_id);
+	if (!m->filename || !m->build_id || PUSH(p, mappings, m)) {
+		free(m->filename);
+		free(m->build_id);
+		free(m);
+		return 0;
+	}
+	m->id = (uint32_t)p->nmappings;
+	return m->id;
+}
+
+struct gp_thread *gp_profile_thread(struct gp_profile *p, pid_t pid, pid_t tid)
+{
+	struct gp_thread *t;
+
+	HASH_FIND(hh, p->thread_index, &tid, sizeof(tid), t);
+	if (t && t->pid == pid)
+		return t;
+	if (t) {
+		/* The tid now belongs to another process: keep both apart. */
+		HASH_DEL(p->thread_index, t);
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->pid = pid;
+	t->tid = tid;
+	if (PUSH(p, threads, t)) {
+		free(t);
+		return NULL;
+	}
+	t->idx = (uint32_t)p->nthreads - 1;
+	HASH_ADD(hh, p->thread_index, tid, sizeof(t->tid), t);
+	return t;
+}
+
+struct stack_hdr {
+	uint32_t thread;
+	uint8_t state;
+	uint8_t gc;
+	uint16_t pad;
+	uint32_t n;
+};
+
+int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,
+		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
+		   uint64_t cpu_ns)
+{
+	struct stack_hdr h = { thread, (uint8_t)state, gc ? 1 : 0, 0, n };
+	size_t keylen = sizeof(h) + n * sizeof(uint32_t);
+	struct gp_stack *s;
+	uint8_t *key;
+
+	key = malloc(keylen);
+	if (!key)
+		return -1;
+	memcpy(key, &h, sizeof(h));
+	if (n)
+		memcpy(key + sizeof(h), locs, n * sizeof(uint32_t));
+	HASH_FIND(hh, p->stack_index, key, keylen, s);
+	if (s) {
+		free(key);
+	} else {
+		s = calloc(1, sizeof(*s));
+		if (!s || PUSH(p, stacks, s)) {
+			free(s);
+			free(key);
+			return -1;
+		}
+		s->thread = thread;
+		s->state = (uint8_t)state;
+		s->gc = h.gc;
+		s->n = n;
+		s->locs = (uint32_t *)(key + sizeof(h));
+		s->key = key;
+		s->keylen = keylen;
+		HASH_ADD_KEYPTR(hh, p->stack_index, s->key, keylen, s);
+	}
+	s->samples += samples;
+	s->wall_ns += wall_ns;
+	s->cpu_ns += cpu_ns;
+	if (thread < p->nthreads)
+		p->threads[thread]->samples[state < GP_STATE__MAX ? state : 0] += samples;
+	p->samples += samples;
+	return 0;
+}
+
+void gp_profile_comment(struct gp_profile *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (p->ncomments >= (int)(sizeof(p->comments) / sizeof(p->comments[0])))
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0)
+		p->comments[p->ncomments++] = s;
+	va_end(ap);
+}
+
+static int cmp_stacks(const void *a, const void *b)
+{
+	const struct gp_stack *x = *(const struct gp_stack *const *)a;
+	const struct gp_stack *y = *(const struct gp_stack *const *)b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->samples != y->samples)
+		return x->samples > y->samples ? -1 : 1;
+	if (x->state != y->state)
+		return x->state < y->state ? -1 : 1;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	return memcmp(x->key, y->key, x->keylen);
+}
+
+void gp_profile_sort_stacks(struct gp_profile *p)
+{
+	if (p->nstacks > 1)
+		qsort(p->stacks, p->nstacks, sizeof(p->stacks[0]), cmp_stacks);
+}
+
+void gp_profile_free(struct gp_profile *p)
+{
+	HASH_CLEAR(hh, p->func_index);
+	HASH_CLEAR(hh, p->loc_index);
+	HASH_CLEAR(hh, p->thread_index);
+	HASH_CLEAR(hh, p->stack_index);
+	for (size_t i = 0; i < p->nfunctions; i++) {
+		free(p->functions[i]->name);
+		free(p->functions[i]->system_name);
+		free(p->functions[i]->filename);
+		free(p->functions[i]->key);
+		free(p->functions[i]);
+	}
+	for (size_t i = 0; i < p->nlocations; i++)
+		free(p->locations[i]);
+	for (size_t i = 0; i < p->nmappings; i++) {
+		free(p->mappings[i]->filename);
+		free(p->mappings[i]->build_id);
+		free(p->mappings[i]);
+	}
+	for (size_t i = 0; i < p->nthreads; i++)
+		free(p->threads[i]);
+	for (size_t i = 0; i < p->nstacks; i++) {
+		free(p->stacks[i]->key);
+		free(p->stacks[i]);
+	}
+	for (int i = 0; i < p->ncomments; i++)
+		free(p->comments[i]);
+	free(p->functions);
+	free(p->locations);
+	free(p->mappings);
+	free(p->threads);
+	free(p->stacks);
+	memset(p, 0, sizeof(*p));
+}

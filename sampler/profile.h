@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_PROFILE_H
+#define GP_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uthash.h>
+
+/*
+ * The aggregated profile every output writer reads: interned functions and
+ * locations (pprof's model), threads, and distinct stacks with their counts.
+ */
+
+enum gp_gil_state {
+	GP_STATE_NONE = 0,  /* not determined (mode without GIL tracking) */
+	GP_STATE_HOLDING,
+	GP_STATE_WAITING,
+	GP_STATE_RELEASED,
+	GP_STATE_IDLE,
+	GP_STATE_NOGIL,     /* free-threaded interpreter */
+	GP_STATE__MAX,
+};
+
+const char *gp_state_name(enum gp_gil_state s);
+
+enum gp_func_kind {
+	GP_FUNC_PYTHON = 0,
+	GP_FUNC_NATIVE,
+	GP_FUNC_KERNEL,
+	GP_FUNC_MARKER,     /* made up by gil-prof: "[truncated ...]" and the like */
+};
+
+struct gp_function {
+	uint32_t id;           /* 1-based, index + 1 in gp_profile.functions */
+	uint8_t kind;          /* enum gp_func_kind */
+	char *name;            /* shown name (qualified where known) */
+	char *system_name;     /* raw name (co_name, mangled symbol) */
+	char *filename;        /* source file or module; may be "" */
+	int32_t start_line;
+	char *key;             /* interning key */
+	UT_hash_handle hh;
+};
+
+struct gp_location {
+	uint32_t id;           /* 1-based */
+	uint32_t func;
+	int32_t line;          /* 0 = unknown */
+	uint64_t address;      /* native PC, 0 for Python frames */
+	uint32_t mapping;      /* 0 = none */
+	UT_hash_handle hh;
+};
+
+struct gp_mapping {
+	uint32_t id;           /* 1-based */
+	uint64_t start, limit, offset;
+	char *filename;
+	char *build_id;        /* hex, may be "" */
+};
+
+struct gp_thread {
+	uint32_t idx;          /* position in gp_profile.threads */
+	pid_t pid, tid;        /* host ids */
+	char name[64];         /* "" if none */
+	uint64_t samples[GP_STATE__MAX];
+	uint64_t first_ns, last_ns;
+	UT_hash_handle hh;
+};
+
+struct gp_stack {
+	uint32_t thread;       /* index into gp_profile.threads */
+	uint8_t state;         /* enum gp_gil_state */
+	uint8_t gc;            /* a collection was running */
+	uint32_t n;
+	uint32_t *locs;        /* location ids, root first */
+	uint64_t samples;      /* count (equivalent samples in wall mode) */
+	uint64_t wall_ns;
+	uint64_t cpu_ns;
+	void *key;
+	size_t keylen;
+	UT_hash_handle hh;
+};
+
+struct gp_profile {
+	struct gp_function **functions;
+	size_t nfunctions, cap_functions;
+	struct gp_location **locations;
+	size_t nlocations, cap_locations;
+	struct gp_mapping **mappings;
+	size_t nmappings, cap_mappings;
+	struct gp_thread **threads;
+	size_t nthreads, cap_threads;
+	struct gp_stack **stacks;
+	size_t nstacks, cap_stacks;
+
+	struct gp_function *func_index;
+	struct gp_location *loc_index;
+	struct gp_thread *thread_index;
+	struct gp_stack *stack_index;
+
+	/* what the recording was */
+	pid_t pid;
+	unsigned int rate_hz;
+	uint64_t period_ns;
+	uint64_t start_unix_ns;     /* wall-clock start */
+	uint64_t duration_ns;
+	uint64_t samples;           /* samples aggregated */
+	uint64_t lost;              /* samples lost in the kernel */
+	char python_version[32];
+	char comm[64];              /* target's command name */
+	char *comments[16];
+	int ncomments;
+};
+
+void gp_profile_init(struct gp_profile *p);
+void gp_profile_free(struct gp_profile *p);
+
+/* Interning: the same arguments give the same id. 0 on allocation failure. */
+uint32_t gp_profile_function(struct gp_profile *p, enum gp_func_kind kind, const char *name,
+			     const char *system_name, const char *filename, int32_t start_line);
+uint32_t gp_profile_location(struct gp_profile *p, uint32_t func, int32_t line,
+			     uint64_t address, uint32_t mapping);
+uint32_t gp_profile_mapping(struct gp_profile *p, uint64_t start, uint64_t limit,
+			    uint64_t offset, const char *filename, const char *build_id);
+
+struct gp_thread *gp_profile_thread(struct gp_profile *p, pid_t pid, pid_t tid);
+
+/* Add counts to the stack (thread, state, gc, locs root first). -1 on ENOMEM. */
+int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,
+		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
+		   uint64_t cpu_ns);
+
+void gp_profile_comment(struct gp_profile *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline const struct gp_location *gp_loc(const struct gp_profile *p, uint32_t id)
+{
+	return p->locations[id - 1];
+}
+
+static inline const struct gp_function *gp_func(const struct gp_profile *p, uint32_t id)
+{
+	return p->functions[id - 1];
+}
+
+/* Stacks sorted by thread, then samples (descending): stable output order. */
+void gp_profile_sort_stacks(struct gp_profile *p);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_SESSION_H
+#define GP_SESSION_H
+
+#include "cli.h"
+#include "profile.h"
+#include "target.h"
+
+enum gp_stop_reason {
+	GP_STOP_DURATION = 0,
+	GP_STOP_SIGNAL,
+	GP_STOP_TARGET_EXIT,
+	GP_STOP_ERROR,
+};
+
+struct gp_session_result {
+	enum gp_stop_reason reason;
+	int signal;                /* for GP_STOP_SIGNAL */
+	uint64_t counters[GP_CNT__MAX];
+	uint64_t bpf_run_ns, bpf_runs;
+	uint64_t malformed;        /* records user space could not decode */
+};
+
+/*
+ * Load the sampler, record until the duration elapses, a signal arrives or
+ * the target exits, and aggregate everything into prof. Returns 0 (even when
+ * the target exited: what was collected is in prof) or an exit code.
+ */
+int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
+		   struct gp_session_result *res);
+
+#endif

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * symbolize.c — Python frames of a sample (code object + instruction offset,
+ * as the BPF program copied them) to profile locations: function name, file
+ * and the line being executed.
+ */
+#include "symbolize.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void gp_symbolizer_init(struct gp_symbolizer *s, struct gp_profile *prof,
+			const struct py_layout *L, struct gp_mem mem, uint64_t code_type,
+			uint32_t max_frames)
+{
+	memset(s, 0, sizeof(*s));
+	s->prof = prof;
+	s->L = L;
+	s->max_frames = max_frames;
+	gp_code_cache_init(&s->codes, L, mem, code_type);
+}
+
+void gp_symbolizer_free(struct gp_symbolizer *s)
+{
+	gp_code_cache_free(&s->codes);
+}
+
+static uint32_t marker(struct gp_symbolizer *s, enum gp_marker m)
+{
+	char name[96];
+	uint32_t func;
+
+	if (s->markers[m])
+		return s->markers[m];
+	switch (m) {
+	case GP_MARK_NO_TSTATE:
+		snprintf(name, sizeof(name), "[no Python thread state]");
+		break;
+	case GP_MARK_NO_FRAME:
+		snprintf(name, sizeof(name), "[no Python frame]");
+		break;
+	case GP_MARK_TRUNCATED:
+		snprintf(name, sizeof(name), "[truncated: deeper than %u frames]",
+			 s->max_frames);
+		break;
+	case GP_MARK_READ_FAULT:
+		snprintf(name, sizeof(name), "[stack cut: unreadable frame]");
+		break;
+	case GP_MARK_LOOP:
+		snprintf(name, sizeof(name), "[stack cut: frame chain loops]");
+		break;
+	default:
+		snprintf(name, sizeof(name), "[unreadable code object]");
+		break;
+	}
+	func = gp_profile_function(s->prof, GP_FUNC_MARKER, name, name, "", 0);
+	if (func)
+		s->markers[m] = gp_profile_location(s->prof, func, 0, 0, 0);
+	return s->markers[m];
+}
+
+/* A frame pushed but not yet started (before its RESUME) is not shown. */
+static int incomplete(const struct gp_code *code, const struct gp_frame *f)
+{
+	if (code->firsttraceable < 0 || (f->flags & GP_FRAME_GENERATOR))
+		return 0;
+	return f->lasti < 0 || f->lasti / 2 < code->firsttraceable;
+}
+
+static uint32_t python_location(struct gp_symbolizer *s, struct gp_code *code,
+				const struct gp_frame *f)
+{
+	struct gp_lasti *e = gp_code_lasti(code, s->L->code_linetable_format, f->lasti);
+
+	if (!e)
+		return 0;
+	if (e->user)
+		return e->user;
+	if (!code->func_id)
+		code->func_id = gp_profile_function(s->prof, GP_FUNC_PYTHON,
+						    gp_code_display_name(code), code->name,
+						    code->filename, code->firstlineno);
+	if (!code->func_id)
+		return 0;
+	e->user = gp_profile_location(s->prof, code->func_id, e->line > 0 ? e->line : 0, 0, 0);
+	return e->user;
+}
+
+static uint32_t walk_end_marker(struct gp_symbolizer *s, uint16_t end)
+{
+	switch (end) {
+	case GP_WALK_DEPTH:
+		return marker(s, GP_MARK_TRUNCATED);
+	case GP_WALK_READ_FAULT:
+		return marker(s, GP_MARK_READ_FAULT);
+	case GP_WALK_LOOP:
+		return marker(s, GP_MARK_LOOP);
+	default:
+		return 0;
+	}
+}
+
+uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sample,
+			     uint64_t now_ns, uint32_t *locs)
+{
+	uint32_t n = 0, nframes = sample->nframes, m;
+
+	if (!(sample->flags & GP_SAMPLE_HAS_TSTATE)) {
+		locs[n++] = marker(s, GP_MARK_NO_TSTATE);
+		return locs[0] ? 1 : 0;
+	}
+	if (nframes > GP_MAX_FRAMES)
+		nframes = GP_MAX_FRAMES;
+	/* Outer frames were lost: say so at the root. */
+	m = walk_end_marker(s, sample->walk_end);
+	if (m)
+		locs[n++] = m;
+	/* frames[] is innermost first; profiles are root first. */
+	for (uint32_t i = nframes; i-- > 0;) {
+		const struct gp_frame *f = &sample->frames[i];
+		struct gp_code *code = gp_code_get(&s->codes, f->code, f->firstlineno, now_ns);
+		uint32_t loc;
+
+		if (code && incomplete(code, f)) {
+			s->frames_skipped++;
+			continue;
+		}
+		loc = code ? python_location(s, code, f) : marker(s, GP_MARK_BAD_CODE);
+		if (loc)
+			locs[n++] = loc;
+	}
+	if (!n) {
+		m = marker(s, GP_MARK_NO_FRAME);
+		if (m)
+			locs[n++] = m;
+	}
+	return n;
+}

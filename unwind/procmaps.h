@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_PROCMAPS_H
+#define GP_PROCMAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gp_map {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	char perms[5];
+	char *path; /* as the target sees it; NULL for anonymous mappings */
+};
+
+struct gp_maps {
+	struct gp_map *v;
+	size_t n;
+};
+
+/* Parse the text of a /proc/PID/maps file. Returns 0 or -1 (bad input). */
+int gp_maps_parse(const char *text, struct gp_maps *out);
+/* Read /proc/PID/maps; -1 with errno set (ENOENT/ESRCH: no such process). */
+int gp_maps_read(pid_t pid, struct gp_maps *out);
+void gp_maps_free(struct gp_maps *m);
+
+/*
+ * Load bias of the file mapped as path: runtime address minus ELF virtual
+ * address, from the mapping of the PT_LOAD segment at (seg_offset,
+ * seg_vaddr). Holds for the whole segment, .bss past the file pages too.
+ * 0 on success, -1 if that segment is not mapped.
+ */
+int gp_maps_bias(const struct gp_maps *m, const char *path, uint64_t seg_offset,
+		 uint64_t seg_vaddr, uint64_t *bias);
+
+/* First mapping of a file whose basename starts with prefix, or NULL. */
+const struct gp_map *gp_maps_find_prefix(const struct gp_maps *m, const char *prefix);
+
+/*
+ * A path to open the file mapped at map: /proc/PID/map_files/START-END,
+ * which reaches the exact file even across mount namespaces, else
+ * /proc/PID/root/PATH. Never a path the target chose outside its root.
+ */
+void gp_maps_open_path(pid_t pid, const struct gp_map *map, char *buf, size_t len);
+
+#endif
