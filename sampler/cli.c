@@ -75,13 +75,20 @@ int gp_parse_duration(const char *s, uint64_t *ns)
 	} units[] = {
 		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "m", 60e9 }, { "h", 3600e9 },
 	};
+	size_t digits;
 	char *end;
 	double v;
 
+	/* Plain decimals only: strtod would also take "1e3", "0x10" and "inf". */
 	if (!s || !isdigit((unsigned char)s[0]))
 		return -1;
+	digits = strspn(s, "0123456789");
+	if (s[digits] == '.')
+		digits += 1 + strspn(s + digits + 1, "0123456789");
 	errno = 0;
 	v = strtod(s, &end);
+	if (end != s + digits)
+		return -1;
 	if (errno || !isfinite(v) || v <= 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

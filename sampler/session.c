@@ -139,8 +139,15 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 	uint64_t t0 = mono_ns(), next_status = t0 + STATUS_INTERVAL_NS, now;
 
 	for (;;) {
+		/*
+		 * Records are submitted without wakeups (see gilprof.bpf.c): the
+		 * poll returns early only when the ring is filling up, so drain
+		 * it on every tick too, while the target's memory is readable.
+		 */
 		int err = ring_buffer__poll(rb, POLL_MS);
 
+		if (err >= 0)
+			err = ring_buffer__consume(rb);
 		now = mono_ns();
 		if (err < 0 && err != -EINTR) {
 			gp_error("reading samples failed: %s", strerror(-err));

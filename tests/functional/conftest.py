@@ -1,0 +1,176 @@
+"""Shared helpers for gil-prof's functional tests.
+
+Every test runs the real ./gil-prof (as root) against real Python programs
+from tests/targets and asserts on the profile it wrote.
+"""
+import glob
+import os
+import pathlib
+import re
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GIL_PROF = ROOT / "gil-prof"
+TARGETS = ROOT / "tests" / "targets"
+
+
+def pyenv_root():
+    if os.environ.get("PYENV_ROOT"):
+        return pathlib.Path(os.environ["PYENV_ROOT"])
+    try:
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return pathlib.Path(out.stdout.strip())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    # sudo may reset HOME and PATH: look where pyenv installs by default.
+    for home in [os.path.expanduser("~"), "/root"] + glob.glob("/home/*"):
+        cand = pathlib.Path(home) / ".pyenv"
+        if cand.is_dir():
+            return cand
+    return None
+
+
+def find_interpreters():
+    """Every CPython the product supports on this machine: id -> path."""
+    found = {}
+    root = pyenv_root()
+    if root:
+        for exe in sorted(glob.glob(str(root / "versions" / "3.*" / "bin" / "python3"))):
+            version = pathlib.Path(exe).parents[1].name
+            major_minor = ".".join(version.split(".")[:2])
+            if major_minor in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+                found["pyenv-" + version] = exe
+    if os.path.exists("/usr/bin/python3.11"):
+        found["debian-3.11"] = "/usr/bin/python3.11"
+    return found
+
+
+def find_old_interpreters():
+    """Interpreters gil-prof must refuse as unsupported (2.7, 3.6–3.8)."""
+    root = pyenv_root()
+    if not root:
+        return {}
+    out = {}
+    for exe in sorted(glob.glob(str(root / "versions" / "*" / "bin" / "python"))):
+        version = pathlib.Path(exe).parents[1].name
+        if re.match(r"^(2\.|3\.[0-8]\.)", version):
+            out[version] = exe
+    return out
+
+
+INTERPRETERS = find_interpreters()
+
+
+def pytest_generate_tests(metafunc):
+    if "python" in metafunc.fixturenames:
+        ids = sorted(INTERPRETERS)
+        metafunc.parametrize("python", [INTERPRETERS[i] for i in ids], ids=ids)
+
+
+class Target:
+    """A Python program started for a test; killed at the end."""
+
+    def __init__(self, python, script, *args, ready=True):
+        self.proc = subprocess.Popen(
+            [python, str(TARGETS / script), *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = self.proc.pid
+        self.ready_fields = []
+        if ready:
+            line = self.proc.stdout.readline()
+            if not line.startswith("ready"):
+                self.kill()
+                raise AssertionError(
+                    "target %s did not start: %r %s" % (script, line, self.proc.stderr.read())
+                )
+            self.ready_fields = line.split()[1:]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def target():
+    started = []
+
+    def start(python, script, *args, ready=True):
+        t = Target(python, script, *args, ready=ready)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        t.kill()
+
+
+def run_gil_prof(*args, timeout=120, **kw):
+    return subprocess.run(
+        [str(GIL_PROF), *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw
+    )
+
+
+def parse_folded(path):
+    """[(frames root first, count)] of a folded file; fails on a bad line."""
+    stacks = []
+    for line in pathlib.Path(path).read_text().splitlines():
+        m = re.match(r"^(.*) (\d+)$", line)
+        assert m, "bad folded line: %r" % line
+        stacks.append((m.group(1).split(";"), int(m.group(2))))
+    return stacks
+
+
+FRAME_RE = re.compile(r"^(?P<func>.*) \((?P<file>.*):(?P<line>\d+)\)$")
+
+
+def frame_parts(frame):
+    """'func (file.py:12)' -> ('func', 'file.py', 12), or None."""
+    m = FRAME_RE.match(frame)
+    if not m:
+        return None
+    return m.group("func"), m.group("file"), int(m.group("line"))
+
+
+def leaf_shares(stacks, names):
+    """Share of samples whose leaf function is each of names, among those."""
+    counts = {n: 0 for n in names}
+    for frames, count in stacks:
+        parts = frame_parts(frames[-1])
+        if parts and parts[0] in counts:
+            counts[parts[0]] += count
+    total = sum(counts.values())
+    assert total > 0, "none of %s is a leaf" % (names,)
+    return {n: c / total for n, c in counts.items()}, total
+
+
+def marked_lines(script, marker):
+    """Line numbers of the loop marked `# marker` and of its body."""
+    lines = (TARGETS / script).read_text().splitlines()
+    for i, text in enumerate(lines, 1):
+        if "# " + marker in text:
+            indent = len(text) - len(text.lstrip())
+            body = [i]
+            for j in range(i + 1, len(lines) + 1):
+                t = lines[j - 1]
+                if t.strip() and len(t) - len(t.lstrip()) <= indent:
+                    break
+                body.append(j)
+            return set(body)
+    raise AssertionError("marker %s not in %s" % (marker, script))
+
+
+def wait_for(pred, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Command-line parsing: durations, options, conflicts, formats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+
+static void test_durations(void **state)
+{
+	uint64_t ns;
+
+	(void)state;
+	assert_int_equal(gp_parse_duration("30", &ns), 0);
+	assert_int_equal(ns, 30000000000ULL);
+	assert_int_equal(gp_parse_duration("30s", &ns), 0);
+	assert_int_equal(ns, 30000000000ULL);
+	assert_int_equal(gp_parse_duration("2m", &ns), 0);
+	assert_int_equal(ns, 120000000000ULL);
+	assert_int_equal(gp_parse_duration("500ms", &ns), 0);
+	assert_int_equal(ns, 500000000ULL);
+	assert_int_equal(gp_parse_duration("1.5s", &ns), 0);
+	assert_int_equal(ns, 1500000000ULL);
+	assert_int_equal(gp_parse_duration("1h", &ns), 0);
+	assert_int_equal(ns, 3600000000000ULL);
+	const char *bad[] = { "", "0", "-1", "5x", "s", "1e3", "0.1ms", "nan", "31d", "99999h",
+			      " 5", "5 s" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!gp_parse_duration(bad[i], &ns))
+			fail_msg("duration '%s' accepted", bad[i]);
+}
+
+static int parse(struct gp_options *o, int argc, const char **argv)
+{
+	return gp_cli_parse(argc, (char **)argv, o);
+}
+
+static void test_record_and_plain_forms(void **state)
+{
+	struct gp_options o;
+
+	(void)state;
+	const char *a1[] = { "gil-prof", "-p", "42", "-d", "30s", NULL };
+	assert_int_equal(parse(&o, 5, a1), 0);
+	assert_int_equal(o.pid, 42);
+	assert_int_equal(o.duration_ns, 30000000000ULL);
+	assert_int_equal(o.rate_hz, GP_DEFAULT_RATE);
+	assert_int_equal(o.noutputs, 0);
+
+	const char *a2[] = { "gil-prof", "record", "-p", "7", "-r", "999", "-o", "x.folded", NULL };
+	assert_int_equal(parse(&o, 8, a2), 0);
+	assert_int_equal(o.pid, 7);
+	assert_int_equal(o.rate_hz, 999);
+	assert_int_equal(o.noutputs, 1);
+	assert_int_equal(o.outputs[0].format, GP_FORMAT_FOLDED);
+
+	const char *a3[] = { "gil-prof", "record", "-o", "out.txt", "--", "python3", "app.py",
+			     "-p", NULL };
+	assert_int_equal(parse(&o, 8, a3), 0);
+	assert_int_equal(o.pid, 0);
+	assert_non_null(o.command);
+	assert_string_equal(o.command[0], "python3");
+	assert_string_equal(o.command[2], "-p"); /* the command's own options stay its own */
+
+	const char *a4[] = { "gil-prof", "-p", "1", "-o", "profile.data", "--format", "folded",
+			     NULL };
+	assert_int_equal(parse(&o, 7, a4), 0);
+	assert_int_equal(o.outputs[0].format, GP_FORMAT_FOLDED);
+}
+
+static void test_usage_errors(void **state)
+{
+	struct gp_options o;
+	FILE *saved = stderr;
+
+	(void)state;
+	stderr = fopen("/dev/null", "w");
+	const char *none[] = { "gil-prof", NULL };
+	assert_int_equal(parse(&o, 1, none), GP_EXIT_USAGE);
+	const char *both[] = { "gil-prof", "-p", "1", "--", "python3", NULL };
+	assert_int_equal(parse(&o, 5, both), GP_EXIT_USAGE);
+	const char *pid0[] = { "gil-prof", "-p", "0", NULL };
+	assert_int_equal(parse(&o, 3, pid0), GP_EXIT_USAGE);
+	const char *pidx[] = { "gil-prof", "-p", "12ab", NULL };
+	assert_int_equal(parse(&o, 3, pidx), GP_EXIT_USAGE);
+	const char *rate[] = { "gil-prof", "-p", "1", "-r", "0", NULL };
+	assert_int_equal(parse(&o, 5, rate), GP_EXIT_USAGE);
+	const char *rate2[] = { "gil-prof", "-p", "1", "-r", "20001", NULL };
+	assert_int_equal(parse(&o, 5, rate2), GP_EXIT_USAGE);
+	const char *fmt[] = { "gil-prof", "-p", "1", "--format", "pdf", NULL };
+	assert_int_equal(parse(&o, 5, fmt), GP_EXIT_USAGE);
+	const char *ext[] = { "gil-prof", "-p", "1", "-o", "out.pdf", NULL };
+	assert_int_equal(parse(&o, 5, ext), GP_EXIT_USAGE);
+	const char *vq[] = { "gil-prof", "-p", "1", "-v", "-q", NULL };
+	assert_int_equal(parse(&o, 5, vq), GP_EXIT_USAGE);
+	const char *unk[] = { "gil-prof", "-p", "1", "--frobnicate", NULL };
+	assert_int_equal(parse(&o, 4, unk), GP_EXIT_USAGE);
+	const char *dur[] = { "gil-prof", "-p", "1", "-d", "soon", NULL };
+	assert_int_equal(parse(&o, 5, dur), GP_EXIT_USAGE);
+	fclose(stderr);
+	stderr = saved;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_record_and_plain_forms),
+		cmocka_unit_test(test_usage_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Code-object cache and symbolizer over fake target memory laid out with
+ * the real 3.12 layout: names, lines, address reuse, incomplete frames and
+ * the markers for stacks that could not be read whole.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pycode.h"
+#include "pyversion.h"
+#include "symbolize.h"
+
+#define BASE 0x100000
+#define MEMSZ 0x4000
+#define CODE_TYPE 0xc0de
+#define CODE_A (BASE + 0x000)
+#define CODE_B (BASE + 0x400)
+#define STRS (BASE + 0x1000)
+
+static uint8_t mem[MEMSZ];
+static uint64_t next_str;
+static const struct py_layout *L;
+
+static void put64(uint64_t addr, uint64_t v) { memcpy(mem + (addr - BASE), &v, 8); }
+static void put32(uint64_t addr, int32_t v) { memcpy(mem + (addr - BASE), &v, 4); }
+
+static uint64_t ascii_str(const char *s)
+{
+	uint64_t at = next_str;
+	uint32_t state = 1u << L->str_kind_shift | L->str_compact_mask | L->str_ascii_mask;
+
+	put64(at + L->str_length, strlen(s));
+	memcpy(mem + (at - BASE) + L->str_state, &state, 4);
+	memcpy(mem + (at - BASE) + L->str_ascii_data, s, strlen(s) + 1);
+	next_str += (L->str_ascii_data + strlen(s) + 16) & ~7u;
+	return at;
+}
+
+static uint64_t bytes_obj(const uint8_t *b, size_t n)
+{
+	uint64_t at = next_str;
+
+	put64(at + L->bytes_size, n);
+	memcpy(mem + (at - BASE) + L->bytes_data, b, n);
+	next_str += (L->bytes_data + n + 16) & ~7u;
+	return at;
+}
+
+/* A code object: firstlineno, one location entry per line (2 units each). */
+static void code_obj(uint64_t at, const char *name, const char *qualname, int first, int ntrace)
+{
+	/* code 13 (no column), 2 units, line +0; then +1, +2 */
+	static const uint8_t tab[] = { 0x80 | 13 << 3 | 1, 0, 0x80 | 13 << 3 | 1, 2,
+				       0x80 | 13 << 3 | 1, 2 };
+
+	put64(at + L->ob_type, CODE_TYPE);
+	put32(at + L->code_firstlineno, first);
+	put32(at + L->code_firsttraceable, ntrace);
+	put64(at + L->code_name, ascii_str(name));
+	put64(at + L->code_qualname, ascii_str(qualname));
+	put64(at + L->code_filename, ascii_str("app.py"));
+	put64(at + L->code_linetable, bytes_obj(tab, sizeof(tab)));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	L = gp_layout_for(0x030c0000, false);
+	memset(mem, 0, sizeof(mem));
+	next_str = STRS;
+	code_obj(CODE_A, "run", "Worker.run", 10, 0);
+	code_obj(CODE_B, "<lambda>", "f.<locals>.<lambda>", 20, 1);
+	return 0;
+}
+
+static struct gp_mem_buf membuf = { BASE, mem, MEMSZ };
+
+static void test_cache_and_names(void **state)
+{
+	struct gp_code_cache c;
+	struct gp_code *a, *again;
+
+	(void)state;
+	gp_code_cache_init(&c, L, gp_mem_buffer(&membuf), CODE_TYPE);
+	a = gp_code_get(&c, CODE_A, 10, 1);
+	assert_non_null(a);
+	assert_string_equal(a->name, "run");
+	assert_string_equal(gp_code_display_name(a), "Worker.run");
+	assert_int_equal(gp_code_lasti(a, L->code_linetable_format, 0)->line, 10);
+	assert_int_equal(gp_code_lasti(a, L->code_linetable_format, 4)->line, 11);
+	assert_int_equal(gp_code_lasti(a, L->code_linetable_format, 10)->line, 12);
+	again = gp_code_get(&c, CODE_A, 10, 2);
+	assert_ptr_equal(again, a);
+	assert_int_equal(c.loads, 1);
+
+	/* The address now holds other code: the sampler saw another first line. */
+	code_obj(CODE_A, "other", "other", 50, 0);
+	a = gp_code_get(&c, CODE_A, 50, 3);
+	assert_non_null(a);
+	assert_string_equal(a->name, "other");
+	assert_int_equal(c.reloads, 1);
+
+	/* Same first line, different object: found by the periodic re-check. */
+	code_obj(CODE_A, "third", "third", 50, 0);
+	a = gp_code_get(&c, CODE_A, 50, 4);
+	assert_string_equal(a->name, "other"); /* within the re-check interval */
+	a = gp_code_get(&c, CODE_A, 50, 4 + GP_CODE_RECHECK_NS);
+	assert_string_equal(a->name, "third");
+
+	/* Not a code object, or unmapped: no entry. */
+	assert_null(gp_code_get(&c, STRS, 0, 5));
+	assert_null(gp_code_get(&c, 0xdead0000, 0, 5));
+	assert_int_equal(c.failures, 2);
+	gp_code_cache_free(&c);
+}
+
+static void test_display_name_rules(void **state)
+{
+	struct gp_code c = { 0 };
+
+	(void)state;
+	c.name = "<lambda>";
+	c.qualname = "f.<locals>.<lambda>";
+	assert_string_equal(gp_code_display_name(&c), "f.<locals>.<lambda>");
+	c.name = "renamed";   /* code.replace(co_name=...) keeps the old qualname */
+	assert_string_equal(gp_code_display_name(&c), "renamed");
+	c.qualname = NULL;    /* 3.9/3.10 */
+	assert_string_equal(gp_code_display_name(&c), "renamed");
+}
+
+static char *loc_text(const struct gp_profile *p, uint32_t id)
+{
+	static char buf[256];
+	const struct gp_location *l = gp_loc(p, id);
+
+	snprintf(buf, sizeof(buf), "%s:%d", gp_func(p, l->func)->name, l->line);
+	return buf;
+}
+
+static void test_symbolize_sample(void **state)
+{
+	struct gp_sample *s = calloc(1, sizeof(*s));
+	struct gp_symbolizer sym;
+	struct gp_profile prof;
+	uint32_t locs[GP_STACK_MAX], n;
+
+	(void)state;
+	gp_profile_init(&prof);
+	gp_symbolizer_init(&sym, &prof, L, gp_mem_buffer(&membuf), CODE_TYPE, GP_MAX_FRAMES);
+	s->flags = GP_SAMPLE_HAS_TSTATE;
+	/* innermost first: B not yet started (before RESUME), A at line 12, bad code */
+	s->frames[0] = (struct gp_frame){ .code = CODE_B, .lasti = 0, .firstlineno = 20 };
+	s->frames[1] = (struct gp_frame){ .code = CODE_A, .lasti = 8, .firstlineno = 10 };
+	s->frames[2] = (struct gp_frame){ .code = 0xdead0000, .lasti = 0, .firstlineno = 1 };
+	s->nframes = 3;
+	s->walk_end = GP_WALK_DEPTH;
+	n = gp_symbolize_python(&sym, s, 1, locs);
+	assert_int_equal(n, 3);
+	assert_string_equal(loc_text(&prof, locs[0]), "[truncated: deeper than 1024 frames]:0");
+	assert_string_equal(loc_text(&prof, locs[1]), "[unreadable code object]:0");
+	assert_string_equal(loc_text(&prof, locs[2]), "Worker.run:12");
+	assert_int_equal(sym.frames_skipped, 1);
+
+	/* the generator flag keeps a frame that looks not started */
+	s->frames[0].flags = GP_FRAME_GENERATOR;
+	s->nframes = 1;
+	s->walk_end = GP_WALK_COMPLETE;
+	n = gp_symbolize_python(&sym, s, 1, locs);
+	assert_int_equal(n, 1);
+	assert_string_equal(loc_text(&prof, locs[0]), "f.<locals>.<lambda>:20");
+
+	s->nframes = 0;
+	s->walk_end = GP_WALK_NO_FRAME;
+	n = gp_symbolize_python(&sym, s, 1, locs);
+	assert_string_equal(loc_text(&prof, locs[0]), "[no Python frame]:0");
+	s->flags = 0;
+	n = gp_symbolize_python(&sym, s, 1, locs);
+	assert_int_equal(n, 1);
+	assert_string_equal(loc_text(&prof, locs[0]), "[no Python thread state]:0");
+
+	gp_symbolizer_free(&sym);
+	gp_profile_free(&prof);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_cache_and_names, setup),
+		cmocka_unit_test(test_display_name_rules),
+		cmocka_unit_test_setup(test_symbolize_sample, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
