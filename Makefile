@@ -18,6 +18,15 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 VERSION := 0.1.0
 
+# Terse build lines; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
 # Debian packages the build, the demo and the tests need (installed by `make deps`).
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest procps \
@@ -48,22 +57,27 @@ $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
-	$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
 
 $(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c bpf/gilprof.h $(OUTPUT)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-	$(LLVM_STRIP) -g $@
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/gilprof.skel.h: $(OUTPUT)/gilprof.bpf.o
-	$(BPFTOOL) gen skeleton $< name gilprof_bpf > $@.tmp && mv $@.tmp $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name gilprof_bpf > $@.tmp && mv $@.tmp $@
 
 # Everything in user space may include the skeleton; generate it first.
 $(OUTPUT)/obj/%.o: %.c $(OUTPUT)/gilprof.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 gil-prof: $(OBJS)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 -include $(OBJS:.o=.d)
 
@@ -89,9 +103,10 @@ demo: deps
 	@mkdir -p $(OUTPUT)/demo
 	$(SUDO) ./gil-prof record -d 5s -o $(DEMO_OUT) -- $(PYTHON) tests/targets/demo_app.py 6
 	@echo
-	@echo "Hottest stacks (samples, thread;frames):"
-	@sort -t' ' -k2 -n -r $(DEMO_OUT) | awk '{c=$$NF; $$NF=""; print c "\t" $$0}' \
-		| sort -rn | head -5 | cut -c1-200
+	@echo "Hottest stacks (samples: thread ... caller > leaf):"
+	@awk '{ n = $$NF; sub(/ [0-9]+$$/, ""); k = split($$0, f, ";"); c = (k > 1) ? k - 1 : 1; \
+		printf "%6d  %s ... %s > %s\n", n, f[1], f[c], f[k] }' $(DEMO_OUT) \
+		| sort -rn | head -8
 	@echo
 	@echo "Profile written to $(abspath $(DEMO_OUT))"
 
@@ -112,10 +127,12 @@ layouts:
 # --- tests ------------------------------------------------------------------
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
-	$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
 unit: $(UNIT_BINS)
-	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+	@for t in $(UNIT_BINS); do $$t > $$t.log 2>&1 || { cat $$t.log; echo "FAILED: $$t"; exit 1; }; \
+		echo "  PASS     $$t ($$(grep -c '^\[       OK' $$t.log) tests)"; done
 
 functional: gil-prof
 	$(SUDO) $(PYTHON) -m pytest -q tests/functional

@@ -345,6 +345,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, cpu;
 	struct task_struct *task;
+	struct pt_regs *regs;
 	struct gp_proc *proc;
 	struct gp_sample *s;
 
@@ -362,6 +363,14 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
 		return 0;
 	}
 	task = bpf_get_current_task_btf();
+	/*
+	 * ctx->regs are the interrupted registers, kernel ones when the
+	 * sample lands in a syscall; the task's saved user registers are the
+	 * ones that describe its user stack.
+	 */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	s->user_ip = BPF_CORE_READ(regs, ip);
+	s->user_sp = BPF_CORE_READ(regs, sp);
 	s->type = GP_EV_SAMPLE;
 	s->pid = tgid;
 	s->tid = tid;

@@ -156,6 +156,8 @@ struct gp_sample {
 	__u32 tid;               /* host tid */
 	__u32 cpu;
 	__u64 ts;                /* bpf_ktime_get_ns() */
+	__u64 user_ip;           /* user-mode registers (bpf_task_pt_regs), */
+	__u64 user_sp;           /* also when the sample hit in the kernel */
 	__u64 tstate;
 	__u16 nframes;           /* frames[] entries that follow */
 	__u16 walk_end;          /* enum gp_walk_end */
