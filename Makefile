@@ -6,7 +6,8 @@
 #   make test     install dependencies, build, run every test layer
 #   make layouts  regenerate the CPython layout rows from installed headers
 
-OUTPUT := .output
+OUTPUT ?= .output
+BIN ?= gil-prof
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -30,7 +31,7 @@ endif
 # Debian packages the build, the demo and the tests need (installed by `make deps`).
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest procps \
-	util-linux
+	util-linux libclang-rt-14-dev valgrind
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
@@ -48,10 +49,11 @@ LIB_OBJS := $(filter-out $(OUTPUT)/obj/sampler/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit functional layouts check-layouts clean
+.PHONY: all deps demo test unit functional layouts clean san unit-san functional-san \
+	valgrind fuzz fuzz-build
 .DELETE_ON_ERROR:
 
-all: gil-prof
+all: $(BIN)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	mkdir -p $@
@@ -75,7 +77,7 @@ $(OUTPUT)/obj/%.o: %.c $(OUTPUT)/gilprof.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-gil-prof: $(OBJS)
+$(BIN): $(OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -134,13 +136,73 @@ unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t > $$t.log 2>&1 || { cat $$t.log; echo "FAILED: $$t"; exit 1; }; \
 		echo "  PASS     $$t ($$(grep -c '^\[       OK' $$t.log) tests)"; done
 
-functional: gil-prof
-	$(SUDO) $(PYTHON) -m pytest -q tests/functional
+functional: $(BIN)
+	$(SUDO) env GIL_PROF=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/functional
+
+# --- integrity: sanitizers, valgrind, fuzzing --------------------------------
+
+# User space under AddressSanitizer + UndefinedBehaviorSanitizer, in its own
+# build directory; any report makes the run fail.
+SAN_OUT := .output-san
+SAN_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+SAN_ENV := ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0 \
+	LSAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SAN_MAKE = $(MAKE) OUTPUT=$(SAN_OUT) BIN=$(SAN_OUT)/gil-prof CFLAGS="$(SAN_CFLAGS)"
+
+san:
+	$(SAN_MAKE) $(SAN_OUT)/gil-prof
+
+unit-san: san
+	$(SAN_ENV) $(SAN_MAKE) unit
+
+functional-san: san
+	$(SUDO) env $(SAN_ENV) GIL_PROF=$(abspath $(SAN_OUT)/gil-prof) \
+		$(PYTHON) -m pytest -q tests/functional
+
+# A short recording under valgrind memcheck: no invalid access, no leak.
+valgrind: $(BIN)
+	$(SUDO) env GIL_PROF=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/integrity/test_valgrind.py
+
+# libFuzzer targets for every decoder of target-controlled data. CI runs each
+# for FUZZ_SECONDS; run longer locally: `make fuzz FUZZ_SECONDS=3600`.
+FUZZ_SECONDS ?= 45
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZ_NAMES))
+FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.c \
+	unwind/procmaps.c unwind/elfsyms.c sampler/pyversion.c sampler/pylayouts.c \
+	sampler/profile.c sampler/symbolize.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Ibpf -Iunwind -Isampler -Ioutput
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard unwind/*.h sampler/*.h bpf/*.h)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -lelf -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# New inputs go to $(OUTPUT)/fuzz/corpus-NAME; the checked-in corpus seeds it.
+fuzz: fuzz-build
+	@for f in $(FUZZ_NAMES); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$f tests/fuzz/corpus/$$f; \
+		echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
+		$(OUTPUT)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=$(OUTPUT)/fuzz/$$f- \
+			$(OUTPUT)/fuzz/corpus-$$f tests/fuzz/corpus/$$f \
+			> $(OUTPUT)/fuzz/$$f.log 2>&1 \
+			|| { tail -40 $(OUTPUT)/fuzz/$$f.log; echo "FAILED: $$f"; exit 1; }; \
+		grep -E 'stat::number_of_executed_units' $(OUTPUT)/fuzz/$$f.log | sed 's/^/           /'; \
+	done
 
 test: deps
-	$(MAKE) gil-prof
+	$(MAKE) $(BIN)
 	$(MAKE) unit
 	$(MAKE) functional
+	$(MAKE) unit-san
+	$(MAKE) functional-san
+	$(MAKE) valgrind
+	$(MAKE) fuzz
 
 clean:
-	rm -rf $(OUTPUT) gil-prof
+	rm -rf $(OUTPUT) $(SAN_OUT) gil-prof

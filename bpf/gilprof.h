@@ -165,7 +165,7 @@ struct gp_sample {
 	struct gp_frame frames[GP_MAX_FRAMES]; /* innermost first; only nframes sent */
 };
 
-#define GP_SAMPLE_HDR_SIZE ((unsigned long)&((struct gp_sample *)0)->frames)
+#define GP_SAMPLE_HDR_SIZE ((unsigned long)__builtin_offsetof(struct gp_sample, frames))
 
 /*
  * Counters of the sampling program, one per reason (per-CPU array). Every

@@ -244,10 +244,12 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	}
 	prof->start_unix_ns = unix_ns();
 	gp_target_resume(t);
+	gp_debug("sampling started");
 	record_loop(&r, &b, rb);
 
 	/* Stop sampling, then take everything still in the ring buffer. */
 	gp_bpf_detach(&b);
+	gp_debug("sampling stopped");
 	ring_buffer__consume(rb);
 	finish_threads(&r);
 	gp_bpf_counters(&b, res->counters);

@@ -259,7 +259,12 @@ int gp_target_attach(pid_t pid, struct gp_target *t)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->pidfd = pidfd_open(pid);
-	if (t->pidfd < 0) {
+	/* Without pidfds (kernel < 5.3, valgrind), liveness falls back to kill(0). */
+	if (t->pidfd < 0 && errno == ENOSYS && kill(pid, 0) && errno != EPERM)
+		errno = ESRCH;
+	else if (t->pidfd < 0 && errno == ENOSYS)
+		errno = 0;
+	if (t->pidfd < 0 && errno) {
 		if (errno == ESRCH) {
 			gp_error("no process with PID %d", (int)pid);
 			return GP_EXIT_NO_PROCESS;

@@ -7,12 +7,26 @@
  */
 #include "linetable.h"
 
+#include <limits.h>
+
 #include "../bpf/gilprof.h"
 
-/* 3.9 co_lnotab: (address delta in bytes, signed line delta) pairs. */
-static int lnotab_line(const uint8_t *t, size_t len, int line, int query)
+/*
+ * Line numbers accumulate deltas read from the table: keep them in 64 bits
+ * so a hostile table cannot overflow, and report lines no source has as
+ * "no line".
+ */
+typedef long long line_t;
+
+static int as_line(line_t line)
 {
-	int addr = 0;
+	return (line < 0 || line > INT_MAX) ? GP_NO_LINE : (int)line;
+}
+
+/* 3.9 co_lnotab: (address delta in bytes, signed line delta) pairs. */
+static int lnotab_line(const uint8_t *t, size_t len, line_t line, int query)
+{
+	line_t addr = 0;
 
 	for (size_t i = 0; i + 1 < len; i += 2) {
 		addr += t[i];
@@ -20,18 +34,18 @@ static int lnotab_line(const uint8_t *t, size_t len, int line, int query)
 			break;
 		line += (int8_t)t[i + 1];
 	}
-	return line;
+	return as_line(line);
 }
 
 /* 3.10 co_linetable (PEP 626): (start delta in bytes, line delta | -128). */
-static int pep626_line(const uint8_t *t, size_t len, int line, int query)
+static int pep626_line(const uint8_t *t, size_t len, line_t line, int query)
 {
-	int end = 0;
+	line_t end = 0;
 
 	if (query < 0)
-		return line;
+		return as_line(line);
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		int start = end, cur;
+		line_t start = end, cur;
 		int8_t ld = (int8_t)t[i + 1];
 
 		end += t[i];
@@ -42,7 +56,7 @@ static int pep626_line(const uint8_t *t, size_t len, int line, int query)
 			cur = line;
 		}
 		if (start <= query && query < end)
-			return cur;
+			return as_line(cur);
 	}
 	return GP_NO_LINE;
 }
@@ -81,14 +95,15 @@ static void skip(struct cursor *c, size_t n)
 }
 
 /* 3.11+ location table; pc and query in 2-byte code units. */
-static int locations_line(const uint8_t *t, size_t len, int line, int query)
+static int locations_line(const uint8_t *t, size_t len, line_t line, int query)
 {
 	struct cursor c = { t, len, 0 };
-	int pc = 0;
+	line_t pc = 0;
 
 	while (c.i < c.len) {
 		uint8_t h = t[c.i++];
-		int code, n, cur;
+		line_t cur;
+		int code, n;
 
 		if (!(h & 0x80))
 			continue; /* resynchronise on the next entry start */
@@ -114,7 +129,7 @@ static int locations_line(const uint8_t *t, size_t len, int line, int query)
 			skip(&c, 1);
 		}
 		if (pc <= query && query < pc + n)
-			return cur;
+			return as_line(cur);
 		pc += n;
 	}
 	return GP_NO_LINE;
@@ -132,7 +147,7 @@ int gp_line_for(int format, const uint8_t *tab, size_t len, int firstlineno,
 		return pep626_line(tab, len, firstlineno, lasti_bytes);
 	case GP_LINETABLE_LOCATIONS:
 		if (lasti_bytes < 0)
-			return firstlineno;
+			return as_line(firstlineno);
 		return locations_line(tab, len, firstlineno, lasti_bytes / 2);
 	default:
 		return GP_NO_LINE;

@@ -13,7 +13,9 @@ import time
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-GIL_PROF = ROOT / "gil-prof"
+# `make functional-san` runs the same tests against the sanitizer build.
+GIL_PROF = pathlib.Path(os.environ.get("GIL_PROF", ROOT / "gil-prof"))
+SANITIZER_WORDS = ("Sanitizer", "runtime error:")
 TARGETS = ROOT / "tests" / "targets"
 
 
@@ -112,10 +114,17 @@ def target():
         t.kill()
 
 
+def assert_no_sanitizer_report(stderr):
+    for word in SANITIZER_WORDS:
+        assert word not in stderr, stderr
+
+
 def run_gil_prof(*args, timeout=120, **kw):
-    return subprocess.run(
+    r = subprocess.run(
         [str(GIL_PROF), *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw
     )
+    assert_no_sanitizer_report(r.stderr)
+    return r
 
 
 def parse_folded(path):
@@ -165,6 +174,43 @@ def marked_lines(script, marker):
                 body.append(j)
             return set(body)
     raise AssertionError("marker %s not in %s" % (marker, script))
+
+
+def thread_cpu_ns(pid, tid):
+    """CPU time the thread has used so far (first field of schedstat)."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0])
+
+
+def thread_samples(stacks, tid):
+    """Samples whose root frame is thread tid."""
+    prefix = ("thread (%d)" % tid, "thread (%d " % tid)
+    return sum(c for frames, c in stacks if frames[0].startswith(prefix))
+
+
+def record_cpu_window(pid, tid, *args, timeout=120):
+    """Run gil-prof -v; return (returncode, stderr, CPU seconds thread tid ran
+    between "sampling started" and "sampling stopped") — the reference for
+    sample counts, exact even when loading the sampler is slow."""
+    p = subprocess.Popen(
+        [str(GIL_PROF), "-v", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines, marks = [], {}
+    deadline = time.monotonic() + timeout
+    for line in p.stderr:
+        lines.append(line)
+        for mark in ("sampling started", "sampling stopped"):
+            if mark in line:
+                marks[mark] = thread_cpu_ns(pid, tid)
+        assert time.monotonic() < deadline, "gil-prof did not finish"
+    p.wait(timeout=timeout)
+    err = "".join(lines)
+    assert_no_sanitizer_report(err)
+    assert len(marks) == 2, err
+    return p.returncode, err, (marks["sampling stopped"] - marks["sampling started"]) / 1e9
 
 
 def wait_for(pred, timeout=10.0, step=0.05):

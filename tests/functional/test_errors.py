@@ -5,7 +5,14 @@ import subprocess
 
 import pytest
 
-from conftest import INTERPRETERS, TARGETS, find_old_interpreters, run_gil_prof
+from conftest import (
+    GIL_PROF,
+    INTERPRETERS,
+    TARGETS,
+    assert_no_sanitizer_report,
+    find_old_interpreters,
+    run_gil_prof,
+)
 
 EXIT_USAGE = 2
 EXIT_NO_PROCESS = 3
@@ -85,10 +92,10 @@ def test_missing_privileges(tmp_path):
         r = subprocess.run(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
              "--inh-caps=-all", "--bounding-set=-all",
-             os.path.abspath("gil-prof") if os.path.exists("gil-prof") else str(TARGETS.parents[1] / "gil-prof"),
-             "-p", str(t.pid), "-d", "1", "-o", str(out)],
+             str(GIL_PROF), "-p", str(t.pid), "-d", "1", "-o", str(out)],
             capture_output=True, text=True, timeout=60,
         )
+        assert_no_sanitizer_report(r.stderr)
         assert_refused(r, EXIT_PERMISSION, "needs root", out)
     finally:
         t.kill()

@@ -8,11 +8,14 @@ import pytest
 
 from conftest import (
     INTERPRETERS,
+    assert_no_sanitizer_report,
     frame_parts,
     leaf_shares,
     marked_lines,
     parse_folded,
+    record_cpu_window,
     run_gil_prof,
+    thread_samples,
     GIL_PROF,
     TARGETS,
 )
@@ -27,12 +30,16 @@ def test_split_three_to_one(python, target, tmp_path):
     t = target(python, "split.py")
     worker_tid = int(t.ready_fields[0])
     out = tmp_path / "out.folded"
-    r = run_gil_prof("-p", t.pid, "-d", "3s", "-o", out)
-    assert r.returncode == 0, r.stderr
+    rc, err, cpu = record_cpu_window(t.pid, worker_tid, "-p", t.pid, "-d", "3s", "-o", out)
+    assert rc == 0, err
     stacks = parse_folded(out)
 
+    # 100 samples per second of the worker's own CPU time (the machine may
+    # be busy: the reference is what the thread really ran, not wall time).
+    got = thread_samples(stacks, worker_tid)
+    assert abs(got - 100 * cpu) <= 0.1 * 100 * cpu + 5, (got, cpu)
     shares, total = leaf_shares(stacks, ["spin_three_quarters", "spin_one_quarter"])
-    assert total >= 200, "expected ~300 samples at 100 Hz over 3 s, got %d" % total
+    assert total >= 100, total
     assert abs(shares["spin_three_quarters"] - 0.75) <= 0.10, shares
 
     # The leaf line is a line of that function's loop, not its first line.
@@ -59,9 +66,9 @@ def test_split_three_to_one(python, target, tmp_path):
     assert tids <= task_tids, (tids, task_tids)
 
     # Summary on stderr: samples, lost, threads, where the profile went.
-    assert "samples (0 lost) from" in r.stderr, r.stderr
-    assert "wrote %s" % out in r.stderr
-    assert "\r" not in r.stderr  # no status line when stderr is not a terminal
+    assert "samples (0 lost) from" in err, err
+    assert "wrote %s" % out in err
+    assert "\r" not in err  # no status line when stderr is not a terminal
 
 
 def test_launch_mode(target, tmp_path):
@@ -81,15 +88,19 @@ def test_launch_mode(target, tmp_path):
 def test_duration_forms_and_rate(target, tmp_path):
     python = next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.11"))
     t = target(python, "split.py")
+    worker_tid = int(t.ready_fields[0])
     out = tmp_path / "fast.txt"
     start = time.monotonic()
-    r = run_gil_prof("-p", t.pid, "-d", "1500ms", "-r", "1000", "-o", out)
+    rc, err, cpu = record_cpu_window(
+        t.pid, worker_tid, "-p", t.pid, "-d", "1500ms", "-r", "1000", "-o", out
+    )
     elapsed = time.monotonic() - start
-    assert r.returncode == 0, r.stderr
-    assert 1.4 < elapsed < 6.0
-    total = sum(c for _, c in parse_folded(out))
-    # one busy thread for 1.5 s at 1000 Hz
-    assert 1100 <= total <= 1700, total
+    assert rc == 0, err
+    assert 1.4 < elapsed < 10.0
+    # 1000 samples per second of the worker's CPU time, within 10 %
+    got = thread_samples(parse_folded(out), worker_tid)
+    assert cpu > 0.3, cpu
+    assert abs(got - 1000 * cpu) <= 100 * cpu + 10, (got, cpu)
 
 
 def test_target_exit_keeps_profile(target, tmp_path):
@@ -119,10 +130,11 @@ def test_signal_stops_and_writes(sig, target, tmp_path):
     time.sleep(2.0)
     p.send_signal(sig)
     _, err = p.communicate(timeout=20)
+    assert_no_sanitizer_report(err)
     assert p.returncode == 0, err
     assert "stopped by" in err
     shares, total = leaf_shares(parse_folded(out), ["spin_three_quarters", "spin_one_quarter"])
-    assert total > 80
+    assert total > 20  # what was sampled before the signal is in the profile
     assert t.proc.poll() is None  # the target keeps running
 
 
@@ -151,6 +163,7 @@ def test_status_line_on_terminal(target, tmp_path):
     p.wait(timeout=20)
     os.close(master)
     text = b"".join(chunks).decode()
+    assert_no_sanitizer_report(text)
     assert p.returncode == 0, text
     assert "\rgil-prof: recording %d:" % t.pid in text
     assert "samples" in text and "lost" in text and "threads" in text
