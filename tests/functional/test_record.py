@@ -79,10 +79,15 @@ def test_launch_mode(target, tmp_path):
     assert "exited with status 0" in r.stderr
     stacks = parse_folded(out)
     shares, total = leaf_shares(stacks, ["spin_three_quarters", "spin_one_quarter"])
-    assert total >= 120
     assert abs(shares["spin_three_quarters"] - 0.75) <= 0.10, shares
     # the launched program's own stdout went through untouched
     assert r.stdout.startswith("ready ")
+    # The child was held until the sampler ran: all of the worker's CPU
+    # time is sampled (it reports its own thread_time at exit).
+    worker_tid = int(r.stdout.split()[1])
+    cpu = float(r.stdout.split("worker-cpu")[1].split()[0])
+    got = thread_samples(stacks, worker_tid)
+    assert abs(got - 100 * cpu) <= 0.1 * 100 * cpu + 5, (got, cpu)
 
 
 def test_duration_forms_and_rate(target, tmp_path):
@@ -112,8 +117,9 @@ def test_target_exit_keeps_profile(target, tmp_path):
     assert r.returncode == 0, r.stderr
     assert time.monotonic() - start < 10
     assert "process %d exited" % t.pid in r.stderr
+    # what was sampled before the exit is in the profile
     shares, total = leaf_shares(parse_folded(out), ["spin_three_quarters", "spin_one_quarter"])
-    assert total > 50
+    assert total >= 10
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

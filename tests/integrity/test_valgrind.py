@@ -32,4 +32,4 @@ def test_short_recording_is_clean(tmp_path):
     assert "All heap blocks were freed" in r.stderr or "definitely lost: 0 bytes" in r.stderr
     # and it still profiled: the split target's functions are there
     shares, total = leaf_shares(parse_folded(out), ["spin_three_quarters", "spin_one_quarter"])
-    assert total > 50
+    assert total >= 10

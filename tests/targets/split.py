@@ -2,7 +2,8 @@
 
 Both functions run the same loop body, one three times as many iterations.
 Prints "ready" on stdout
-once the worker runs; runs for argv[1] seconds (default: until killed).
+once the worker runs; runs for argv[1] seconds (default: until killed), then
+prints "worker-cpu SECONDS", the CPU time the worker used.
 """
 import sys
 import threading
@@ -23,12 +24,16 @@ def spin_one_quarter(n):
     return x
 
 
+WORKER_CPU = []
+
+
 def worker(stop_at):
     # Work is split by iteration count, not by time slices: slices of a
     # fixed length alias with the sampling period and skew the split.
     while time.monotonic() < stop_at:
         spin_three_quarters(7919)
         spin_one_quarter(7919)
+    WORKER_CPU.append(time.thread_time())
 
 
 def main():
@@ -38,6 +43,7 @@ def main():
     t.start()
     print("ready", t.native_id, flush=True)
     t.join()
+    print("worker-cpu", WORKER_CPU[0], flush=True)
 
 
 if __name__ == "__main__":
