@@ -87,30 +87,51 @@ static __always_inline int read_ptr(__u64 *dst, __u64 addr)
  * Threads are matched on PyThreadState.thread_id == pthread_self(), which
  * on x86-64 glibc is the thread's fs_base. Unlike tids it is the same inside
  * and outside a PID namespace, and it exists in every CPython version.
+ *
+ * The main interpreter is searched first: a thread that entered a
+ * sub-interpreter has a thread state in each, and the main one is the
+ * stack users mean. Threads known only to a sub-interpreter are found in
+ * the rest of the list (newest interpreter first).
  */
+enum scan_phase { SCAN_MAIN, SCAN_HEAD, SCAN_NEXT };
+
 struct scan_ctx {
 	__u64 runtime;
 	__u64 fsbase;
+	__u64 main;
 	__u64 interp;
 	__u64 ts;
 	__u64 found;
+	__u32 phase;
 	int fault;
 	int done;
 };
 
 static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
 {
-	__u64 owner;
+	__u64 owner, at;
 
 	if (!c->ts) {
-		/* Next interpreter: the first one, or the one after c->interp. */
-		__u64 at = c->interp ? c->interp + cfg.py.interp_next
-				     : c->runtime + cfg.py.rt_interp_head;
+		/* This interpreter's threads are done (or none yet): the next one. */
+		if (c->phase == SCAN_MAIN)
+			at = c->runtime + cfg.py.rt_interp_main;
+		else if (c->phase == SCAN_HEAD)
+			at = c->runtime + cfg.py.rt_interp_head;
+		else
+			at = c->interp + cfg.py.interp_next;
 		if (read_ptr(&c->interp, at))
 			goto fault;
-		if (!c->interp)
-			goto done;
-		if (read_ptr(&c->ts, c->interp + cfg.py.interp_threads_head))
+		if (c->phase == SCAN_MAIN) {
+			c->main = c->interp;
+			c->phase = SCAN_HEAD;
+		} else {
+			c->phase = SCAN_NEXT;
+			if (!c->interp)
+				goto done;
+			if (c->interp == c->main)
+				return 0; /* searched first */
+		}
+		if (c->interp && read_ptr(&c->ts, c->interp + cfg.py.interp_threads_head))
 			goto fault;
 		return 0;
 	}
@@ -169,13 +190,15 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc,
 /* ---- Python frame walk ---------------------------------------------------- */
 
 /* Bytes of a frame / code object header copied per step (>= layout sizes). */
-#define FRAME_BUF 128
-#define CODE_BUF 80
+#define FRAME_BUF GP_FRAME_BUF
+#define CODE_BUF GP_CODE_BUF
 
 struct walk_ctx {
 	struct gp_sample *s;
 	__u64 frame;
 	__u64 code_type;
+	__u64 mark;              /* loop check: a frame met earlier */
+	__u32 last_ok;           /* step of the last frame that was not garbage */
 	__u32 n;
 	__u32 end;
 };
@@ -215,7 +238,24 @@ static __always_inline void mark_last_entry(struct walk_ctx *w)
 	w->s->frames[last].flags |= GP_FRAME_ENTRY;
 }
 
-static long walk_step(__u32 i __attribute__((unused)), struct walk_ctx *w)
+/*
+ * Does the chain loop? Brent's cycle check: remember the frame met at every
+ * step that is a power of two and compare each later frame with it. Once
+ * past the loop's entry and with the gap between marks at least the loop's
+ * length, the walk meets the mark again within one period; a chain that
+ * does not loop never does. Two compares per frame, no table, and only the
+ * loop index (unknown to the verifier) decides, so its state stays small.
+ */
+static __always_inline int chain_loops(struct walk_ctx *w, __u32 step)
+{
+	if (w->frame == w->mark)
+		return 1;
+	if (!(step & (step - 1)))
+		w->mark = w->frame;
+	return 0;
+}
+
+static long walk_step(__u32 i, struct walk_ctx *w)
 {
 	__u8 fb[FRAME_BUF], cb[CODE_BUF];
 	__u64 code, prev;
@@ -230,6 +270,10 @@ static long walk_step(__u32 i __attribute__((unused)), struct walk_ctx *w)
 		w->end = GP_WALK_DEPTH;
 		return 1;
 	}
+	if (chain_loops(w, i)) {
+		w->end = GP_WALK_LOOP;
+		return 1;
+	}
 	__builtin_memset(fb, 0, sizeof(fb));
 	if (bpf_probe_read_user(fb, cfg.py.frame_size & (FRAME_BUF - 1), (void *)w->frame)) {
 		w->end = GP_WALK_READ_FAULT;
@@ -240,14 +284,16 @@ static long walk_step(__u32 i __attribute__((unused)), struct walk_ctx *w)
 		w->end = GP_WALK_LOOP;
 		return 1;
 	}
-	code = buf_u64(fb, cfg.py.frame_code);
+	/* 3.14 tags the code reference (_PyStackRef) in its low bits. */
+	code = buf_u64(fb, cfg.py.frame_code) & ~(__u64)cfg.py.frame_code_tag_bits;
 	w->frame = prev;
 
 	if (cfg.py.frame_owner >= 0) {
 		owner = fb[cfg.py.frame_owner];
 		/* C-stack shim (3.12+): no function; marks an eval-call boundary. */
-		if (cfg.py.owner_cstack >= 0 && owner == cfg.py.owner_cstack) {
+		if (cfg.py.owner_cstack >= 0 && owner >= cfg.py.owner_cstack) {
 			mark_last_entry(w);
+			w->last_ok = i;
 			return 0;
 		}
 		if (owner == cfg.py.owner_generator)
@@ -258,13 +304,25 @@ static long walk_step(__u32 i __attribute__((unused)), struct walk_ctx *w)
 	if (cfg.py.frame_each_entry)
 		flags |= GP_FRAME_ENTRY;
 
-	/* 3.13 f_executable may be None or another object: skip, keep walking. */
+	/*
+	 * 3.13 f_executable may be None or another object: skip, keep walking.
+	 * A code pointer that cannot be read, or a run of frames without code,
+	 * is garbage (a torn or corrupted chain): the stack ends there.
+	 */
 	__builtin_memset(cb, 0, sizeof(cb));
-	if (!code || bpf_probe_read_user(cb, CODE_BUF, (void *)code) ||
-	    buf_u64(cb, cfg.py.ob_type) != w->code_type) {
+	if (code && bpf_probe_read_user(cb, CODE_BUF, (void *)code)) {
+		w->end = GP_WALK_BAD_CODE;
+		return 1;
+	}
+	if (!code || buf_u64(cb, cfg.py.ob_type) != w->code_type) {
 		count(GP_CNT_WALK_BAD_CODE);
+		if (i - w->last_ok > GP_MAX_SKIPPED) {
+			w->end = GP_WALK_BAD_CODE;
+			return 1;
+		}
 		return 0;
 	}
+	w->last_ok = i;
 
 	idx = w->n;
 	asm volatile("" : "+r"(idx));
@@ -305,7 +363,8 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		return;
 	}
 	w.end = GP_WALK_DEPTH;
-	bpf_loop(GP_MAX_FRAMES + 1, walk_step, &w, 0);
+	/* Shim and skipped frames take steps too, not places in frames[]. */
+	bpf_loop(2 * GP_MAX_FRAMES + 1, walk_step, &w, 0);
 	s->nframes = w.n;
 	s->walk_end = w.end;
 	if (w.end == GP_WALK_READ_FAULT)
@@ -314,6 +373,8 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		count(GP_CNT_WALK_LOOP);
 	else if (w.end == GP_WALK_DEPTH)
 		count(GP_CNT_WALK_DEPTH);
+	else if (w.end == GP_WALK_BAD_CODE)
+		count(GP_CNT_WALK_GARBAGE);
 }
 
 /* ---- output --------------------------------------------------------------- */

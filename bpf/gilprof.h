@@ -29,6 +29,66 @@
 #define GP_ABSENT (-1)
 
 /*
+ * Bytes of a frame and of a code object header the BPF walk copies per
+ * frame: every offset it reads there must fit (user space checks the row,
+ * and the live _Py_DebugOffsets, against these before load).
+ */
+#define GP_FRAME_BUF 128
+#define GP_CODE_BUF 80
+/* Frames in a row whose code is not a code object before the walk gives up. */
+#define GP_MAX_SKIPPED 8
+
+/*
+ * Where a 3.13+ interpreter's _Py_DebugOffsets block (at the start of
+ * _PyRuntime) keeps each value: byte positions inside the block, generated
+ * from the version's own headers like the row; all 0 before 3.13 (no
+ * block). Names follow the struct py_layout field each value gives; *_sz
+ * are the `size` members (sizeof the described struct). User space only.
+ */
+struct py_debug_pos {
+	__s32 block_size;        /* sizeof(_Py_DebugOffsets); 0: none */
+	__s32 version;
+	__s32 free_threaded;
+	__s32 rt_sz;
+	__s32 rt_interp_head;
+	__s32 interp_sz;
+	__s32 interp_id;
+	__s32 interp_next;
+	__s32 interp_threads_head;
+	__s32 interp_gil_ptr;
+	__s32 interp_gc;         /* interp->gc; plus gc_collecting below */
+	__s32 ts_sz;
+	__s32 ts_next;
+	__s32 ts_interp;
+	__s32 ts_frame;
+	__s32 ts_thread_id;
+	__s32 ts_native_tid;
+	__s32 frame_sz;
+	__s32 frame_previous;
+	__s32 frame_code;
+	__s32 frame_code_tag_bits;/* low bits of a tagged f_executable (3.14 _PyStackRef) */
+	__s32 frame_instr;
+	__s32 frame_owner;
+	__s32 code_sz;
+	__s32 code_filename;
+	__s32 code_name;
+	__s32 code_qualname;
+	__s32 code_linetable;
+	__s32 code_firstlineno;
+	__s32 code_adaptive;
+	__s32 obj_sz;
+	__s32 ob_type;
+	__s32 bytes_sz;
+	__s32 bytes_size;
+	__s32 bytes_data;
+	__s32 str_sz;
+	__s32 str_state;
+	__s32 str_length;
+	__s32 str_ascii_data;    /* asciiobject_size */
+	__s32 gc_collecting;     /* inside the GC state */
+};
+
+/*
  * Where CPython keeps what the sampler reads, for one minor version.
  * Produced by sampler/pylayout_gen.c from the version's own headers; a row of
  * the table in sampler/pylayouts.c. All values are byte offsets (GP_ABSENT if
@@ -43,8 +103,10 @@ struct py_layout {
 	__s32 rt_interp_main;    /* interpreters.main */
 	__s32 rt_gil;            /* embedded ceval.gil (<= 3.11) */
 	__s32 rt_tss_key;        /* autoTSSkey._key */
+	__s32 rt_size;           /* sizeof(_PyRuntimeState) */
 
 	/* PyInterpreterState */
+	__s32 interp_id;
 	__s32 interp_next;
 	__s32 interp_threads_head;
 	__s32 interp_gil_ptr;    /* ceval.gil pointer (>= 3.12) */
@@ -63,16 +125,19 @@ struct py_layout {
 	__s32 frame_size;        /* bytes read per frame, covers all fields below */
 	__s32 frame_previous;
 	__s32 frame_code;
+	__s32 frame_code_tag_bits;/* low bits of a tagged f_executable (3.14 _PyStackRef) */
 	__s32 frame_instr;       /* f_lasti (int) or prev_instr/instr_ptr (pointer) */
 	__s32 frame_instr_is_ptr;/* 1: pointer into co_code_adaptive */
 	__s32 frame_lasti_scale; /* int f_lasti -> bytes (3.9: 1, 3.10: 2) */
 	__s32 frame_owner;       /* owner byte */
 	__s32 frame_is_entry;    /* is_entry byte (3.11) */
-	__s32 owner_cstack;      /* owner value of C-stack shim frames (>= 3.12) */
+	__s32 owner_cstack;      /* owner values >= this are C-stack/entry shim
+				    frames, one per C-level eval call (>= 3.12) */
 	__s32 owner_generator;   /* owner value of generator frames */
 	__s32 frame_each_entry;  /* 1: every frame is its own eval call (<= 3.10) */
 
 	/* PyObject / PyCodeObject / bytes / str */
+	__s32 obj_size;          /* sizeof(PyObject) */
 	__s32 ob_type;
 	__s32 code_size;         /* sizeof(PyCodeObject) */
 	__s32 code_firstlineno;
@@ -85,6 +150,7 @@ struct py_layout {
 	__s32 code_firsttraceable;
 	__s32 bytes_size;        /* ob_size */
 	__s32 bytes_data;        /* ob_sval */
+	__s32 str_size;          /* sizeof(PyUnicodeObject) */
 	__s32 str_length;
 	__s32 str_state;
 	__s32 str_ascii_data;    /* compact ASCII: characters follow PyASCIIObject */
@@ -99,6 +165,11 @@ struct py_layout {
 	__s32 gil_locked;
 	__s32 gil_cond;
 	__s32 gil_cond_size;
+
+	/* User space only: provenance and the _Py_DebugOffsets positions. */
+	__u32 untested;          /* 1: generated from headers of a version no
+				    test has run (see README) */
+	struct py_debug_pos dbg;
 };
 
 enum gp_linetable_format {
@@ -142,8 +213,9 @@ enum gp_walk_end {
 	GP_WALK_COMPLETE = 0,    /* reached the first frame */
 	GP_WALK_NO_FRAME,        /* thread has no Python frame (C code, idle) */
 	GP_WALK_READ_FAULT,      /* frame memory unreadable: stack cut there */
-	GP_WALK_BAD_CODE,        /* code pointer is not a code object */
-	GP_WALK_LOOP,            /* frame links back to itself */
+	GP_WALK_BAD_CODE,        /* garbage frames: code pointer unreadable, or
+				    GP_MAX_SKIPPED non-code frames in a row */
+	GP_WALK_LOOP,            /* frame chain links back into itself */
 	GP_WALK_DEPTH,           /* max_frames reached: outer frames lost */
 };
 
@@ -182,9 +254,10 @@ enum gp_counter {
 	GP_CNT_TSTATE_READ_FAULT,/* thread list unreadable */
 	GP_CNT_NO_FRAME,         /* no Python frame on the thread */
 	GP_CNT_WALK_READ_FAULT,
-	GP_CNT_WALK_BAD_CODE,
+	GP_CNT_WALK_BAD_CODE,    /* frames skipped: code is not a code object */
 	GP_CNT_WALK_LOOP,
 	GP_CNT_WALK_DEPTH,
+	GP_CNT_WALK_GARBAGE,     /* walks ended by garbage frames */
 	GP_CNT__MAX,
 };
 

@@ -138,11 +138,12 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " samples from threads not found among the first %d Python "
 			"threads; their stacks are missing",
 			c[GP_CNT_TSTATE_SCAN_LIMIT], GP_MAX_THREAD_SCAN);
-	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_TSTATE_READ_FAULT] >
+	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] +
+		    c[GP_CNT_TSTATE_READ_FAULT] >
 	    prof->samples / 100 + 10)
-		gp_warn("%" PRIu64 " stacks cut by unreadable or looping frames (memory changing "
-			"while read); shown with a [stack cut] root",
-			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP]);
+		gp_warn("%" PRIu64 " stacks cut by unreadable, looping or garbage frames (memory "
+			"changing while read); shown with a [stack cut] root",
+			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE]);
 	if (res->malformed)
 		gp_warn("%" PRIu64 " malformed sample records were dropped", res->malformed);
 }
@@ -157,7 +158,7 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_TSTATE_READ_FAULT] = "tstate_read_fault",
 		[GP_CNT_NO_FRAME] = "no_frame",           [GP_CNT_WALK_READ_FAULT] = "walk_read_fault",
 		[GP_CNT_WALK_BAD_CODE] = "walk_bad_code", [GP_CNT_WALK_LOOP] = "walk_loop",
-		[GP_CNT_WALK_DEPTH] = "walk_depth",
+		[GP_CNT_WALK_DEPTH] = "walk_depth",       [GP_CNT_WALK_GARBAGE] = "walk_garbage",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)

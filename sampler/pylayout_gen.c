@@ -8,6 +8,10 @@
  * This is the only place that knows which field has which name in which
  * version; everything else reads the generated rows (sampler/pylayouts.c).
  * `make layouts` regenerates them, `make test` checks they are current.
+ *
+ * A row for a version no installed interpreter has (headers taken from
+ * CPython's sources) is built with -DGP_UNTESTED='"where the headers came
+ * from"': the row says so in a comment and in its `untested` field.
  */
 #ifndef Py_BUILD_CORE
 #define Py_BUILD_CORE 1
@@ -22,6 +26,10 @@
 #include "internal/pycore_interp.h"
 #if PY_VERSION_HEX >= 0x030b0000
 #include "internal/pycore_frame.h"
+#endif
+#if PY_VERSION_HEX >= 0x030e0000
+#include "internal/pycore_debug_offsets.h" /* in pycore_runtime.h in 3.13 */
+#include "internal/pycore_stackref.h"
 #endif
 #include "internal/pycore_gil.h"
 
@@ -49,10 +57,12 @@ static void runtime_fields(void)
 	OFF("rt_gil", _PyRuntimeState, ceval.gil);
 	OFF("rt_tss_key", _PyRuntimeState, gilstate.autoTSSkey._key);
 #endif
+	field("rt_size", (long)sizeof(_PyRuntimeState));
 }
 
 static void interpreter_fields(void)
 {
+	OFF("interp_id", PyInterpreterState, id);
 	OFF("interp_next", PyInterpreterState, next);
 #if PY_MINOR_AT_LEAST(11)
 	OFF("interp_threads_head", PyInterpreterState, threads.head);
@@ -101,15 +111,28 @@ static void frame_fields(void)
 	OFF("frame_previous", F, previous);
 #if PY_MINOR_AT_LEAST(13)
 	OFF("frame_code", F, f_executable);
-	OFF("frame_instr", F, instr_ptr);
 #else
 	OFF("frame_code", F, f_code);
+#endif
+#if PY_MINOR_AT_LEAST(14)
+	/* f_executable is a _PyStackRef: the object pointer with tag bits. */
+	field("frame_code_tag_bits", (long)Py_TAG_BITS);
+#else
+	field("frame_code_tag_bits", 0);
+#endif
+#if PY_MINOR_AT_LEAST(13)
+	OFF("frame_instr", F, instr_ptr);
+#else
 	OFF("frame_instr", F, prev_instr);
 #endif
 	field("frame_instr_is_ptr", 1);
 	field("frame_lasti_scale", 0);
 	OFF("frame_owner", F, owner);
-#if PY_MINOR_AT_LEAST(12)
+#if PY_MINOR_AT_LEAST(14)
+	/* The entry frame is FRAME_OWNED_BY_INTERPRETER; CSTACK comes after. */
+	ABSENT("frame_is_entry");
+	field("owner_cstack", FRAME_OWNED_BY_INTERPRETER);
+#elif PY_MINOR_AT_LEAST(12)
 	ABSENT("frame_is_entry");
 	field("owner_cstack", FRAME_OWNED_BY_CSTACK);
 #else
@@ -127,6 +150,7 @@ static void frame_fields(void)
 	field("frame_instr_is_ptr", 0);
 	/* 3.9 counts f_lasti in bytes, 3.10 in 2-byte code units. */
 	field("frame_lasti_scale", PY_MINOR_AT_LEAST(10) ? 2 : 1);
+	field("frame_code_tag_bits", 0);
 	ABSENT("frame_owner");
 	ABSENT("frame_is_entry");
 	ABSENT("owner_cstack");
@@ -170,6 +194,7 @@ static void str_state_bits(void)
 
 static void code_fields(void)
 {
+	field("obj_size", (long)sizeof(PyObject));
 	OFF("ob_type", PyObject, ob_type);
 	field("code_size", (long)sizeof(PyCodeObject));
 	OFF("code_firstlineno", PyCodeObject, co_firstlineno);
@@ -195,6 +220,7 @@ static void code_fields(void)
 #endif
 	OFF("bytes_size", PyVarObject, ob_size);
 	OFF("bytes_data", PyBytesObject, ob_sval);
+	field("str_size", (long)sizeof(PyUnicodeObject));
 	OFF("str_length", PyASCIIObject, length);
 	OFF("str_state", PyASCIIObject, state);
 	field("str_ascii_data", (long)sizeof(PyASCIIObject));
@@ -211,8 +237,67 @@ static void gil_fields(void)
 	field("gil_cond_size", (long)sizeof(((struct _gil_runtime_state *)0)->cond));
 }
 
+/* Where _Py_DebugOffsets keeps what the fields above describe (3.13+). */
+#if PY_MINOR_AT_LEAST(13)
+#define DPOS(name, member) field("dbg." name, (long)offsetof(_Py_DebugOffsets, member))
+
+static void debug_offsets_positions(void)
+{
+	field("dbg.block_size", (long)sizeof(_Py_DebugOffsets));
+	DPOS("version", version);
+	DPOS("free_threaded", free_threaded);
+	DPOS("rt_sz", runtime_state.size);
+	DPOS("rt_interp_head", runtime_state.interpreters_head);
+	DPOS("interp_sz", interpreter_state.size);
+	DPOS("interp_id", interpreter_state.id);
+	DPOS("interp_next", interpreter_state.next);
+	DPOS("interp_threads_head", interpreter_state.threads_head);
+	DPOS("interp_gil_ptr", interpreter_state.ceval_gil);
+	DPOS("interp_gc", interpreter_state.gc);
+	DPOS("ts_sz", thread_state.size);
+	DPOS("ts_next", thread_state.next);
+	DPOS("ts_interp", thread_state.interp);
+	DPOS("ts_frame", thread_state.current_frame);
+	DPOS("ts_thread_id", thread_state.thread_id);
+	DPOS("ts_native_tid", thread_state.native_thread_id);
+	DPOS("frame_sz", interpreter_frame.size);
+	DPOS("frame_previous", interpreter_frame.previous);
+	DPOS("frame_code", interpreter_frame.executable);
+	DPOS("frame_instr", interpreter_frame.instr_ptr);
+	DPOS("frame_owner", interpreter_frame.owner);
+	DPOS("code_sz", code_object.size);
+	DPOS("code_filename", code_object.filename);
+	DPOS("code_name", code_object.name);
+	DPOS("code_qualname", code_object.qualname);
+	DPOS("code_linetable", code_object.linetable);
+	DPOS("code_firstlineno", code_object.firstlineno);
+	DPOS("code_adaptive", code_object.co_code_adaptive);
+	DPOS("obj_sz", pyobject.size);
+	DPOS("ob_type", pyobject.ob_type);
+	DPOS("bytes_sz", bytes_object.size);
+	DPOS("bytes_size", bytes_object.ob_size);
+	DPOS("bytes_data", bytes_object.ob_sval);
+	DPOS("str_sz", unicode_object.size);
+	DPOS("str_state", unicode_object.state);
+	DPOS("str_length", unicode_object.length);
+	DPOS("str_ascii_data", unicode_object.asciiobject_size);
+	DPOS("gc_collecting", gc.collecting);
+}
+#else
+static void debug_offsets_positions(void)
+{
+	/* No _Py_DebugOffsets before 3.13: block_size 0 says so. */
+	field("dbg.block_size", 0);
+}
+#endif
+
 int main(void)
 {
+#ifdef GP_UNTESTED
+	printf("\t/*\n\t * UNTESTED: no Python %d.%d interpreter has been profiled by the tests.\n"
+	       "\t * Headers: %s.\n\t */\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION, GP_UNTESTED);
+#endif
 	printf("\t{ /* generated from Python %d.%d.%d headers */\n", PY_MAJOR_VERSION,
 	       PY_MINOR_VERSION, PY_MICRO_VERSION);
 	printf("\t\t.version_hex = 0x%08lx,\n", (unsigned long)PY_VERSION_HEX);
@@ -227,6 +312,12 @@ int main(void)
 	frame_fields();
 	code_fields();
 	gil_fields();
+#ifdef GP_UNTESTED
+	field("untested", 1);
+#else
+	field("untested", 0);
+#endif
+	debug_offsets_positions();
 	printf("\t},\n");
 	return 0;
 }

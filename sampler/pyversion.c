@@ -22,6 +22,35 @@ const struct py_layout *gp_layout_for(uint32_t version_hex, bool free_threaded)
 	return NULL;
 }
 
+const char *gp_supported_versions(void)
+{
+	static char buf[128];
+	uint32_t lo = 0xffffffffu, hi = 0;
+	size_t len = 0;
+
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < gp_py_layouts_count; i++) {
+		uint32_t v = gp_py_layouts[i].version_hex & 0xffff0000u;
+
+		if (gp_py_layouts[i].free_threaded)
+			continue;
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	len = (size_t)snprintf(buf, sizeof(buf), "%u.%u to %u.%u", GP_PY_MAJOR(lo),
+			       GP_PY_MINOR(lo), GP_PY_MAJOR(hi), GP_PY_MINOR(hi));
+	for (size_t i = 0; i < gp_py_layouts_count && len < sizeof(buf); i++)
+		if (gp_py_layouts[i].untested)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%u.%u",
+						strchr(buf, '(') ? ", " : " (untested: ",
+						GP_PY_MAJOR(gp_py_layouts[i].version_hex),
+						GP_PY_MINOR(gp_py_layouts[i].version_hex));
+	if (strchr(buf, '(') && len + 1 < sizeof(buf))
+		strcat(buf, ")");
+	return buf;
+}
+
 int gp_version_from_name(const char *name, uint32_t *hex, bool *free_threaded)
 {
 	const char *base = strrchr(name, '/'), *p;

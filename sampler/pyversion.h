@@ -15,6 +15,9 @@ extern const size_t gp_py_layouts_count;
 /* The row for version_hex's major.minor (and build kind), or NULL. */
 const struct py_layout *gp_layout_for(uint32_t version_hex, bool free_threaded);
 
+/* "3.9 to 3.14 (untested: 3.14)": the default-build rows of the table. */
+const char *gp_supported_versions(void);
+
 /*
  * Version from a file name such as "libpython3.10.so.1.0", "python3.9" or
  * "libpython3.13t.so": sets *hex to major.minor (micro 0) and *free_threaded.

@@ -49,6 +49,9 @@ static uint32_t marker(struct gp_symbolizer *s, enum gp_marker m)
 	case GP_MARK_LOOP:
 		snprintf(name, sizeof(name), "[stack cut: frame chain loops]");
 		break;
+	case GP_MARK_GARBAGE:
+		snprintf(name, sizeof(name), "[stack cut: garbage frame]");
+		break;
 	default:
 		snprintf(name, sizeof(name), "[unreadable code object]");
 		break;
@@ -95,6 +98,8 @@ static uint32_t walk_end_marker(struct gp_symbolizer *s, uint16_t end)
 		return marker(s, GP_MARK_READ_FAULT);
 	case GP_WALK_LOOP:
 		return marker(s, GP_MARK_LOOP);
+	case GP_WALK_BAD_CODE:
+		return marker(s, GP_MARK_GARBAGE);
 	default:
 		return 0;
 	}

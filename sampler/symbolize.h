@@ -17,6 +17,7 @@ enum gp_marker {
 	GP_MARK_TRUNCATED,   /* deeper than the frame limit: outer frames lost */
 	GP_MARK_READ_FAULT,  /* frame memory unreadable: outer frames lost */
 	GP_MARK_LOOP,        /* frame chain loops: outer frames lost */
+	GP_MARK_GARBAGE,     /* frames hold garbage: outer frames lost */
 	GP_MARK_BAD_CODE,    /* a frame's code object could not be read */
 	GP_MARK__MAX,
 };

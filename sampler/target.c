@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "debugoffsets.h"
 #include "exitcodes.h"
 #include "gp_log.h"
 #include "pyversion.h"
@@ -117,15 +118,13 @@ static uint64_t sym_addr(const struct gp_maps *maps, const struct candidate *c,
 
 /* A Python version without a layout row, named by the lib or exe file? */
 static bool named_unsupported(const struct candidate *lib, const struct candidate *exe,
-			      uint32_t *hex)
+			      uint32_t *hex, bool *ft)
 {
 	const struct gp_map *maps[2] = { lib->map, exe->map };
 
 	for (int i = 0; i < 2; i++) {
-		bool ft;
-
-		if (maps[i] && !gp_version_from_name(maps[i]->path, hex, &ft) &&
-		    !gp_layout_for(*hex, ft))
+		if (maps[i] && !gp_version_from_name(maps[i]->path, hex, ft) &&
+		    !gp_layout_for(*hex, *ft))
 			return true;
 	}
 	return false;
@@ -136,13 +135,19 @@ static int not_found(pid_t pid, const struct gp_target *t, const struct candidat
 		     const struct candidate *exe)
 {
 	uint32_t hex;
+	bool ft;
 	char v[32];
 
-	if (named_unsupported(lib, exe, &hex)) {
+	if (named_unsupported(lib, exe, &hex, &ft)) {
 		gp_version_format(hex, v, sizeof(v));
-		gp_error("process %d (%s) runs Python %s, which gil-prof does not support "
-			 "(supported: CPython 3.9 to 3.13)",
-			 (int)pid, t->comm, v);
+		if (ft && gp_layout_for(hex, false))
+			gp_error("process %d (%s) runs a free-threaded build of Python %s; "
+				 "free-threaded builds are not supported yet",
+				 (int)pid, t->comm, v);
+		else
+			gp_error("process %d (%s) runs Python %s, which gil-prof does not support "
+				 "(supported: CPython %s)",
+				 (int)pid, t->comm, v, gp_supported_versions());
 		return GP_EXIT_UNSUPPORTED;
 	}
 	gp_error("process %d (%s) is not a CPython 3 interpreter: no _PyRuntime in its "
@@ -185,9 +190,50 @@ static int select_layout(struct gp_target *t, uint32_t hex, bool ft)
 		return GP_EXIT_UNSUPPORTED;
 	}
 	gp_error("process %d runs Python %s, which gil-prof does not support "
-		 "(supported: CPython 3.9 to 3.13)",
-		 (int)t->pid, t->version);
+		 "(supported: CPython %s)",
+		 (int)t->pid, t->version, gp_supported_versions());
 	return GP_EXIT_UNSUPPORTED;
+}
+
+/*
+ * 3.13+: take the offsets from the process's own _Py_DebugOffsets, after
+ * checking them against the row (sampler/debugoffsets.c).
+ */
+static int use_debug_offsets(struct gp_target *t)
+{
+	pid_t p = t->pid;
+	struct gp_mem mem = gp_mem_process(&p);
+	struct gp_dbg_report r;
+
+	switch (gp_debug_offsets_apply(t->layout, &mem, t->runtime, &t->live, &r)) {
+	case GP_DBG_NONE:
+		break;
+	case GP_DBG_OK:
+		gp_debug("process %d: _Py_DebugOffsets of Python 0x%08x: %u offsets checked, "
+			 "%u differ from the table",
+			 (int)t->pid, r.version, r.checked, r.differ);
+		if (r.differ)
+			gp_note("process %d: its own structure offsets differ from gil-prof's "
+				"Python %s table in %u places (first: %s); using the process's",
+				(int)t->pid, t->version, r.differ, r.first_diff);
+		break;
+	case GP_DBG_FREE_THREADED:
+		gp_error("process %d runs a free-threaded build of Python %s (from its debug "
+			 "offsets); free-threaded builds are not supported yet",
+			 (int)t->pid, t->version);
+		return GP_EXIT_UNSUPPORTED;
+	default:
+		gp_error("process %d runs Python %s, but %s; gil-prof will not read it with "
+			 "the wrong layout",
+			 (int)t->pid, t->version, r.why);
+		return GP_EXIT_UNSUPPORTED;
+	}
+	t->layout = &t->live;
+	if (t->live.untested)
+		gp_warn("Python %s support is untested: its layout comes from CPython's "
+			"headers, not from a tested interpreter",
+			t->version);
+	return 0;
 }
 
 /* discover() result while a launched program may still be loading Python. */
@@ -225,7 +271,7 @@ static int discover(struct gp_target *t, bool quiet)
 	else if (exe.map && !inspect(t->pid, &exe))
 		use = &exe;
 	if (!use) {
-		if (quiet && !named_unsupported(&lib, &exe, &hex))
+		if (quiet && !named_unsupported(&lib, &exe, &hex, &ft))
 			rc = NOT_YET;
 		else
 			rc = not_found(t->pid, t, &lib, &exe);
@@ -249,6 +295,8 @@ static int discover(struct gp_target *t, bool quiet)
 		goto out;
 	}
 	rc = select_layout(t, hex, ft);
+	if (!rc)
+		rc = use_debug_offsets(t);
 out:
 	gp_maps_free(&maps);
 	return rc;

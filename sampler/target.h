@@ -22,7 +22,8 @@ struct gp_target {
 	uint64_t code_type;        /* &PyCode_Type */
 	uint32_t version_hex;
 	char version[32];
-	const struct py_layout *layout;
+	const struct py_layout *layout; /* = &live once attached */
+	struct py_layout live;     /* the row, with the process's own offsets (3.13+) */
 };
 
 /*
