@@ -20,6 +20,7 @@
 #include "bpfload.h"
 #include "exitcodes.h"
 #include "gp_log.h"
+#include "interpreters.h"
 #include "symbolize.h"
 
 #define POLL_MS 100
@@ -71,6 +72,7 @@ struct recorder {
 	pid_t mem_pid;
 	char main_comm[64];
 	uint32_t locs[GP_STACK_MAX];
+	struct gp_interps subinterps;
 };
 
 /* Thread names: the main thread's comm, others' only if they set their own. */
@@ -177,6 +179,25 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 	r->prof->duration_ns = mono_ns() - t0;
 }
 
+/* Sub-interpreters, looked for at the start and at the end of a recording. */
+static void scan_interpreters(struct recorder *r)
+{
+	gp_interps_scan(r->t->layout, &r->sym.codes.mem, r->t->runtime, &r->subinterps);
+}
+
+static void warn_interpreters(const struct recorder *r)
+{
+	char ids[256];
+
+	if (!r->subinterps.n)
+		return;
+	gp_interps_format(&r->subinterps, ids, sizeof(ids));
+	gp_warn("process %d also runs sub-interpreters (ids %s): a thread that entered one "
+		"is shown with the main-interpreter stack that entered it; threads started "
+		"inside one are shown with their own",
+		(int)r->t->pid, ids);
+}
+
 static void finish_threads(struct recorder *r)
 {
 	for (size_t i = 0; i < r->prof->nthreads; i++) {
@@ -243,9 +264,12 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		goto out;
 	}
 	prof->start_unix_ns = unix_ns();
+	scan_interpreters(&r);
 	gp_target_resume(t);
 	gp_debug("sampling started");
 	record_loop(&r, &b, rb);
+	scan_interpreters(&r);
+	warn_interpreters(&r);
 
 	/* Stop sampling, then take everything still in the ring buffer. */
 	gp_bpf_detach(&b);

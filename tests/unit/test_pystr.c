@@ -54,7 +54,7 @@ static void test_ascii_latin1_ucs2_ucs4(void **state)
 	uint8_t buf[512];
 
 	(void)state;
-	for (unsigned int minor = 9; minor <= 13; minor++) {
+	for (unsigned int minor = 9; minor <= 14; minor++) {
 		const struct py_layout *L = layout(minor);
 
 		read_back(L, buf, make_str(L, buf, 1, 1, "worker", 6), "worker");
