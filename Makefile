@@ -49,7 +49,7 @@ LIB_OBJS := $(filter-out $(OUTPUT)/obj/sampler/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit functional layouts clean san unit-san functional-san \
+.PHONY: all deps demo test unit functional tools layouts clean san unit-san functional-san \
 	valgrind fuzz fuzz-build
 .DELETE_ON_ERROR:
 
@@ -132,11 +132,20 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
+# Test tools the functional tests run (built from tests/tools/*.c).
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(wildcard tests/tools/*.c))
+
+$(OUTPUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TOOL-CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+tools: $(TOOL_BINS)
+
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t > $$t.log 2>&1 || { cat $$t.log; echo "FAILED: $$t"; exit 1; }; \
 		echo "  PASS     $$t ($$(grep -c '^\[       OK' $$t.log) tests)"; done
 
-functional: $(BIN)
+functional: $(BIN) $(TOOL_BINS)
 	$(SUDO) env GIL_PROF=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/functional
 
 # --- integrity: sanitizers, valgrind, fuzzing --------------------------------
@@ -157,6 +166,7 @@ unit-san: san
 	$(SAN_ENV) $(SAN_MAKE) unit
 
 functional-san: san
+	$(SAN_MAKE) tools
 	$(SUDO) env $(SAN_ENV) GIL_PROF=$(abspath $(SAN_OUT)/gil-prof) \
 		$(PYTHON) -m pytest -q tests/functional
 

@@ -17,6 +17,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 GIL_PROF = pathlib.Path(os.environ.get("GIL_PROF", ROOT / "gil-prof"))
 SANITIZER_WORDS = ("Sanitizer", "runtime error:")
 TARGETS = ROOT / "tests" / "targets"
+# Test tools (tests/tools/*.c) are built beside the binary under test:
+# .output/tests for ./gil-prof, .output-san/tests for the sanitizer build.
+TOOLS = (GIL_PROF.parent if GIL_PROF.parent != ROOT else ROOT / ".output") / "tests"
+
+# The interpreters every CI machine has: a test run over the interpreter
+# matrix fails (it does not skip) for each one of these that is missing.
+REQUIRED_INTERPRETERS = [
+    "pyenv-3.9", "pyenv-3.10", "pyenv-3.11", "pyenv-3.12", "pyenv-3.13", "debian-3.11",
+]
+SUPPORTED_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 
 
 def pyenv_root():
@@ -36,16 +46,27 @@ def pyenv_root():
     return None
 
 
+def version_key(version):
+    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.]", version))
+
+
 def find_interpreters():
-    """Every CPython the product supports on this machine: id -> path."""
+    """Every CPython the product supports on this machine: id -> path.
+
+    pyenv builds are named by minor version ("pyenv-3.12"), the newest
+    micro release of each; 3.14 is taken when present (its row is untested).
+    """
     found = {}
     root = pyenv_root()
     if root:
-        for exe in sorted(glob.glob(str(root / "versions" / "3.*" / "bin" / "python3"))):
+        exes = glob.glob(str(root / "versions" / "3.*" / "bin" / "python3"))
+        for exe in sorted(exes, key=lambda e: version_key(pathlib.Path(e).parents[1].name)):
             version = pathlib.Path(exe).parents[1].name
+            if not re.match(r"^\d+\.\d+\.\d+$", version):
+                continue  # e.g. 3.13.0t: free-threaded, refused
             major_minor = ".".join(version.split(".")[:2])
-            if major_minor in ("3.9", "3.10", "3.11", "3.12", "3.13"):
-                found["pyenv-" + version] = exe
+            if major_minor in SUPPORTED_MINORS:
+                found["pyenv-" + major_minor] = exe
     if os.path.exists("/usr/bin/python3.11"):
         found["debian-3.11"] = "/usr/bin/python3.11"
     return found
@@ -65,20 +86,54 @@ def find_old_interpreters():
 
 
 INTERPRETERS = find_interpreters()
+MATRIX = sorted(set(REQUIRED_INTERPRETERS) | set(INTERPRETERS), key=lambda i: (i[:5], version_key(i[6:])))
 
 
 def pytest_generate_tests(metafunc):
+    # Every test taking `python` runs once per interpreter of the matrix,
+    # including required ones that are missing (those fail in the fixture).
     if "python" in metafunc.fixturenames:
-        ids = sorted(INTERPRETERS)
-        metafunc.parametrize("python", [INTERPRETERS[i] for i in ids], ids=ids)
+        metafunc.parametrize("python", MATRIX, ids=MATRIX, indirect=True)
+
+
+@pytest.fixture
+def python(request):
+    exe = INTERPRETERS.get(request.param)
+    if not exe:
+        pytest.fail(
+            "interpreter %s is missing: CI machines have pyenv's CPython 3.9-3.13 and "
+            "Debian's /usr/bin/python3.11 (see README, Tests)" % request.param
+        )
+    return exe
+
+
+def minor_of(python):
+    """(3, 12) for an interpreter path of the matrix."""
+    out = subprocess.run(
+        [python, "-c", "import sys; print(*sys.version_info[:2])"],
+        capture_output=True, text=True, timeout=30, check=True,
+    )
+    return tuple(int(x) for x in out.stdout.split())
+
+
+def layout_row(minor):
+    """The generated layout row of (3, minor) as a dict of field -> int."""
+    text = (ROOT / "sampler" / "layouts" / ("py%d.%d.inc" % minor)).read_text()
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"\.([\w.]+) = (-?\w+),", text)
+            if not m.group(2).startswith("0x")} | {
+        m.group(1): int(m.group(2), 16) for m in re.finditer(r"\.([\w.]+) = (0x[0-9a-f]+),", text)}
 
 
 class Target:
     """A Python program started for a test; killed at the end."""
 
-    def __init__(self, python, script, *args, ready=True):
+    @staticmethod
+    def script_path(script):
+        return script if isinstance(script, pathlib.Path) else TARGETS / script
+
+    def __init__(self, python, script, *args, ready=True, prefix=()):
         self.proc = subprocess.Popen(
-            [python, str(TARGETS / script), *map(str, args)],
+            [*prefix, python, str(self.script_path(script)), *map(str, args)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -130,7 +185,8 @@ def run_gil_prof(*args, timeout=120, **kw):
 def parse_folded(path):
     """[(frames root first, count)] of a folded file; fails on a bad line."""
     stacks = []
-    for line in pathlib.Path(path).read_text().splitlines():
+    # strict UTF-8: a wrongly encoded name fails here
+    for line in pathlib.Path(path).read_bytes().decode("utf-8").splitlines():
         m = re.match(r"^(.*) (\d+)$", line)
         assert m, "bad folded line: %r" % line
         stacks.append((m.group(1).split(";"), int(m.group(2))))
@@ -162,7 +218,7 @@ def leaf_shares(stacks, names):
 
 def marked_lines(script, marker):
     """Line numbers of the loop marked `# marker` and of its body."""
-    lines = (TARGETS / script).read_text().splitlines()
+    lines = Target.script_path(script).read_text(encoding="utf-8").splitlines()
     for i, text in enumerate(lines, 1):
         if "# " + marker in text:
             indent = len(text) - len(text.lstrip())
@@ -211,6 +267,15 @@ def record_cpu_window(pid, tid, *args, timeout=120):
     assert_no_sanitizer_report(err)
     assert len(marks) == 2, err
     return p.returncode, err, (marks["sampling stopped"] - marks["sampling started"]) / 1e9
+
+
+def line_of(script, marker):
+    """Line number of the line of script marked `# marker`."""
+    path = script if isinstance(script, pathlib.Path) else TARGETS / script
+    for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if "# " + marker in text:
+            return i
+    raise AssertionError("marker %s not in %s" % (marker, script))
 
 
 def wait_for(pred, timeout=10.0, step=0.05):
