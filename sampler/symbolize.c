@@ -105,6 +105,34 @@ static uint32_t walk_end_marker(struct gp_symbolizer *s, uint16_t end)
 	}
 }
 
+static int same_frame(const struct gp_frame *a, const struct gp_frame *b)
+{
+	return a->code == b->code && a->lasti == b->lasti && a->flags == b->flags;
+}
+
+/*
+ * A chain that loops is caught a cycle or two after it closes (Brent's
+ * check in the BPF walk), so the frames of the loop were copied more than
+ * once. Keep one turn: for each period p, find where the frames start
+ * repeating with that period up to the end; where at least one frame
+ * repeats, everything after the first turn is a copy. The shortest stack
+ * kept wins.
+ */
+uint32_t gp_loop_trim(const struct gp_frame *f, uint32_t n)
+{
+	uint32_t best = n;
+
+	for (uint32_t p = 1; p <= GP_LOOP_TRIM_PERIOD && 2 * p <= n; p++) {
+		uint32_t s = n - p; /* periodic from s on */
+
+		while (s > 0 && same_frame(&f[s - 1], &f[s - 1 + p]))
+			s--;
+		if (n - s > p && s + p < best)
+			best = s + p;
+	}
+	return best;
+}
+
 uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sample,
 			     uint64_t now_ns, uint32_t *locs)
 {
@@ -116,6 +144,8 @@ uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sa
 	}
 	if (nframes > GP_MAX_FRAMES)
 		nframes = GP_MAX_FRAMES;
+	if (sample->walk_end == GP_WALK_LOOP)
+		nframes = gp_loop_trim(sample->frames, nframes);
 	/* Outer frames were lost: say so at the root. */
 	m = walk_end_marker(s, sample->walk_end);
 	if (m)

@@ -36,6 +36,12 @@ void gp_symbolizer_init(struct gp_symbolizer *s, struct gp_profile *prof,
 			uint32_t max_frames);
 void gp_symbolizer_free(struct gp_symbolizer *s);
 
+/* Longest loop (in frames) whose repeated copies are trimmed. */
+#define GP_LOOP_TRIM_PERIOD 64
+
+/* Frames of a looping chain (innermost first) to keep: one turn of the loop. */
+uint32_t gp_loop_trim(const struct gp_frame *f, uint32_t n);
+
 /*
  * Locations of sample's Python stack, root first, into locs[GP_STACK_MAX].
  * Returns the count. Never fails: what cannot be read becomes a marker.

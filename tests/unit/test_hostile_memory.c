@@ -263,6 +263,28 @@ static void test_cut_stacks_get_root_markers(void **state)
 	free(s);
 }
 
+/* Frames named by letters, innermost first, all at offset 0. */
+static uint32_t trim(const char *frames)
+{
+	struct gp_frame f[64] = { 0 };
+	uint32_t n = (uint32_t)strlen(frames);
+
+	for (uint32_t i = 0; i < n; i++)
+		f[i].code = (uint64_t)frames[i];
+	return gp_loop_trim(f, n);
+}
+
+static void test_loop_copies_trimmed(void **state)
+{
+	(void)state;
+	assert_int_equal(trim("VCVC"), 2);          /* caught after two turns */
+	assert_int_equal(trim("ABCABCA"), 3);
+	assert_int_equal(trim("RRRRXYXY"), 6);      /* recursion before the loop stays */
+	assert_int_equal(trim("TUWCDECD"), 6);      /* loop entered after three frames */
+	assert_int_equal(trim("AB"), 2);            /* nothing repeats: nothing cut */
+	assert_int_equal(trim(""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +293,7 @@ int main(void)
 		cmocka_unit_test_setup(test_garbage_code_objects, setup),
 		cmocka_unit_test(test_random_line_tables),
 		cmocka_unit_test_setup(test_cut_stacks_get_root_markers, setup),
+		cmocka_unit_test(test_loop_copies_trimmed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
