@@ -75,6 +75,20 @@ def test_unsupported_version_by_name(tmp_path):
         p.wait()
 
 
+def test_free_threaded_by_name(tmp_path):
+    # A free-threaded build's files carry a "t": python3.13t, libpython3.13t.so.
+    fake = tmp_path / "python3.13t"
+    shutil.copy("/bin/sleep", fake)
+    p = subprocess.Popen([str(fake), "30"])
+    try:
+        out = tmp_path / "x.folded"
+        r = run_gil_prof("-p", p.pid, "-o", out)
+        assert_refused(r, EXIT_UNSUPPORTED, "free-threaded builds are not supported yet", out)
+    finally:
+        p.kill()
+        p.wait()
+
+
 @pytest.mark.parametrize("version", sorted(find_old_interpreters()))
 def test_unsupported_real_interpreters(version, tmp_path):
     exe = find_old_interpreters()[version]
