@@ -61,29 +61,23 @@ def test_not_python(tmp_path):
         p.wait()
 
 
-def test_unsupported_version_by_name(tmp_path):
-    # A program called python3.8 that is not 3.9+: refused as Python 3.8.
-    fake = tmp_path / "python3.8"
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        # a program called python3.8 that is not 3.9+: refused as Python 3.8
+        ("python3.8", "Python 3.8"),
+        # a free-threaded build's files carry a "t": python3.13t, libpython3.13t.so
+        ("python3.13t", "free-threaded builds are not supported yet"),
+    ],
+)
+def test_unsupported_by_name(name, words, tmp_path):
+    fake = tmp_path / name
     shutil.copy("/bin/sleep", fake)
     p = subprocess.Popen([str(fake), "30"])
     try:
         out = tmp_path / "x.folded"
         r = run_gil_prof("-p", p.pid, "-o", out)
-        assert_refused(r, EXIT_UNSUPPORTED, "Python 3.8", out)
-    finally:
-        p.kill()
-        p.wait()
-
-
-def test_free_threaded_by_name(tmp_path):
-    # A free-threaded build's files carry a "t": python3.13t, libpython3.13t.so.
-    fake = tmp_path / "python3.13t"
-    shutil.copy("/bin/sleep", fake)
-    p = subprocess.Popen([str(fake), "30"])
-    try:
-        out = tmp_path / "x.folded"
-        r = run_gil_prof("-p", p.pid, "-o", out)
-        assert_refused(r, EXIT_UNSUPPORTED, "free-threaded builds are not supported yet", out)
+        assert_refused(r, EXIT_UNSUPPORTED, words, out)
     finally:
         p.kill()
         p.wait()

@@ -11,6 +11,7 @@ in the frames the profiler walks; NAME: offset of co_name in a code
 object; TAGS: tag bits of the code reference (gil-prof's layout row).
 Prints "ready" and cycles through the cases, 50 ms each.
 """
+import contextlib
 import ctypes
 import gc
 import sys
@@ -51,20 +52,28 @@ def frame_addr(frame):
     raise SystemExit("corrupt_frames: cannot find the interpreter frame")
 
 
+@contextlib.contextmanager
+def previous_of(frame, value):
+    """The frame's link to its caller points at value until the block ends."""
+    me = frame_addr(frame)
+    saved = peek(me + PREV)
+    poke(me + PREV, value)
+    try:
+        yield
+    finally:
+        poke(me + PREV, saved)
+
+
 def healthy(until):
     while time.monotonic() < until:  # LOOP-HEALTHY
         pass
 
 
 def loop_victim(until):
-    me, caller = frame_addr(sys._getframe()), frame_addr(sys._getframe(1))
-    saved = peek(caller + PREV)
-    poke(caller + PREV, me)  # me -> caller -> me -> ...
-    try:
+    # me -> caller -> me -> ...
+    with previous_of(sys._getframe(1), frame_addr(sys._getframe())):
         while time.monotonic() < until:  # LOOP-LOOP
             pass
-    finally:
-        poke(caller + PREV, saved)
 
 
 def loop_caller(until):
@@ -72,14 +81,9 @@ def loop_caller(until):
 
 
 def unmapped_victim(until):
-    me = frame_addr(sys._getframe())
-    saved = peek(me + PREV)
-    poke(me + PREV, NOWHERE)
-    try:
+    with previous_of(sys._getframe(), NOWHERE):
         while time.monotonic() < until:  # LOOP-UNMAPPED
             pass
-    finally:
-        poke(me + PREV, saved)
 
 
 # A frame of zeros whose code pointer leads nowhere.
@@ -92,29 +96,16 @@ for i, junk in enumerate(JUNK):
     poke(ctypes.addressof(junk) + PREV, ctypes.addressof(JUNK[i + 1]) if i + 1 < len(JUNK) else 0)
 
 
-def into(target, until):
-    me = frame_addr(sys._getframe(1))
-    saved = peek(me + PREV)
-    poke(me + PREV, target)
-    return me, saved
-
-
 def garbage_victim(until):
-    me, saved = into(ctypes.addressof(GARBAGE), until)
-    try:
+    with previous_of(sys._getframe(), ctypes.addressof(GARBAGE)):
         while time.monotonic() < until:  # LOOP-GARBAGE
             pass
-    finally:
-        poke(me + PREV, saved)
 
 
 def junk_victim(until):
-    me, saved = into(ctypes.addressof(JUNK[0]), until)
-    try:
+    with previous_of(sys._getframe(), ctypes.addressof(JUNK[0])):
         while time.monotonic() < until:  # LOOP-JUNK
             pass
-    finally:
-        poke(me + PREV, saved)
 
 
 def template(until):

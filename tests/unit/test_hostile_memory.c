@@ -19,6 +19,7 @@
 #include "pycode.h"
 #include "pyversion.h"
 #include "symbolize.h"
+#include "fake_target.h"
 
 #define BASE 0x200000
 #define MEMSZ 0x10000
@@ -31,9 +32,10 @@
 static uint8_t mem[MEMSZ];
 static struct gp_mem_buf membuf = { BASE, mem, MEMSZ };
 static const struct py_layout *L;
+static struct fake_target fake = { mem, BASE, STRS, NULL };
 
-static void put64(uint64_t addr, uint64_t v) { memcpy(mem + (addr - BASE), &v, 8); }
-static void put32(uint64_t addr, int32_t v) { memcpy(mem + (addr - BASE), &v, 4); }
+static void put64(uint64_t addr, uint64_t v) { fake_put64(&fake, addr, v); }
+static void put32(uint64_t addr, int32_t v) { fake_put32(&fake, addr, v); }
 
 static uint64_t interp(int i)
 {
@@ -113,18 +115,11 @@ static void test_interpreter_list_loops_and_runs_on(void **state)
 	assert_int_equal(gp_interps_scan(L, &m, 0x10, &seen), -1);
 }
 
-static uint64_t next_str;
-
+/* A str in the string area (fake.next moves on). */
 static uint64_t ascii_str(const char *s)
 {
-	uint64_t at = next_str;
-	uint32_t st = 1u << L->str_kind_shift | L->str_compact_mask | L->str_ascii_mask;
-
-	put64(at + L->str_length, strlen(s));
-	memcpy(mem + (at - BASE) + L->str_state, &st, 4);
-	memcpy(mem + (at - BASE) + L->str_ascii_data, s, strlen(s) + 1);
-	next_str += (L->str_ascii_data + strlen(s) + 16) & ~7u;
-	return at;
+	fake.L = L;
+	return fake_ascii_str(&fake, s);
 }
 
 static void make_code(const char *name, uint64_t linetable)
@@ -152,7 +147,7 @@ static void test_garbage_code_objects(void **state)
 	for (size_t r = 0; r < gp_py_layouts_count; r++) {
 		L = &gp_py_layouts[r];
 		memset(mem, 0, sizeof(mem));
-		next_str = STRS;
+		fake.next = STRS;
 		gp_code_cache_init(&c, L, m, CODE_TYPE);
 
 		/* a line table claiming 2^40 bytes: no lines, the name survives */
@@ -237,7 +232,7 @@ static void test_cut_stacks_get_root_markers(void **state)
 	(void)state;
 	L = gp_layout_for(0x030c0000, false);
 	memset(mem, 0, sizeof(mem));
-	next_str = STRS;
+	fake.next = STRS;
 	make_code("victim", 0);
 	gp_profile_init(&prof);
 	gp_symbolizer_init(&sym, &prof, L, gp_mem_buffer(&membuf), CODE_TYPE, GP_MAX_FRAMES);

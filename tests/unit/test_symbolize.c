@@ -16,6 +16,7 @@
 #include "pycode.h"
 #include "pyversion.h"
 #include "symbolize.h"
+#include "fake_target.h"
 
 #define BASE 0x100000
 #define MEMSZ 0x4000
@@ -25,33 +26,13 @@
 #define STRS (BASE + 0x1000)
 
 static uint8_t mem[MEMSZ];
-static uint64_t next_str;
 static const struct py_layout *L;
+static struct fake_target fake = { mem, BASE, STRS, NULL };
 
-static void put64(uint64_t addr, uint64_t v) { memcpy(mem + (addr - BASE), &v, 8); }
-static void put32(uint64_t addr, int32_t v) { memcpy(mem + (addr - BASE), &v, 4); }
-
-static uint64_t ascii_str(const char *s)
-{
-	uint64_t at = next_str;
-	uint32_t state = 1u << L->str_kind_shift | L->str_compact_mask | L->str_ascii_mask;
-
-	put64(at + L->str_length, strlen(s));
-	memcpy(mem + (at - BASE) + L->str_state, &state, 4);
-	memcpy(mem + (at - BASE) + L->str_ascii_data, s, strlen(s) + 1);
-	next_str += (L->str_ascii_data + strlen(s) + 16) & ~7u;
-	return at;
-}
-
-static uint64_t bytes_obj(const uint8_t *b, size_t n)
-{
-	uint64_t at = next_str;
-
-	put64(at + L->bytes_size, n);
-	memcpy(mem + (at - BASE) + L->bytes_data, b, n);
-	next_str += (L->bytes_data + n + 16) & ~7u;
-	return at;
-}
+static void put64(uint64_t addr, uint64_t v) { fake_put64(&fake, addr, v); }
+static void put32(uint64_t addr, int32_t v) { fake_put32(&fake, addr, v); }
+static uint64_t ascii_str(const char *s) { return fake_ascii_str(&fake, s); }
+static uint64_t bytes_obj(const uint8_t *b, size_t n) { return fake_bytes(&fake, b, n); }
 
 /* A code object: firstlineno, one location entry per line (2 units each). */
 static void code_obj(uint64_t at, const char *name, const char *qualname, int first, int ntrace)
@@ -74,7 +55,8 @@ static int setup(void **state)
 	(void)state;
 	L = gp_layout_for(0x030c0000, false);
 	memset(mem, 0, sizeof(mem));
-	next_str = STRS;
+	fake.L = L;
+	fake.next = STRS;
 	code_obj(CODE_A, "run", "Worker.run", 10, 0);
 	code_obj(CODE_B, "<lambda>", "f.<locals>.<lambda>", 20, 1);
 	return 0;
