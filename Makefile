@@ -14,6 +14,8 @@ BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := x86
 BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
+PROTOC_C ?= protoc-c
+XXD ?= xxd
 PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
@@ -31,19 +33,24 @@ endif
 # Debian packages the build, the demo and the tests need (installed by `make deps`).
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest procps \
-	util-linux libclang-rt-14-dev valgrind
+	util-linux libclang-rt-14-dev valgrind protobuf-c-compiler libprotobuf-c-dev xxd \
+	golang-go chromium python3-jsonschema
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
-	-I$(OUTPUT) -Ibpf
-LDLIBS := -lbpf -lelf -lz -lm
+	-I$(OUTPUT) -I$(OUTPUT)/gen -Ibpf
+LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
 GEN_SRC := sampler/pylayout_gen.c
 SRCS := $(filter-out $(GEN_SRC), $(wildcard sampler/*.c)) $(wildcard unwind/*.c) \
 	$(wildcard output/*.c)
-OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(SRCS))
+# Generated at build time, never committed: C for profile.proto (protoc-c)
+# and the flame graph's script as a C array.
+GEN_HDRS := $(OUTPUT)/gen/profile.pb-c.h
+GEN_OBJS := $(OUTPUT)/obj/gen/profile.pb-c.o $(OUTPUT)/obj/gen/flamegraph_js.o
+OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(SRCS)) $(GEN_OBJS)
 LIB_OBJS := $(filter-out $(OUTPUT)/obj/sampler/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -71,8 +78,24 @@ $(OUTPUT)/gilprof.skel.h: $(OUTPUT)/gilprof.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name gilprof_bpf > $@.tmp && mv $@.tmp $@
 
-# Everything in user space may include the skeleton; generate it first.
-$(OUTPUT)/obj/%.o: %.c $(OUTPUT)/gilprof.skel.h
+$(OUTPUT)/gen/profile.pb-c.c $(OUTPUT)/gen/profile.pb-c.h &: output/profile.proto
+	@mkdir -p $(@D)
+	$(call msg,PROTOC-C,$<)
+	$(Q)$(PROTOC_C) --proto_path=output --c_out=$(OUTPUT)/gen $<
+
+$(OUTPUT)/gen/flamegraph_js.c: output/flamegraph.js
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$(XXD) -i -n gp_flamegraph_js $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/obj/gen/%.o: $(OUTPUT)/gen/%.c $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Everything in user space may include the skeleton and generated headers;
+# generate them first.
+$(OUTPUT)/obj/%.o: %.c $(OUTPUT)/gilprof.skel.h $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -140,6 +163,8 @@ $(OUTPUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 tools: $(TOOL_BINS)
+
+$(OUTPUT)/tests/write_synthetic: tests/tools/synthetic_profile.h
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t > $$t.log 2>&1 || { cat $$t.log; echo "FAILED: $$t"; exit 1; }; \

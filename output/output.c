@@ -21,8 +21,14 @@ struct format_desc {
 	int (*write)(const struct gp_profile *p, FILE *out);
 };
 
+/* One row per format; longer extensions before shorter ones they end with. */
 static const struct format_desc formats[] = {
 	{ GP_FORMAT_FOLDED, "folded", { ".folded", ".txt" }, gp_write_folded },
+	{ GP_FORMAT_PPROF, "pprof", { ".pb.gz", ".pprof" }, gp_write_pprof },
+	{ GP_FORMAT_SPEEDSCOPE, "speedscope", { ".speedscope.json", ".speedscope" },
+	  gp_write_speedscope },
+	{ GP_FORMAT_SVG, "svg", { ".svg" }, gp_write_svg },
+	{ GP_FORMAT_HTML, "html", { ".html", ".htm" }, gp_write_html },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -41,6 +47,15 @@ enum gp_format gp_format_from_name(const char *name)
 		if (!strcmp(formats[i].name, name))
 			return formats[i].format;
 	return GP_FORMAT_NONE;
+}
+
+void gp_format_list(char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NFORMATS && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", formats[i].name);
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -2,22 +2,36 @@
 #ifndef GP_OUTPUT_H
 #define GP_OUTPUT_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct gp_profile;
 
+/*
+ * Output formats. A new format is a value here, its writer below and one
+ * row in output.c's format table (name, extensions, writer).
+ */
 enum gp_format {
 	GP_FORMAT_NONE = 0,
 	GP_FORMAT_FOLDED,
+	GP_FORMAT_PPROF,
+	GP_FORMAT_SPEEDSCOPE,
+	GP_FORMAT_SVG,
+	GP_FORMAT_HTML,
 };
 
-/* "folded" -> GP_FORMAT_FOLDED; GP_FORMAT_NONE if unknown. */
+/* The format that names default output files. */
+#define GP_FORMAT_DEFAULT GP_FORMAT_SVG
+
+/* "folded", "pprof", ... -> the format; GP_FORMAT_NONE if unknown. */
 enum gp_format gp_format_from_name(const char *name);
-/* By extension: ".folded", ".txt" -> GP_FORMAT_FOLDED; else GP_FORMAT_NONE. */
+/* By extension (".pb.gz", ".svg", ...); GP_FORMAT_NONE if none matches. */
 enum gp_format gp_format_from_path(const char *path);
 const char *gp_format_name(enum gp_format f);
 /* Extension for default file names, with the dot. */
 const char *gp_format_extension(enum gp_format f);
+/* "folded, pprof, ..." into buf, for messages. */
+void gp_format_list(char *buf, size_t len);
 
 /*
  * Can path be created? Checked before recording starts so a bad path never
@@ -34,5 +48,9 @@ int gp_output_write(const struct gp_profile *p, const char *path, enum gp_format
 
 /* Writers: each writes the whole profile to out; 0 or -1 (errno set). */
 int gp_write_folded(const struct gp_profile *p, FILE *out);
+int gp_write_pprof(const struct gp_profile *p, FILE *out);
+int gp_write_speedscope(const struct gp_profile *p, FILE *out);
+int gp_write_svg(const struct gp_profile *p, FILE *out);
+int gp_write_html(const struct gp_profile *p, FILE *out);
 
 #endif

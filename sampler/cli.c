@@ -49,9 +49,15 @@ void gp_cli_usage(FILE *f)
 		"  -r, --rate HZ          samples per second of on-CPU time per thread\n"
 		"                         (default %d, at most %d)\n"
 		"  -o, --output FILE      write the profile to FILE; the format comes from the\n"
-		"                         extension (.folded, .txt) unless --format is given\n"
-		"                         (default: gil-prof-PID-TIMESTAMP.folded)\n"
-		"  -f, --format FORMAT    output format: folded\n"
+		"                         extension unless --format is given. Repeat for\n"
+		"                         several formats from one recording (at most %d).\n"
+		"                         Default: gil-prof-PID-TIMESTAMP.svg\n"
+		"  -f, --format FORMAT    output format (with one -o, or for the default file):\n"
+		"                           svg         flame graph (.svg)\n"
+		"                           html        flame graph page (.html)\n"
+		"                           pprof       go tool pprof, gzipped (.pb.gz, .pprof)\n"
+		"                           speedscope  speedscope JSON (.speedscope.json)\n"
+		"                           folded      folded stacks (.folded, .txt)\n"
 		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
 		"  -q, --quiet            no status line and no summary\n"
 		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
@@ -60,11 +66,11 @@ void gp_cli_usage(FILE *f)
 		"\n"
 		"Examples:\n"
 		"  sudo gil-prof -p 1234 -d 30s\n"
-		"  sudo gil-prof record -p 1234 -d 10 -o out.folded\n"
+		"  sudo gil-prof record -p 1234 -d 10 -o out.pb.gz -o out.svg\n"
 		"  sudo gil-prof record -o out.folded -- python3 app.py arg1\n"
 		"\n"
 		"Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.\n",
-		GP_DEFAULT_RATE, GP_MAX_RATE);
+		GP_DEFAULT_RATE, GP_MAX_RATE, GP_MAX_OUTPUTS);
 }
 
 int gp_parse_duration(const char *s, uint64_t *ns)
@@ -131,11 +137,20 @@ static int usage_error(const char *fmt, const char *arg)
 static int resolve_formats(struct gp_options *o, const char *format)
 {
 	enum gp_format forced = GP_FORMAT_NONE;
+	char known[128];
 
 	if (format) {
 		forced = gp_format_from_name(format);
-		if (forced == GP_FORMAT_NONE)
-			return usage_error("unknown output format '%s' (known: folded)", format);
+		gp_format_list(known, sizeof(known));
+		if (forced == GP_FORMAT_NONE) {
+			gp_error("unknown output format '%s' (known: %s)", format, known);
+			fprintf(stderr, "Try 'gil-prof --help' for more information.\n");
+			return GP_EXIT_USAGE;
+		}
+		/* Which of several files would it apply to? Extensions say it better. */
+		if (o->noutputs > 1)
+			return usage_error("%s", "--format goes with one -o only; name several "
+					   "outputs by their extensions");
 	}
 	for (int i = 0; i < o->noutputs; i++) {
 		o->outputs[i].format = forced ? forced : gp_format_from_path(o->outputs[i].path);
@@ -143,6 +158,9 @@ static int resolve_formats(struct gp_options *o, const char *format)
 			return usage_error("cannot tell the format of '%s' from its extension; "
 					   "use --format",
 					   o->outputs[i].path);
+		for (int j = 0; j < i; j++)
+			if (!strcmp(o->outputs[i].path, o->outputs[j].path))
+				return usage_error("output '%s' given twice", o->outputs[i].path);
 	}
 	if (!o->noutputs && forced)
 		o->outputs[0].format = forced; /* default path, chosen later */

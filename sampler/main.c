@@ -81,7 +81,7 @@ static int check_outputs(const struct gp_options *o)
 /* Without -o: gil-prof-PID-TIMESTAMP.EXT in the current directory. */
 static void default_output(struct gp_options *o, pid_t pid, char *buf, size_t len)
 {
-	enum gp_format f = o->outputs[0].format ? o->outputs[0].format : GP_FORMAT_FOLDED;
+	enum gp_format f = o->outputs[0].format ? o->outputs[0].format : GP_FORMAT_DEFAULT;
 	time_t now = time(NULL);
 	struct tm tm;
 

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * flametree.c — stacks merged into the call tree a flame graph draws.
+ */
+#define _GNU_SOURCE
+#include "flametree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "text.h"
+
+struct fg_key {
+	uint32_t parent, kind, key;
+};
+
+struct fg_link {
+	struct fg_key k;
+	uint32_t node;
+	UT_hash_handle hh;
+};
+
+static int64_t new_node(struct fg_tree *t, uint32_t parent, enum fg_kind kind, uint32_t key)
+{
+	struct fg_node *n;
+
+	if (t->n == t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 1024;
+		struct fg_node *nv = realloc(t->nodes, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		t->nodes = nv;
+		t->cap = ncap;
+	}
+	n = &t->nodes[t->n];
+	memset(n, 0, sizeof(*n));
+	n->parent = parent;
+	n->kind = (uint8_t)kind;
+	n->key = key;
+	if (t->n) {
+		struct fg_node *p = &t->nodes[parent];
+
+		n->depth = p->depth + 1;
+		n->sibling = p->child;
+		p->child = t->n;
+		if (n->depth > t->max_depth)
+			t->max_depth = n->depth;
+	}
+	return t->n++;
+}
+
+/* The child of parent with that kind and key, made on first use. */
+static int64_t child(struct fg_tree *t, uint32_t parent, enum fg_kind kind, uint32_t key)
+{
+	struct fg_key k = { parent, kind, key };
+	struct fg_link *l;
+	int64_t idx;
+
+	HASH_FIND(hh, t->links, &k, sizeof(k), l);
+	if (l)
+		return l->node;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -1;
+	idx = new_node(t, parent, kind, key);
+	if (idx < 0) {
+		free(l);
+		return -1;
+	}
+	l->k = k;
+	l->node = (uint32_t)idx;
+	HASH_ADD(hh, t->links, k, sizeof(k), l);
+	return idx;
+}
+
+static void count(struct fg_node *n, const struct gp_stack *s)
+{
+	n->total += s->samples;
+	n->state[s->state < GP_STATE__MAX ? s->state : GP_STATE_NONE] += s->samples;
+}
+
+static int add_stack(struct fg_tree *t, const struct gp_stack *s)
+{
+	int64_t at = 0;
+
+	count(&t->nodes[0], s);
+	at = child(t, 0, FG_THREAD, s->thread);
+	if (at < 0)
+		return -1;
+	count(&t->nodes[at], s);
+	for (uint32_t i = 0; i < s->n; i++) {
+		at = child(t, (uint32_t)at, FG_FRAME, s->locs[i]);
+		if (at < 0)
+			return -1;
+		count(&t->nodes[at], s);
+	}
+	return 0;
+}
+
+/* "func (file:LINE)", "func (file)" or "func"; file shortened or not. */
+static char *frame_text(const struct gp_profile *p, const struct gp_location *l, int full)
+{
+	const struct gp_function *f = gp_func(p, l->func);
+	const char *file = f->filename;
+	char *raw = NULL, *clean;
+	int rc;
+
+	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
+		file = p->mappings[l->mapping - 1]->filename;
+	if (!full)
+		file = gp_basename(file);
+	if (f->kind == GP_FUNC_MARKER || !file[0])
+		rc = asprintf(&raw, "%s", f->name);
+	else if (l->line > 0)
+		rc = asprintf(&raw, "%s (%s:%d)", f->name, file, (int)l->line);
+	else
+		rc = asprintf(&raw, "%s (%s)", f->name, file);
+	if (rc < 0)
+		return NULL;
+	clean = gp_text_clean(raw);
+	free(raw);
+	return clean;
+}
+
+static int make_labels(struct fg_tree *t)
+{
+	const struct gp_profile *p = t->p;
+
+	t->labels = calloc(p->nlocations + 1, sizeof(*t->labels));
+	t->titles = calloc(p->nlocations + 1, sizeof(*t->titles));
+	if (!t->labels || !t->titles)
+		return -1;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		t->labels[i + 1] = frame_text(p, p->locations[i], 0);
+		t->titles[i + 1] = frame_text(p, p->locations[i], 1);
+		if (!t->labels[i + 1] || !t->titles[i + 1])
+			return -1;
+	}
+	return 0;
+}
+
+int fg_tree_build(struct fg_tree *t, const struct gp_profile *p)
+{
+	memset(t, 0, sizeof(*t));
+	t->p = p;
+	if (make_labels(t) || new_node(t, 0, FG_ROOT, 0) < 0)
+		goto fail;
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->samples && add_stack(t, p->stacks[i]))
+			goto fail;
+	return 0;
+fail:
+	fg_tree_free(t);
+	errno = ENOMEM;
+	return -1;
+}
+
+void fg_tree_free(struct fg_tree *t)
+{
+	struct fg_link *l, *tmp;
+
+	HASH_ITER(hh, t->links, l, tmp) {
+		HASH_DEL(t->links, l);
+		free(l);
+	}
+	for (size_t i = 0; t->p && i <= t->p->nlocations; i++) {
+		if (t->labels)
+			free(t->labels[i]);
+		if (t->titles)
+			free(t->titles[i]);
+	}
+	free(t->labels);
+	free(t->titles);
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+}
+
+static int cmp_children(const void *a, const void *b, void *ctx)
+{
+	const struct fg_tree *t = ctx;
+	const struct fg_node *x = &t->nodes[*(const uint32_t *)a];
+	const struct fg_node *y = &t->nodes[*(const uint32_t *)b];
+	int c;
+
+	if (x->kind == FG_THREAD && y->kind == FG_THREAD) {
+		pid_t tx = t->p->threads[x->key]->tid, ty = t->p->threads[y->key]->tid;
+
+		return tx < ty ? -1 : tx > ty;
+	}
+	c = strcmp(t->labels[x->key], t->labels[y->key]);
+	if (c)
+		return c;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Children of every node in order: relinked through sibling. */
+static int sort_children(struct fg_tree *t)
+{
+	uint32_t *v = malloc(t->n * sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint32_t k = 0;
+
+		for (uint32_t c = t->nodes[i].child; c; c = t->nodes[c].sibling)
+			v[k++] = c;
+		if (k < 2)
+			continue;
+		qsort_r(v, k, sizeof(*v), cmp_children, t);
+		t->nodes[i].child = v[0];
+		for (uint32_t j = 0; j < k; j++)
+			t->nodes[v[j]].sibling = j + 1 < k ? v[j + 1] : 0;
+	}
+	free(v);
+	return 0;
+}
+
+void fg_tree_layout(struct fg_tree *t)
+{
+	/*
+	 * Nodes are created parents first, so one pass in index order places
+	 * every parent before its children.
+	 */
+	sort_children(t); /* unsorted on ENOMEM: still a valid drawing */
+	t->nodes[0].x = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		uint64_t x = t->nodes[i].x;
+
+		for (uint32_t c = t->nodes[i].child; c; c = t->nodes[c].sibling) {
+			t->nodes[c].x = x;
+			x += t->nodes[c].total;
+		}
+	}
+}
+
+const char *fg_node_label(const struct fg_tree *t, uint32_t i, char *buf, size_t len)
+{
+	const struct fg_node *n = &t->nodes[i];
+	const struct gp_thread *th;
+
+	switch (n->kind) {
+	case FG_ROOT:
+		return "all";
+	case FG_THREAD:
+		th = t->p->threads[n->key];
+		if (th->name[0])
+			snprintf(buf, len, "thread (%d %s)", (int)th->tid, th->name);
+		else
+			snprintf(buf, len, "thread (%d)", (int)th->tid);
+		return buf;
+	default:
+		return t->labels[n->key];
+	}
+}
+
+const char *fg_node_title(const struct fg_tree *t, uint32_t i, char *buf, size_t len)
+{
+	if (t->nodes[i].kind == FG_FRAME)
+		return t->titles[t->nodes[i].key];
+	return fg_node_label(t, i, buf, len);
+}
+
+enum gp_gil_state fg_node_state(const struct fg_node *n)
+{
+	enum gp_gil_state best = GP_STATE_NONE;
+
+	for (int s = GP_STATE_NONE + 1; s < GP_STATE__MAX; s++)
+		if (n->state[s] > n->state[best] || (best == GP_STATE_NONE && n->state[s]))
+			best = (enum gp_gil_state)s;
+	return best;
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * speedscope.c — speedscope's JSON file format
+ * (https://www.speedscope.app/file-format-schema.json).
+ *
+ * One frame per profile location in the shared frame table (frame i is
+ * location i + 1), and one sampled profile per thread and GIL state, named
+ * like py-spy's ("Thread TID \"name\""), with " [gil: STATE]" added when the
+ * state is known. Each distinct stack is one sample (root first) weighted by
+ * its wall-clock nanoseconds.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "output.h"
+#include "text.h"
+#include "../sampler/profile.h"
+
+#ifndef GP_VERSION
+#define GP_VERSION "0.1.0"
+#endif
+
+#define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
+
+/* json-c refuses invalid UTF-8 nowhere, so the text is cleaned first. */
+static struct json_object *jstr(const char *s)
+{
+	char *clean = gp_text_clean(s);
+	struct json_object *o;
+
+	if (!clean)
+		return NULL;
+	o = json_object_new_string(clean);
+	free(clean);
+	return o;
+}
+
+/* Adds val under key; on failure val is freed and -1 returned. */
+static int put(struct json_object *obj, const char *key, struct json_object *val)
+{
+	if (!val || json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+static int append(struct json_object *arr, struct json_object *val)
+{
+	if (!val || json_object_array_add(arr, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+static struct json_object *frame(const struct gp_profile *p, const struct gp_location *l)
+{
+	const struct gp_function *f = gp_func(p, l->func);
+	const char *file = f->filename;
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
+		file = p->mappings[l->mapping - 1]->filename;
+	if (put(o, "name", jstr(f->name)) || (file[0] && put(o, "file", jstr(file))) ||
+	    (l->line > 0 && put(o, "line", json_object_new_int(l->line)))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *frames(const struct gp_profile *p)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; arr && i < p->nlocations; i++) {
+		if (append(arr, frame(p, p->locations[i]))) {
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int cmp_thread_state(const void *a, const void *b)
+{
+	const struct gp_stack *x = *(const struct gp_stack *const *)a;
+	const struct gp_stack *y = *(const struct gp_stack *const *)b;
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->state != y->state)
+		return x->state < y->state ? -1 : 1;
+	/* heaviest first, as the profile is sorted */
+	if (x->wall_ns != y->wall_ns)
+		return x->wall_ns > y->wall_ns ? -1 : 1;
+	return 0;
+}
+
+static struct json_object *stack(const struct gp_stack *s)
+{
+	struct json_object *arr = json_object_new_array_ext((int)s->n);
+
+	for (uint32_t i = 0; arr && i < s->n; i++) {
+		if (append(arr, json_object_new_int64((int64_t)s->locs[i] - 1))) {
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static struct json_object *profile_name(const struct gp_profile *p, const struct gp_stack *s)
+{
+	const struct gp_thread *t = p->threads[s->thread];
+	char name[160], state[40] = "";
+
+	if (s->state != GP_STATE_NONE)
+		snprintf(state, sizeof(state), " [gil: %s]", gp_state_name(s->state));
+	if (t->name[0])
+		snprintf(name, sizeof(name), "Thread %d \"%s\"%s", (int)t->tid, t->name, state);
+	else
+		snprintf(name, sizeof(name), "Thread %d%s", (int)t->tid, state);
+	return jstr(name);
+}
+
+/* One sampled profile of the stacks v[0..n), all of one thread and state. */
+static struct json_object *sampled(const struct gp_profile *p, struct gp_stack **v, size_t n,
+				   uint64_t *total)
+{
+	struct json_object *o = json_object_new_object(), *samples, *weights;
+
+	*total = 0;
+	samples = json_object_new_array_ext((int)n);
+	weights = json_object_new_array_ext((int)n);
+	if (!o || put(o, "samples", samples) || put(o, "weights", weights))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if (append(samples, stack(v[i])) ||
+		    append(weights, json_object_new_int64((int64_t)v[i]->wall_ns)))
+			goto fail;
+		*total += v[i]->wall_ns;
+	}
+	if (put(o, "type", json_object_new_string("sampled")) ||
+	    put(o, "name", profile_name(p, v[0])) ||
+	    put(o, "unit", json_object_new_string("nanoseconds")) ||
+	    put(o, "startValue", json_object_new_int64(0)) ||
+	    put(o, "endValue", json_object_new_int64((int64_t)*total)))
+		goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* Profiles in thread order, then GIL state; the heaviest one is shown first. */
+static int profiles(const struct gp_profile *p, struct json_object *top)
+{
+	struct json_object *arr = json_object_new_array();
+	struct gp_stack **v = NULL;
+	uint64_t best = 0, total;
+	size_t n = 0, best_idx = 0;
+	int rc = -1;
+
+	if (put(top, "profiles", arr))
+		return -1;
+	v = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->n && p->stacks[i]->samples)
+			v[n++] = p->stacks[i];
+	qsort(v, n, sizeof(*v), cmp_thread_state);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j]->thread == v[i]->thread && v[j]->state == v[i]->state;)
+			j++;
+		if (append(arr, sampled(p, v + i, j - i, &total)))
+			goto out;
+		if (total > best) {
+			best = total;
+			best_idx = json_object_array_length(arr) - 1;
+		}
+	}
+	rc = put(top, "activeProfileIndex", json_object_new_int64((int64_t)best_idx));
+out:
+	free(v);
+	return rc;
+}
+
+static struct json_object *document(const struct gp_profile *p)
+{
+	struct json_object *top = json_object_new_object(), *shared = json_object_new_object();
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s (pid %d)", p->comm[0] ? p->comm : "python", (int)p->pid);
+	if (!top || put(top, "$schema", json_object_new_string(SCHEMA_URL)) ||
+	    put(top, "shared", shared) || put(shared, "frames", frames(p)) ||
+	    profiles(p, top) || put(top, "name", jstr(name)) ||
+	    put(top, "exporter", json_object_new_string("gil-prof@" GP_VERSION))) {
+		if (!top)
+			json_object_put(shared);
+		json_object_put(top);
+		return NULL;
+	}
+	return top;
+}
+
+int gp_write_speedscope(const struct gp_profile *p, FILE *out)
+{
+	struct json_object *doc = document(p);
+	const char *text;
+	size_t len;
+	int rc = 0;
+
+	if (!doc) {
+		errno = ENOMEM;
+		return -1;
+	}
+	text = json_object_to_json_string_length(
+		doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (!text || fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF) {
+		errno = text ? EIO : ENOMEM;
+		rc = -1;
+	}
+	json_object_put(doc);
+	return rc;
+}

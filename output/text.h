@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_TEXT_H
+#define GP_TEXT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Text from the target (thread names, file names, native symbols) is bytes
+ * the target controls. Every format gil-prof writes needs valid UTF-8
+ * (proto3 strings, JSON, XML), so writers pass text through these.
+ */
+
+/*
+ * Copy of s as valid UTF-8: each invalid byte becomes U+FFFD, control
+ * characters (C0, DEL) become spaces. NULL on allocation failure.
+ */
+char *gp_text_clean(const char *s);
+
+/* s, cleaned as above and escaped for XML text and attribute values. */
+int gp_xml_put(FILE *out, const char *s);
+
+/* The part of path after its last '/'. */
+const char *gp_basename(const char *path);
+
+#endif
