@@ -72,6 +72,28 @@ static void test_record_and_plain_forms(void **state)
 	assert_int_equal(o.outputs[0].format, GP_FORMAT_FOLDED);
 }
 
+static void test_several_outputs(void **state)
+{
+	struct gp_options o;
+
+	(void)state;
+	const char *a[] = { "gil-prof", "-p", "1", "-o", "x.pb.gz", "-o", "x.svg", "-o",
+			    "x.speedscope.json", "-o", "x.html", "-o", "x.folded", NULL };
+	assert_int_equal(parse(&o, 13, a), 0);
+	assert_int_equal(o.noutputs, 5);
+	assert_int_equal(o.outputs[0].format, GP_FORMAT_PPROF);
+	assert_int_equal(o.outputs[1].format, GP_FORMAT_SVG);
+	assert_int_equal(o.outputs[2].format, GP_FORMAT_SPEEDSCOPE);
+	assert_int_equal(o.outputs[3].format, GP_FORMAT_HTML);
+	assert_int_equal(o.outputs[4].format, GP_FORMAT_FOLDED);
+
+	/* --format alone names the default file's format */
+	const char *b[] = { "gil-prof", "-p", "1", "-f", "pprof", NULL };
+	assert_int_equal(parse(&o, 5, b), 0);
+	assert_int_equal(o.noutputs, 0);
+	assert_int_equal(o.outputs[0].format, GP_FORMAT_PPROF);
+}
+
 static void test_usage_errors(void **state)
 {
 	struct gp_options o;
@@ -101,6 +123,15 @@ static void test_usage_errors(void **state)
 	assert_int_equal(parse(&o, 4, unk), GP_EXIT_USAGE);
 	const char *dur[] = { "gil-prof", "-p", "1", "-d", "soon", NULL };
 	assert_int_equal(parse(&o, 5, dur), GP_EXIT_USAGE);
+	/* --format with several -o: which one? */
+	const char *fmt2[] = { "gil-prof", "-p", "1", "-o", "a", "-o", "b", "-f", "pprof", NULL };
+	assert_int_equal(parse(&o, 9, fmt2), GP_EXIT_USAGE);
+	const char *twice[] = { "gil-prof", "-p", "1", "-o", "a.svg", "-o", "a.svg", NULL };
+	assert_int_equal(parse(&o, 7, twice), GP_EXIT_USAGE);
+	const char *nine[] = { "gil-prof", "-p", "1", "-o", "1.svg", "-o", "2.svg", "-o", "3.svg",
+			       "-o", "4.svg", "-o", "5.svg", "-o", "6.svg", "-o", "7.svg",
+			       "-o", "8.svg", "-o", "9.svg", NULL };
+	assert_int_equal(parse(&o, 21, nine), GP_EXIT_USAGE);
 	fclose(stderr);
 	stderr = saved;
 }
@@ -110,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_record_and_plain_forms),
+		cmocka_unit_test(test_several_outputs),
 		cmocka_unit_test(test_usage_errors),
 	};
 

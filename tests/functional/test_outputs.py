@@ -1,0 +1,410 @@
+"""Every output format from one real recording, each judged by its consumer.
+
+One recording of tests/targets/split.py (a worker thread named "splitter"
+spending its CPU 3:1 in two functions) is written as pprof, speedscope, SVG
+and HTML flame graphs and folded stacks in the same run. Then:
+  - pprof: `go tool pprof` parses it (-raw), -top finds the functions in the
+    3:1 split, -tagfocus on thread_id keeps the worker only;
+  - speedscope: the format's rules (schema + index/weight checks);
+  - flame graphs: headless Chromium loads them with no script error, the
+    frames are in the DOM, clicking zooms, searching reports the share;
+and all of them agree with the folded file of the same recording.
+A synthetic profile with all GIL states, GC labels and a native frame
+(tests/tools/write_synthetic) checks what a recording cannot show yet.
+"""
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import pprof_tool
+import speedscope_rules
+from browser import Browser
+from conftest import (
+    INTERPRETERS,
+    ROOT,
+    TARGETS,
+    Target,
+    frame_parts,
+    marked_lines,
+    parse_folded,
+    run_gil_prof,
+)
+
+OUTPUTS = {
+    "pprof": "out.pb.gz",
+    "speedscope": "out.speedscope.json",
+    "svg": "out.svg",
+    "html": "out.html",
+    "folded": "out.folded",
+}
+RATE_HZ = 250  # enough samples for the 3:1 split even on a loaded machine
+PERIOD_NS = 1_000_000_000 // RATE_HZ
+SYN_PERIOD_NS = 10_000_000  # tests/tools/synthetic_profile.h
+WRITE_SYNTHETIC = ROOT / ".output" / "tests" / "write_synthetic"
+
+
+def python311():
+    return next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.11"))
+
+
+class Recording:
+    def __init__(self, directory, result, target):
+        self.dir = directory
+        self.stderr = result.stderr
+        self.pid = target.pid
+        self.worker = int(target.ready_fields[0])
+        self.folded = parse_folded(directory / OUTPUTS["folded"])
+        self.total = sum(c for _, c in self.folded)
+
+    def path(self, fmt):
+        return self.dir / OUTPUTS[fmt]
+
+    def folded_tid_samples(self, tid):
+        return sum(c for frames, c in self.folded if re.match(r"thread \(%d[ )]" % tid, frames[0]))
+
+    def folded_leaf(self, func):
+        return sum(c for frames, c in self.folded if (frame_parts(frames[-1]) or ("",))[0] == func)
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory):
+    d = tmp_path_factory.mktemp("outputs")
+    t = Target(python311(), "split.py")
+    try:
+        args = []
+        for name in OUTPUTS.values():
+            args += ["-o", d / name]
+        r = run_gil_prof("-p", t.pid, "-d", "3s", "-r", RATE_HZ, *args)
+    finally:
+        t.kill()
+    assert r.returncode == 0, r.stderr
+    return Recording(d, r, t)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    d = tmp_path_factory.mktemp("synthetic")
+    r = subprocess.run([str(WRITE_SYNTHETIC), str(d)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser() as b:
+        yield b
+
+
+def test_all_formats_from_one_run(rec):
+    for fmt, name in OUTPUTS.items():
+        assert "wrote %s (%s)" % (rec.dir / name, fmt) in rec.stderr
+        assert (rec.dir / name).stat().st_size > 0
+    assert rec.total >= 150, rec.total
+    assert not [f for f in os.listdir(rec.dir) if f.startswith(".")]  # no temporaries
+
+
+# --- pprof ------------------------------------------------------------------
+
+
+def test_pprof_parses_and_matches_folded(rec):
+    raw = pprof_tool.raw(rec.path("pprof"))
+    assert raw.types == ["samples/count", "wall/nanoseconds", "cpu/nanoseconds"]
+    assert sum(s["values"][0] for s in raw.samples) == rec.total
+    # on-CPU sampling: wall and cpu time are the samples times the period
+    for s in raw.samples:
+        assert s["values"][1] == s["values"][0] * PERIOD_NS == s["values"][2]
+        assert int(s["labels"]["thread_id"]) in rec_tids(rec)
+    assert any("lost samples: 0" in c for c in raw.comments), raw.comments
+    assert any("pid %d" % rec.pid in c for c in raw.comments), raw.comments
+
+    # functions: name, file, start line; locations: the executing line
+    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    source = (TARGETS / "split.py").read_text().splitlines()
+    def_line = next(i for i, l in enumerate(source, 1) if l.startswith("def spin_three_quarters"))
+    locs = [l for l in raw.locations.values() if l["name"] == "spin_three_quarters"]
+    assert locs, raw.locations
+    for l in locs:
+        assert l["file"].endswith("tests/targets/split.py"), l
+        assert l["line"] in loop, (l, loop)
+        assert l["start"] == def_line, l
+        assert l["sys"] == "spin_three_quarters"
+
+
+def rec_tids(rec):
+    return {int(f[0][len("thread ("):].split(")")[0].split()[0]) for f, _ in rec.folded}
+
+
+def test_pprof_top_shows_the_split(rec):
+    out, rows = pprof_tool.top(rec.path("pprof"))
+    assert "Type: cpu" in out
+    three, one = rows["spin_three_quarters"][0], rows["spin_one_quarter"][0]
+    assert abs(three / (three + one) - 0.75) <= 0.10, rows
+    # the same seconds as the folded file's samples
+    assert three == pytest.approx(rec.folded_leaf("spin_three_quarters") * PERIOD_NS / 1e9, abs=0.011)
+    assert rows["worker"][1] >= three + one - 0.011
+
+
+def test_pprof_tagfocus_thread(rec):
+    worker = rec.folded_tid_samples(rec.worker)
+    raw = pprof_tool.raw(rec.path("pprof"), "-tagfocus=thread_id=%d" % rec.worker)
+    assert raw.samples
+    assert {s["labels"]["thread_id"] for s in raw.samples} == {str(rec.worker)}
+    assert sum(s["values"][0] for s in raw.samples) == worker
+    others = rec.total - worker
+    if others:
+        raw = pprof_tool.raw(rec.path("pprof"), "-tagignore=thread_id=%d" % rec.worker)
+        assert sum(s["values"][0] for s in raw.samples) == others
+
+
+def test_pprof_gil_states_and_native_frames(synthetic):
+    """State labels filter in go tool pprof; native frames keep their mapping."""
+    path = synthetic / "synthetic.pb.gz"
+    out, rows = pprof_tool.top(path, "-tagfocus=gil_state=waiting")
+    assert "Type: wall" in out
+    assert set(rows) == {"compute", "Worker.run"}, rows
+    assert rows["compute"][0] == pytest.approx(0.7)
+
+    raw = pprof_tool.raw(path, "-tagfocus=gil_state=holding,released")
+    assert {s["labels"]["gil_state"] for s in raw.samples} == {"holding", "released"}
+    assert sum(s["values"][0] for s in raw.samples) == 10 + 30 + 80 + 5
+
+    raw = pprof_tool.raw(path, "-tagignore=gil_state=idle")
+    assert "idle" not in {s["labels"]["gil_state"] for s in raw.samples}
+
+    raw = pprof_tool.raw(path, "-tagfocus=gc=1")
+    assert sum(s["values"][0] for s in raw.samples) == 20
+    assert all(s["labels"]["gil_state"] == "idle" for s in raw.samples)
+
+    raw = pprof_tool.raw(path)
+    native = [l for l in raw.locations.values() if l["name"] == "sha256_block_data_order"]
+    assert len(native) == 1 and native[0]["addr"] == 0x7F0000012340 and native[0]["mapping"]
+    assert any("libcrypto.so.3" in m and "1f2e3d4c5b6a7988" in m for m in raw.mappings), raw.mappings
+    # leaf first: the native frame under the Python caller
+    hasher = next(s for s in raw.samples if s["labels"].get("gil_state") == "released")
+    assert raw.stack(hasher)[:2] == ["sha256_block_data_order", "checksum"]
+    assert hasher["values"] == [80, 80 * SYN_PERIOD_NS, 80 * SYN_PERIOD_NS]
+    # an off-CPU state has wall time and no cpu time
+    waiting = next(s for s in raw.samples if s["labels"].get("gil_state") == "waiting")
+    assert waiting["values"] == [70, 70 * SYN_PERIOD_NS, 0]
+    assert waiting["labels"]["thread_name"] == "worker-1"
+
+
+# --- speedscope -------------------------------------------------------------
+
+
+def test_speedscope_rules_and_content(rec):
+    doc = json.loads(rec.path("speedscope").read_text())
+    speedscope_rules.check(doc)
+    assert doc["exporter"].startswith("gil-prof@")
+    frames = doc["shared"]["frames"]
+    profiles = {p["name"]: p for p in doc["profiles"]}
+    worker = [p for n, p in profiles.items() if n.startswith("Thread %d" % rec.worker)]
+    assert len(worker) == 1, list(profiles)
+    w = worker[0]
+    assert w["unit"] == "nanoseconds"
+    assert sum(w["weights"]) == rec.folded_tid_samples(rec.worker) * PERIOD_NS
+    assert w["endValue"] - w["startValue"] == sum(w["weights"])
+    # the leaf frames and their share match the folded file
+    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    three = 0
+    for stack, weight in zip(w["samples"], w["weights"]):
+        leaf = frames[stack[-1]]
+        if leaf["name"] == "spin_three_quarters":
+            assert leaf["file"].endswith("split.py") and leaf["line"] in loop, leaf
+            assert frames[stack[-2]]["name"] == "worker"
+            three += weight
+    assert three == rec.folded_leaf("spin_three_quarters") * PERIOD_NS
+    # the heaviest profile is the one shown first
+    active = doc["profiles"][doc["activeProfileIndex"]]
+    assert sum(active["weights"]) == max(sum(p["weights"]) for p in doc["profiles"])
+
+
+def test_speedscope_profile_per_thread_and_state(synthetic):
+    doc = json.loads((synthetic / "synthetic.speedscope.json").read_text())
+    speedscope_rules.check(doc)
+    names = sorted(p["name"] for p in doc["profiles"])
+    assert names == sorted(
+        [
+            'Thread 4242 "MainThread" [gil: holding]',
+            'Thread 4242 "MainThread" [gil: idle]',
+            'Thread 4243 "worker-1" [gil: holding]',
+            'Thread 4243 "worker-1" [gil: waiting]',
+            'Thread 4244 "hash\ufffder" [gil: released]',
+            "Thread 4245 [gil: holding]",
+        ]
+    )
+    by_name = {p["name"]: p for p in doc["profiles"]}
+    assert sum(by_name['Thread 4243 "worker-1" [gil: waiting]']["weights"]) == 70 * SYN_PERIOD_NS
+
+
+def test_speedscope_rules_catch_bad_files(synthetic):
+    """The checker is not a rubber stamp: each broken rule is caught."""
+    good = json.loads((synthetic / "synthetic.speedscope.json").read_text())
+    breakers = [
+        lambda d: d["profiles"][0]["samples"][0].append(len(d["shared"]["frames"])),
+        lambda d: d["profiles"][0]["weights"].pop(),
+        lambda d: d.pop("$schema"),
+        lambda d: d["profiles"][0].update(unit="parsecs"),
+        lambda d: d["shared"]["frames"][0].pop("name"),
+    ]
+    for breaker in breakers:
+        bad = json.loads(json.dumps(good))
+        breaker(bad)
+        with pytest.raises(Exception):
+            speedscope_rules.check(bad)
+
+
+# --- flame graphs -----------------------------------------------------------
+
+FRAMES_JS = """Array.from(document.querySelectorAll('#gp-frames g.f')).filter(
+    g => g.style.display !== 'none').map(g => ({
+    name: g.querySelector('title').textContent.split('\\n')[0],
+    x: +g.querySelector('rect').getAttribute('x'),
+    w: +g.querySelector('rect').getAttribute('width'),
+    fill: getComputedStyle(g.querySelector('rect')).fill,
+    state: g.getAttribute('data-s'),
+    text: g.querySelector('text').textContent}))"""
+
+
+def load(browser, path, query=""):
+    browser.open(pathlib.Path(path).as_uri() + query)
+    assert browser.problems() == []
+    root = "document.getElementById('gp-flamegraph')"
+    assert browser.evaluate(root + ".getAttribute('data-gp-errors')") is None
+    ready = browser.evaluate(root + ".getAttribute('data-gp-ready')")
+    assert ready and int(ready) == browser.evaluate("document.querySelectorAll('g.f').length")
+    return browser.evaluate(FRAMES_JS)
+
+
+@pytest.mark.parametrize("fmt", ["svg", "html"])
+def test_flamegraph_renders_with_frames(rec, browser, fmt):
+    frames = load(browser, rec.path(fmt))
+    names = [f["name"] for f in frames]
+    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    spins = [frame_parts(n) for n in names if n.startswith("spin_three_quarters (")]
+    assert spins and all(p[1].endswith("tests/targets/split.py") and p[2] in loop for p in spins), names
+    assert any(n.startswith("thread (%d" % rec.worker) for n in names), names
+    assert names.count("all") == 1
+    # self-contained: nothing to fetch, here or anywhere
+    text = rec.path(fmt).read_text()
+    assert not re.search(r"(?:src|href)\s*=|https?://(?!www\.w3\.org/2000/svg)", text)
+
+
+def worker_frame_index(browser):
+    return browser.evaluate(
+        "Array.from(document.querySelectorAll('#gp-frames g.f')).findIndex("
+        "g => g.querySelector('title').textContent.startsWith('worker ('))"
+    )
+
+
+def test_flamegraph_click_zooms_and_escape_resets(rec, browser):
+    before = load(browser, rec.path("svg"))
+    idx = worker_frame_index(browser)
+    assert idx >= 0
+    browser.click("#gp-frames g.f rect", idx)
+    assert browser.problems() == []
+    after = browser.evaluate(FRAMES_JS)
+    worker = next(f for f in after if f["name"].startswith("worker ("))
+    full = next(f for f in before if f["name"] == "all")["w"]
+    assert worker["w"] == pytest.approx(full, abs=0.01)
+    # only the worker's callers (faded, full width) and callees stay visible
+    threads = [f["name"] for f in after if f["name"].startswith("thread (")]
+    assert len(threads) == 1 and threads[0].startswith("thread (%d" % rec.worker), threads
+    for f in after:
+        assert f["x"] >= worker["x"] - 0.01 and f["x"] + f["w"] <= worker["x"] + worker["w"] + 0.01
+    assert browser.evaluate("!!document.querySelector('#gp-reset').style.display") is False
+    browser.press_key("Escape", "Escape", 27)
+    assert len(browser.evaluate(FRAMES_JS)) == len(before)
+    assert browser.problems() == []
+
+
+def test_flamegraph_search_reports_share(rec, browser):
+    share = rec.folded_leaf("spin_three_quarters") / rec.total
+    load(browser, rec.path("html"))
+    browser.type_text("#gp-search-input", "^spin_three_quarters ")
+    matched = browser.evaluate("document.getElementById('gp-matched').textContent")
+    assert matched.startswith("Matched: "), matched
+    assert float(matched.split()[1].rstrip("%")) == pytest.approx(100 * share, abs=0.1)
+    marked = browser.evaluate("document.querySelectorAll('g.f.m').length")
+    assert marked >= 1
+    assert browser.evaluate(
+        "getComputedStyle(document.querySelector('g.f.m rect')).fill") == "rgb(230, 0, 230)"
+    # the same search from the URL, in the SVG
+    load(browser, rec.path("svg"), "?s=%5Espin_three_quarters%20")
+    assert browser.evaluate("document.getElementById('gp-matched').textContent") == matched
+    assert browser.problems() == []
+
+
+def test_flamegraph_colours_by_gil_state(synthetic, browser):
+    frames = load(browser, synthetic / "synthetic.svg")
+    by_name = {f["name"]: f for f in frames}
+    rgb = lambda f: tuple(int(v) for v in re.findall(r"\d+", f["fill"]))
+    compute = by_name['compute (/srv/<kernels> & "math".py:52)']  # 70 waiting, 30 holding
+    assert compute["state"] == "waiting"
+    r, g, b = rgb(compute)
+    assert b > r and b > g  # blue: waiting
+    native = by_name["sha256_block_data_order (/usr/lib/x86_64-linux-gnu/libcrypto.so.3)"]
+    assert native["state"] == "released"
+    r, g, b = rgb(native)
+    assert g > r and g > b  # green: released
+    wait = by_name["Queue.wait_for_work (/srv/jobs.py:15)"]
+    assert wait["state"] == "idle" and len(set(rgb(wait))) <= 2  # grey
+    # legend: one entry per state, with its share
+    legend = browser.evaluate(
+        "Array.from(document.querySelectorAll('g.legend text')).map(t => t.textContent)")
+    assert legend == [
+        "holding the GIL 15.3%",
+        "waiting for the GIL 23.7%",
+        "running without the GIL 27.1%",
+        "idle 33.9%",
+    ]
+    # the tooltip gives the split
+    title = browser.evaluate(
+        "Array.from(document.querySelectorAll('g.f title')).map(t => t.textContent)"
+        ".find(t => t.includes('math\".py:52'))")
+    assert title.endswith("holding 30.0%, waiting 70.0%"), title
+
+
+def test_browser_check_fails_on_script_error(synthetic, browser, tmp_path):
+    """A flame graph whose script breaks is caught: the check can fail."""
+    text = (synthetic / "synthetic.svg").read_text()
+    broken = tmp_path / "broken.svg"
+    broken.write_text(text.replace("function fit(label, width) {", "function fit(label, width) {)", 1))
+    browser.open(broken.as_uri())
+    problems = browser.problems()
+    assert problems and "SyntaxError" in problems[0], problems
+    assert browser.evaluate("document.getElementById('gp-flamegraph').getAttribute('data-gp-ready')") is None
+    assert "SyntaxError" in browser.evaluate(
+        "document.getElementById('gp-flamegraph').getAttribute('data-gp-errors')")
+
+
+# --- ergonomics -------------------------------------------------------------
+
+
+def test_default_output_is_an_svg_flame_graph(tmp_path, target):
+    t = target(python311(), "split.py")
+    r = run_gil_prof("-p", t.pid, "-d", "1s", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    files = os.listdir(tmp_path)
+    assert len(files) == 1, files
+    assert re.match(r"^gil-prof-%d-\d{8}T\d{6}\.svg$" % t.pid, files[0]), files
+    assert "wrote %s (svg)" % files[0] in r.stderr
+    root = ET.parse(tmp_path / files[0]).getroot()  # well-formed XML
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    titles = [e.text for e in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert any(t.startswith("spin_three_quarters (") for t in titles)
+
+
+def test_format_option_picks_the_writer(tmp_path, target):
+    t = target(python311(), "split.py")
+    out = tmp_path / "profile.data"
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "-o", out, "--format", "pprof")
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    assert sum(s["values"][0] for s in pprof_tool.raw(out).samples) > 0
