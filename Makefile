@@ -44,7 +44,8 @@ LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
 GEN_SRC := sampler/pylayout_gen.c
-SRCS := $(filter-out $(GEN_SRC), $(wildcard sampler/*.c)) $(wildcard unwind/*.c) \
+OBJGEN_SRC := sampler/pyobjlayout_gen.c
+SRCS := $(filter-out $(GEN_SRC) $(OBJGEN_SRC), $(wildcard sampler/*.c)) $(wildcard unwind/*.c) \
 	$(wildcard output/*.c)
 # Generated at build time, never committed: C for profile.proto (protoc-c)
 # and the flame graph's script as a C array.
@@ -146,7 +147,9 @@ layouts:
 		case $$v in 3.[0-8]|3.[0-8]m) continue;; esac; \
 		$(CC) -w -I$$inc -I$$inc/internal $(GEN_SRC) -o $(OUTPUT)/pylayout_gen || exit 1; \
 		$(OUTPUT)/pylayout_gen > sampler/layouts/py$$v.inc || exit 1; \
-		echo "generated sampler/layouts/py$$v.inc"; \
+		$(CC) -w -I$$inc -I$$inc/internal $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen || exit 1; \
+		$(OUTPUT)/pyobjlayout_gen > sampler/objlayouts/py$$v.inc || exit 1; \
+		echo "generated sampler/layouts/py$$v.inc sampler/objlayouts/py$$v.inc"; \
 	done
 
 # --- tests ------------------------------------------------------------------

@@ -21,11 +21,14 @@
 #include "exitcodes.h"
 #include "gp_log.h"
 #include "interpreters.h"
+#include "pythreads.h"
 #include "symbolize.h"
 
 #define POLL_MS 100
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
 #define RINGBUF_BYTES (16u << 20)
+/* threading._active is read again for a new thread at most this often. */
+#define PYTHREADS_INTERVAL_NS (250ULL * 1000 * 1000)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -71,15 +74,39 @@ struct recorder {
 	struct gp_session_result *res;
 	pid_t mem_pid;
 	char main_comm[64];
+	struct gp_pythreads pythreads;
+	uint64_t pythreads_ns;     /* last read of threading._active */
 	uint32_t locs[GP_STACK_MAX];
 	struct gp_interps subinterps;
 };
 
-/* Thread names: the main thread's comm, others' only if they set their own. */
-static void name_thread(struct recorder *r, struct gp_thread *th)
+/* The thread's name in Python's threading module, read again if unknown. */
+static const char *python_name(struct recorder *r, const struct gp_thread *th, bool force)
 {
+	int64_t id = gp_ns_tid(th->pid, th->tid);
+	const char *name = force ? NULL : gp_pythreads_name(&r->pythreads, id);
+	uint64_t now = mono_ns();
+
+	if (name || (!force && now - r->pythreads_ns < PYTHREADS_INTERVAL_NS))
+		return name;
+	r->pythreads_ns = now;
+	gp_pythreads_refresh(&r->pythreads);
+	return gp_pythreads_name(&r->pythreads, id);
+}
+
+/*
+ * Thread names: Python's (threading) where it has one; else the main
+ * thread's comm, and other threads' only if they set their own.
+ */
+static void name_thread(struct recorder *r, struct gp_thread *th, bool force)
+{
+	const char *py = python_name(r, th, force);
 	char comm[64];
 
+	if (py) {
+		snprintf(th->name, sizeof(th->name), "%s", py);
+		return;
+	}
 	gp_target_thread_name(th->pid, th->tid, comm, sizeof(comm));
 	if (!comm[0])
 		return;
@@ -104,7 +131,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		return -ENOMEM;
 	if (!th->first_ns) {
 		th->first_ns = s->ts;
-		name_thread(r, th);
+		name_thread(r, th, false);
 	}
 	th->last_ns = s->ts;
 	n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
@@ -206,7 +233,7 @@ static void finish_threads(struct recorder *r)
 
 		/* Threads may have renamed themselves since first seen. */
 		snprintf(before, sizeof(before), "%s", th->name);
-		name_thread(r, th);
+		name_thread(r, th, i == 0);
 		if (!th->name[0])
 			snprintf(th->name, sizeof(th->name), "%s", before);
 	}
@@ -238,6 +265,8 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	snprintf(r.main_comm, sizeof(r.main_comm), "%s", t->comm);
 	gp_symbolizer_init(&r.sym, prof, t->layout, gp_mem_process(&r.mem_pid), t->code_type,
 			   cfg.max_frames);
+	gp_pythreads_init(&r.pythreads, t->layout, gp_objlayout_for(t->version_hex),
+			  gp_mem_process(&r.mem_pid), t->runtime);
 
 	rc = gp_bpf_load(&b, &cfg);
 	if (rc)
@@ -285,5 +314,6 @@ out:
 	if (b.skel)
 		gp_bpf_destroy(&b);
 	gp_symbolizer_free(&r.sym);
+	gp_pythreads_free(&r.pythreads);
 	return rc;
 }

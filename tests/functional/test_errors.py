@@ -127,6 +127,8 @@ def test_missing_btf(tmp_path, target):
         (["--format", "pdf"], "unknown output format"),
         (["-o", "OUTDIR/x.pdf"], "cannot tell the format"),
         (["-v", "-q"], "contradict"),
+        (["-o", "OUTDIR/a.svg", "-o", "OUTDIR/b.txt", "--format", "pprof"], "one -o only"),
+        (["-o", "OUTDIR/a.svg", "-o", "OUTDIR/a.svg"], "given twice"),
     ],
 )
 def test_usage_errors(args, words, tmp_path):

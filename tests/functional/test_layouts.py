@@ -6,6 +6,9 @@ of a version no installed interpreter has (README, "Supported Pythons"):
 it cannot be regenerated here, so it must say so, have exactly the fields
 the generator makes today (a field added since would be silently zero),
 and not be left untested once that version is installed.
+
+The object layout rows (sampler/objlayouts/, for thread names) exist only
+for installed versions and are regenerated the same way.
 """
 import re
 import subprocess
@@ -18,6 +21,7 @@ LAYOUTS = sorted(
     (ROOT / "sampler" / "layouts").glob("py3.*.inc"),
     key=lambda p: tuple(int(x) for x in p.stem[len("py"):].split(".")),
 )
+OBJ_LAYOUTS = sorted((ROOT / "sampler" / "objlayouts").glob("py3.*.inc"))
 
 
 def headers_for(minor):
@@ -27,11 +31,11 @@ def headers_for(minor):
     return found[-1] if found else None
 
 
-def generate(inc, tmp_path):
+def generate(inc, tmp_path, generator="pylayout_gen.c"):
     gen = tmp_path / "gen"
     subprocess.run(
         ["cc", "-w", "-I%s" % inc, "-I%s/internal" % inc,
-         str(ROOT / "sampler" / "pylayout_gen.c"), "-o", str(gen)],
+         str(ROOT / "sampler" / generator), "-o", str(gen)],
         check=True,
     )
     return subprocess.run([str(gen)], check=True, capture_output=True, text=True).stdout
@@ -73,3 +77,12 @@ def test_layout_row_is_current(row, tmp_path):
     assert re.search(r"^\|\s*%s\b.*untested" % re.escape(minor), readme, re.M | re.I), (
         "README's table must list Python %s as untested" % minor
     )
+
+
+@pytest.mark.parametrize("row", OBJ_LAYOUTS, ids=[p.stem for p in OBJ_LAYOUTS])
+def test_object_layout_row_is_current(row, tmp_path):
+    minor = row.stem[len("py"):]
+    inc = headers_for(minor)
+    assert inc, "headers of Python %s not installed under %s" % (minor, pyenv_root())
+    fresh = generate(inc, tmp_path, "pyobjlayout_gen.c")
+    assert fresh == row.read_text(), "%s is stale: run `make layouts`" % row

@@ -120,6 +120,8 @@ def test_pprof_parses_and_matches_folded(rec):
     for s in raw.samples:
         assert s["values"][1] == s["values"][0] * PERIOD_NS == s["values"][2]
         assert int(s["labels"]["thread_id"]) in rec_tids(rec)
+        if int(s["labels"]["thread_id"]) == rec.worker:  # Python's name for the thread
+            assert s["labels"]["thread_name"] == "splitter", s
     assert any("lost samples: 0" in c for c in raw.comments), raw.comments
     assert any("pid %d" % rec.pid in c for c in raw.comments), raw.comments
 
@@ -204,9 +206,7 @@ def test_speedscope_rules_and_content(rec):
     assert doc["exporter"].startswith("gil-prof@")
     frames = doc["shared"]["frames"]
     profiles = {p["name"]: p for p in doc["profiles"]}
-    worker = [p for n, p in profiles.items() if n.startswith("Thread %d" % rec.worker)]
-    assert len(worker) == 1, list(profiles)
-    w = worker[0]
+    w = profiles['Thread %d "splitter"' % rec.worker]
     assert w["unit"] == "nanoseconds"
     assert sum(w["weights"]) == rec.folded_tid_samples(rec.worker) * PERIOD_NS
     assert w["endValue"] - w["startValue"] == sum(w["weights"])
@@ -289,7 +289,7 @@ def test_flamegraph_renders_with_frames(rec, browser, fmt):
     loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
     spins = [frame_parts(n) for n in names if n.startswith("spin_three_quarters (")]
     assert spins and all(p[1].endswith("tests/targets/split.py") and p[2] in loop for p in spins), names
-    assert any(n.startswith("thread (%d" % rec.worker) for n in names), names
+    assert "thread (%d splitter)" % rec.worker in names, names
     assert names.count("all") == 1
     # self-contained: nothing to fetch, here or anywhere
     text = rec.path(fmt).read_text()
