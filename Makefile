@@ -123,11 +123,12 @@ deps:
 # --- demo -------------------------------------------------------------------
 
 DEMO_OUT := $(OUTPUT)/demo/profile.folded
+DEMO_SVG := $(OUTPUT)/demo/profile.svg
 
 demo: deps
 	$(MAKE) gil-prof
 	@mkdir -p $(OUTPUT)/demo
-	$(SUDO) ./gil-prof record -d 5s -o $(DEMO_OUT) -- $(PYTHON) tests/targets/demo_app.py 6
+	$(SUDO) ./gil-prof record -d 5s -o $(DEMO_OUT) -o $(DEMO_SVG) -- $(PYTHON) tests/targets/demo_app.py 6
 	@echo
 	@echo "Hottest stacks (samples: thread ... caller > leaf):"
 	@awk '{ n = $$NF; sub(/ [0-9]+$$/, ""); k = split($$0, f, ";"); c = (k > 1) ? k - 1 : 1; \
@@ -135,6 +136,7 @@ demo: deps
 		| sort -rn | head -8
 	@echo
 	@echo "Profile written to $(abspath $(DEMO_OUT))"
+	@echo "Flame graph (open in a browser): $(abspath $(DEMO_SVG))"
 
 # --- layouts ----------------------------------------------------------------
 
