@@ -71,17 +71,18 @@ struct rgb {
 	int r, g, b;
 };
 
-/* Base colour and the variation a name adds, per GIL state. */
+/* Base colour and the variation a name adds, per GIL state; grey stays grey. */
 static const struct {
 	struct rgb base, spread;
+	int grey;
 	const char *legend;
 } palette[GP_STATE__MAX] = {
-	[GP_STATE_NONE] = { { 205, 0, 0 }, { 50, 230, 55 }, "on CPU (GIL state not recorded)" },
-	[GP_STATE_HOLDING] = { { 215, 70, 30 }, { 40, 70, 30 }, "holding the GIL" },
-	[GP_STATE_WAITING] = { { 60, 110, 200 }, { 40, 60, 55 }, "waiting for the GIL" },
-	[GP_STATE_RELEASED] = { { 60, 170, 70 }, { 50, 60, 50 }, "running without the GIL" },
-	[GP_STATE_IDLE] = { { 165, 165, 165 }, { 40, 40, 40 }, "idle" },
-	[GP_STATE_NOGIL] = { { 150, 90, 200 }, { 50, 50, 40 }, "no GIL (free-threaded)" },
+	[GP_STATE_NONE] = { { 205, 0, 0 }, { 50, 230, 55 }, 0, "on CPU (GIL state not recorded)" },
+	[GP_STATE_HOLDING] = { { 215, 70, 30 }, { 40, 70, 30 }, 0, "holding the GIL" },
+	[GP_STATE_WAITING] = { { 60, 110, 200 }, { 40, 60, 55 }, 0, "waiting for the GIL" },
+	[GP_STATE_RELEASED] = { { 60, 170, 70 }, { 50, 60, 50 }, 0, "running without the GIL" },
+	[GP_STATE_IDLE] = { { 160, 160, 160 }, { 50, 50, 50 }, 1, "idle" },
+	[GP_STATE_NOGIL] = { { 150, 90, 200 }, { 50, 50, 40 }, 0, "no GIL (free-threaded)" },
 };
 
 static uint32_t hash(const char *s)
@@ -105,6 +106,8 @@ static struct rgb colour(const struct fg_tree *t, uint32_t i, const char *label)
 	if (n->kind != FG_FRAME || gp_func(t->p, gp_loc(t->p, n->key)->func)->kind ==
 					   GP_FUNC_MARKER)
 		return (struct rgb){ 200 + (int)(20 * v1), 200 + (int)(20 * v1), 190 };
+	if (palette[s].grey)
+		v2 = v3 = v1;
 	c.r = palette[s].base.r + (int)(palette[s].spread.r * v1);
 	c.g = palette[s].base.g + (int)(palette[s].spread.g * v2);
 	c.b = palette[s].base.b + (int)(palette[s].spread.b * v3);
