@@ -105,7 +105,7 @@ def test_all_formats_from_one_run(rec):
     for fmt, name in OUTPUTS.items():
         assert "wrote %s (%s)" % (rec.dir / name, fmt) in rec.stderr
         assert (rec.dir / name).stat().st_size > 0
-    assert rec.total >= 150, rec.total
+    assert rec.total >= 100, rec.total  # ~750 on an idle machine; others share the CPUs
     assert not [f for f in os.listdir(rec.dir) if f.startswith(".")]  # no temporaries
 
 

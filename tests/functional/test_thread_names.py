@@ -12,7 +12,8 @@ def test_python_thread_names(python, target, tmp_path):
     t = target(python, "named_threads.py")
     expected = dict(pair.split("=", 1) for pair in t.ready_fields)
     out = tmp_path / "names.folded"
-    r = run_gil_prof("-p", t.pid, "-d", "1s", "-o", out)
+    # 400 Hz: every thread is sampled even on a loaded machine
+    r = run_gil_prof("-p", t.pid, "-d", "1500ms", "-r", "400", "-o", out)
     assert r.returncode == 0, r.stderr
     roots = {frames[0] for frames, _ in parse_folded(out)}
     seen = {}
