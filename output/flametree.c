@@ -9,19 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "text.h"
-
-struct fg_key {
-	uint32_t parent, kind, key;
-};
-
-struct fg_link {
-	struct fg_key k;
-	uint32_t node;
-	UT_hash_handle hh;
-};
 
 static int64_t new_node(struct fg_tree *t, uint32_t parent, enum fg_kind kind, uint32_t key)
 {
@@ -53,52 +42,89 @@ static int64_t new_node(struct fg_tree *t, uint32_t parent, enum fg_kind kind, u
 	return t->n++;
 }
 
-/* The child of parent with that kind and key, made on first use. */
-static int64_t child(struct fg_tree *t, uint32_t parent, enum fg_kind kind, uint32_t key)
-{
-	struct fg_key k = { parent, kind, key };
-	struct fg_link *l;
-	int64_t idx;
-
-	HASH_FIND(hh, t->links, &k, sizeof(k), l);
-	if (l)
-		return l->node;
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -1;
-	idx = new_node(t, parent, kind, key);
-	if (idx < 0) {
-		free(l);
-		return -1;
-	}
-	l->k = k;
-	l->node = (uint32_t)idx;
-	HASH_ADD(hh, t->links, k, sizeof(k), l);
-	return idx;
-}
-
 static void count(struct fg_node *n, const struct gp_stack *s)
 {
 	n->total += s->samples;
 	n->state[s->state < GP_STATE__MAX ? s->state : GP_STATE_NONE] += s->samples;
 }
 
-static int add_stack(struct fg_tree *t, const struct gp_stack *s)
+/* Stacks by thread, then frames root first: equal paths side by side. */
+static int cmp_paths(const void *a, const void *b)
 {
-	int64_t at = 0;
+	const struct gp_stack *x = *(const struct gp_stack *const *)a;
+	const struct gp_stack *y = *(const struct gp_stack *const *)b;
 
-	count(&t->nodes[0], s);
-	at = child(t, 0, FG_THREAD, s->thread);
-	if (at < 0)
-		return -1;
-	count(&t->nodes[at], s);
-	for (uint32_t i = 0; i < s->n; i++) {
-		at = child(t, (uint32_t)at, FG_FRAME, s->locs[i]);
-		if (at < 0)
-			return -1;
-		count(&t->nodes[at], s);
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	for (uint32_t i = 0; i < x->n && i < y->n; i++)
+		if (x->locs[i] != y->locs[i])
+			return x->locs[i] < y->locs[i] ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Levels of the tree prev and s share below the root (thread, then frames). */
+static uint32_t shared_levels(const struct gp_stack *prev, const struct gp_stack *s)
+{
+	uint32_t i = 0;
+
+	if (!prev || prev->thread != s->thread)
+		return 0;
+	while (i < prev->n && i < s->n && prev->locs[i] == s->locs[i])
+		i++;
+	return 1 + i;
+}
+
+/*
+ * Merge sorted stacks into the tree: each stack shares the nodes of the
+ * previous one down to where they differ, then gets new ones. path[l] is
+ * the node at level l of the previous stack (0: the root, 1: its thread).
+ */
+static int merge_sorted(struct fg_tree *t, struct gp_stack **v, size_t n, uint32_t *path)
+{
+	const struct gp_stack *prev = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct gp_stack *s = v[i];
+		uint32_t levels = s->n + 1;
+
+		for (uint32_t l = shared_levels(prev, s) + 1; l <= levels; l++) {
+			int64_t node = l == 1 ? new_node(t, path[0], FG_THREAD, s->thread)
+					      : new_node(t, path[l - 1], FG_FRAME, s->locs[l - 2]);
+
+			if (node < 0)
+				return -1;
+			path[l] = (uint32_t)node;
+		}
+		for (uint32_t l = 0; l <= levels; l++)
+			count(&t->nodes[path[l]], s);
+		prev = s;
 	}
 	return 0;
+}
+
+static int add_stacks(struct fg_tree *t, const struct gp_profile *p)
+{
+	struct gp_stack **v = malloc((p->nstacks + 1) * sizeof(*v));
+	uint32_t *path = NULL, deepest = 0;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		if (!p->stacks[i]->samples)
+			continue;
+		v[n++] = p->stacks[i];
+		if (p->stacks[i]->n > deepest)
+			deepest = p->stacks[i]->n;
+	}
+	qsort(v, n, sizeof(*v), cmp_paths);
+	path = calloc((size_t)deepest + 2, sizeof(*path));
+	if (path)
+		rc = merge_sorted(t, v, n, path);
+	free(path);
+	free(v);
+	return rc;
 }
 
 /* "func (file:LINE)", "func (file)" or "func"; file shortened or not. */
@@ -147,11 +173,8 @@ int fg_tree_build(struct fg_tree *t, const struct gp_profile *p)
 {
 	memset(t, 0, sizeof(*t));
 	t->p = p;
-	if (make_labels(t) || new_node(t, 0, FG_ROOT, 0) < 0)
+	if (make_labels(t) || new_node(t, 0, FG_ROOT, 0) < 0 || add_stacks(t, p))
 		goto fail;
-	for (size_t i = 0; i < p->nstacks; i++)
-		if (p->stacks[i]->samples && add_stack(t, p->stacks[i]))
-			goto fail;
 	return 0;
 fail:
 	fg_tree_free(t);
@@ -161,12 +184,6 @@ fail:
 
 void fg_tree_free(struct fg_tree *t)
 {
-	struct fg_link *l, *tmp;
-
-	HASH_ITER(hh, t->links, l, tmp) {
-		HASH_DEL(t->links, l);
-		free(l);
-	}
 	for (size_t i = 0; t->p && i <= t->p->nlocations; i++) {
 		if (t->labels)
 			free(t->labels[i]);

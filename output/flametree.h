@@ -31,14 +31,11 @@ struct fg_node {
 	uint64_t x;          /* samples left of this node, set by fg_tree_layout */
 };
 
-struct fg_link;
-
 struct fg_tree {
 	const struct gp_profile *p;
 	struct fg_node *nodes;
 	uint32_t n, cap;
 	uint32_t max_depth;
-	struct fg_link *links;  /* (parent, kind, key) -> node */
 	char **labels;          /* per location id: "func (file.py:LINE)", short file name */
 	char **titles;          /* per location id: the same with the full file name */
 };
