@@ -211,7 +211,8 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZ_NAMES))
 FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.c \
 	unwind/procmaps.c unwind/elfsyms.c sampler/pyversion.c sampler/pylayouts.c \
-	sampler/profile.c sampler/symbolize.c
+	sampler/profile.c sampler/symbolize.c unwind/pyobj.c sampler/pyobjlayouts.c \
+	sampler/pythreads.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ibpf -Iunwind -Isampler -Ioutput
 

@@ -46,7 +46,8 @@ OUTPUTS = {
 RATE_HZ = 250  # enough samples for the 3:1 split even on a loaded machine
 PERIOD_NS = 1_000_000_000 // RATE_HZ
 SYN_PERIOD_NS = 10_000_000  # tests/tools/synthetic_profile.h
-WRITE_SYNTHETIC = ROOT / ".output" / "tests" / "write_synthetic"
+# The build's test helpers (the sanitizer build has its own: make passes GP_TOOLS).
+WRITE_SYNTHETIC = pathlib.Path(os.environ.get("GP_TOOLS", ROOT / ".output" / "tests")) / "write_synthetic"
 
 
 def python311():

@@ -21,7 +21,10 @@ def test_short_recording_is_clean(tmp_path):
             ["valgrind", "--error-exitcode=99", "--leak-check=full",
              "--show-leak-kinds=definite,indirect,possible", "--errors-for-leak-kinds=definite,indirect,possible",
              "--suppressions=%s" % SUPPRESSIONS,
-             str(GIL_PROF), "-p", str(target.pid), "-d", "2", "-o", str(out)],
+             str(GIL_PROF), "-p", str(target.pid), "-d", "2", "-o", str(out),
+             # every writer runs under memcheck too
+             "-o", str(tmp_path / "vg.pb.gz"), "-o", str(tmp_path / "vg.speedscope.json"),
+             "-o", str(tmp_path / "vg.svg"), "-o", str(tmp_path / "vg.html")],
             capture_output=True, text=True, timeout=300,
         )
     finally:

@@ -353,6 +353,28 @@ static uint64_t mk_runtime(uint64_t *thread_names, int64_t *ids, int n)
 	return runtime;
 }
 
+/*
+ * With GP_PYOBJ_SEEDS=DIR, the image is also written as a seed of
+ * tests/fuzz/fuzz_pyobj.c: byte 0 the version, bytes 4-7 where _PyRuntime is.
+ */
+static void write_seed(size_t version, uint64_t runtime)
+{
+	const char *dir = getenv("GP_PYOBJ_SEEDS");
+	uint32_t off = (uint32_t)(runtime - BASE);
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	image[0] = (uint8_t)version;
+	memcpy(image + 4, &off, 4);
+	snprintf(path, sizeof(path), "%s/threads-%zu", dir, version);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(image, 1, brk_at - BASE, f), brk_at - BASE);
+	fclose(f);
+}
+
 static void test_thread_names(void **state)
 {
 	(void)state;
@@ -366,6 +388,7 @@ static void test_thread_names(void **state)
 		names[1] = mk_str("worker-1");
 		names[2] = mk_long(5); /* not a str: that thread stays unnamed */
 		runtime = mk_runtime(names, ids, 3);
+		write_seed(i, runtime);
 		gp_pythreads_init(&pt, L, O, gp_mem_buffer(&membuf), runtime);
 		assert_int_equal(gp_pythreads_refresh(&pt), 0);
 		assert_string_equal(gp_pythreads_name(&pt, 4242), "MainThread");
