@@ -152,7 +152,9 @@ class Browser:
     def click(self, selector, index=0):
         """A real mouse click (press and release) in the middle of an element."""
         box = self.evaluate(
-            "(() => { const r = document.querySelectorAll(%s)[%d].getBoundingClientRect();"
+            "(() => { const e = document.querySelectorAll(%s)[%d];"
+            " e.scrollIntoView({block: 'center', inline: 'center'});"
+            " const r = e.getBoundingClientRect();"
             " return [r.x + r.width / 2, r.y + r.height / 2]; })()" % (json.dumps(selector), index)
         )
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):

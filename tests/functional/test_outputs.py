@@ -106,7 +106,7 @@ def test_all_formats_from_one_run(rec):
     for fmt, name in OUTPUTS.items():
         assert "wrote %s (%s)" % (rec.dir / name, fmt) in rec.stderr
         assert (rec.dir / name).stat().st_size > 0
-    assert rec.total >= 100, rec.total  # ~750 on an idle machine; others share the CPUs
+    assert rec.total >= 40, rec.total  # ~750 on an idle machine; others share the CPUs
     assert not [f for f in os.listdir(rec.dir) if f.startswith(".")]  # no temporaries
 
 
@@ -127,16 +127,31 @@ def test_pprof_parses_and_matches_folded(rec):
     assert any("pid %d" % rec.pid in c for c in raw.comments), raw.comments
 
     # functions: name, file, start line; locations: the executing line
-    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    body = function_lines("split.py", "spin_three_quarters")
     source = (TARGETS / "split.py").read_text().splitlines()
     def_line = next(i for i, l in enumerate(source, 1) if l.startswith("def spin_three_quarters"))
     locs = [l for l in raw.locations.values() if l["name"] == "spin_three_quarters"]
     assert locs, raw.locations
     for l in locs:
         assert l["file"].endswith("tests/targets/split.py"), l
-        assert l["line"] in loop, (l, loop)
+        assert l["line"] in body, (l, body)
         assert l["start"] == def_line, l
         assert l["sys"] == "spin_three_quarters"
+
+
+def function_lines(script, name):
+    """Line numbers of function name's body in a target script."""
+    lines = (TARGETS / script).read_text().splitlines()
+    start = next(i for i, l in enumerate(lines, 1) if l.startswith("def %s(" % name))
+    end = start
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith(" ")):
+        end += 1
+    return set(range(start + 1, end + 1))
+
+
+def split_tolerance(n):
+    """±10 points, widened to 3.5 sigma when a loaded machine gave few samples."""
+    return max(0.10, 3.5 * (0.75 * 0.25 / max(n, 1)) ** 0.5)
 
 
 def rec_tids(rec):
@@ -147,7 +162,8 @@ def test_pprof_top_shows_the_split(rec):
     out, rows = pprof_tool.top(rec.path("pprof"))
     assert "Type: cpu" in out
     three, one = rows["spin_three_quarters"][0], rows["spin_one_quarter"][0]
-    assert abs(three / (three + one) - 0.75) <= 0.10, rows
+    n = rec.folded_leaf("spin_three_quarters") + rec.folded_leaf("spin_one_quarter")
+    assert abs(three / (three + one) - 0.75) <= split_tolerance(n), rows
     # the same seconds as the folded file's samples
     assert three == pytest.approx(rec.folded_leaf("spin_three_quarters") * PERIOD_NS / 1e9, abs=0.011)
     assert rows["worker"][1] >= three + one - 0.011
@@ -212,12 +228,12 @@ def test_speedscope_rules_and_content(rec):
     assert sum(w["weights"]) == rec.folded_tid_samples(rec.worker) * PERIOD_NS
     assert w["endValue"] - w["startValue"] == sum(w["weights"])
     # the leaf frames and their share match the folded file
-    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    body = function_lines("split.py", "spin_three_quarters")
     three = 0
     for stack, weight in zip(w["samples"], w["weights"]):
         leaf = frames[stack[-1]]
         if leaf["name"] == "spin_three_quarters":
-            assert leaf["file"].endswith("split.py") and leaf["line"] in loop, leaf
+            assert leaf["file"].endswith("split.py") and leaf["line"] in body, leaf
             assert frames[stack[-2]]["name"] == "worker"
             three += weight
     assert three == rec.folded_leaf("spin_three_quarters") * PERIOD_NS
@@ -287,9 +303,13 @@ def load(browser, path, query=""):
 def test_flamegraph_renders_with_frames(rec, browser, fmt):
     frames = load(browser, rec.path(fmt))
     names = [f["name"] for f in frames]
-    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    body = function_lines("split.py", "spin_three_quarters")
     spins = [frame_parts(n) for n in names if n.startswith("spin_three_quarters (")]
-    assert spins and all(p[1].endswith("tests/targets/split.py") and p[2] in loop for p in spins), names
+    assert spins and all(p[1].endswith("tests/targets/split.py") and p[2] in body for p in spins), names
+    # the hottest line is in the loop
+    loop = marked_lines("split.py", "LOOP-THREE-QUARTERS")
+    hottest = max((f for f in frames if f["name"].startswith("spin_three_quarters (")), key=lambda f: f["w"])
+    assert frame_parts(hottest["name"])[2] in loop, hottest
     assert "thread (%d splitter)" % rec.worker in names, names
     assert names.count("all") == 1
     # self-contained: nothing to fetch, here or anywhere
@@ -298,9 +318,13 @@ def test_flamegraph_renders_with_frames(rec, browser, fmt):
 
 
 def worker_frame_index(browser):
+    """The widest "worker (...)" frame (the worker calls from two lines)."""
     return browser.evaluate(
-        "Array.from(document.querySelectorAll('#gp-frames g.f')).findIndex("
-        "g => g.querySelector('title').textContent.startsWith('worker ('))"
+        "(() => { const gs = Array.from(document.querySelectorAll('#gp-frames g.f'));"
+        " let best = -1, w = -1; gs.forEach((g, i) => {"
+        " const r = +g.querySelector('rect').getAttribute('width');"
+        " if (g.querySelector('title').textContent.startsWith('worker (') && r > w) {"
+        " best = i; w = r; } }); return best; })()"
     )
 
 
@@ -308,10 +332,14 @@ def test_flamegraph_click_zooms_and_escape_resets(rec, browser):
     before = load(browser, rec.path("svg"))
     idx = worker_frame_index(browser)
     assert idx >= 0
+    clicked = browser.evaluate(
+        "document.querySelectorAll('#gp-frames g.f title')[%d].textContent.split('\\n')[0]" % idx)
     browser.click("#gp-frames g.f rect", idx)
     assert browser.problems() == []
+    assert browser.evaluate(
+        "document.getElementById('gp-flamegraph').getAttribute('data-gp-zoom')") == clicked
     after = browser.evaluate(FRAMES_JS)
-    worker = next(f for f in after if f["name"].startswith("worker ("))
+    worker = next(f for f in after if f["name"] == clicked)
     full = next(f for f in before if f["name"] == "all")["w"]
     assert worker["w"] == pytest.approx(full, abs=0.01)
     # only the worker's callers (faded, full width) and callees stay visible
