@@ -16,7 +16,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -26,8 +25,8 @@ import pprof_tool
 import speedscope_rules
 from browser import Browser
 from conftest import (
+    TOOLS,
     INTERPRETERS,
-    ROOT,
     TARGETS,
     Target,
     frame_parts,
@@ -46,8 +45,7 @@ OUTPUTS = {
 RATE_HZ = 250  # enough samples for the 3:1 split even on a loaded machine
 PERIOD_NS = 1_000_000_000 // RATE_HZ
 SYN_PERIOD_NS = 10_000_000  # tests/tools/synthetic_profile.h
-# The build's test helpers (the sanitizer build has its own: make passes GP_TOOLS).
-WRITE_SYNTHETIC = pathlib.Path(os.environ.get("GP_TOOLS", ROOT / ".output" / "tests")) / "write_synthetic"
+WRITE_SYNTHETIC = TOOLS / "write_synthetic"  # beside the binary under test
 
 
 def python311():
