@@ -40,7 +40,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
 	-I$(OUTPUT) -I$(OUTPUT)/gen -Ibpf
-LDLIBS := -lbpf -lelf -lz -lm -lprotobuf-c -ljson-c
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lprotobuf-c -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
 GEN_SRC := sampler/pylayout_gen.c
@@ -70,7 +70,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c bpf/gilprof.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c bpf/gilprof.h bpf/nativestack.bpf.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@

@@ -29,14 +29,15 @@ struct {
 /*
  * One record per CPU, too large for the 512-byte BPF stack. A plain array
  * indexed by CPU (sized by user space) rather than a per-CPU array: records
- * may outgrow the 32 KiB per-CPU value limit. Programs using it never nest
- * on one CPU (perf_event programs are not re-entered).
+ * outgrow the 32 KiB per-CPU value limit (a struct gp_sample, then with
+ * --native its stack copy). Programs using it never nest on one CPU
+ * (perf_event programs are not re-entered).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* set to the number of possible CPUs */
 	__type(key, __u32);
-	__type(value, struct gp_sample);
+	__type(value, struct gp_scratch);
 } scratch SEC(".maps");
 
 /* Profiled processes by host tgid (the target, later its children). */
@@ -377,23 +378,29 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		count(GP_CNT_WALK_GARBAGE);
 }
 
+#include "nativestack.bpf.h"
+
 /* ---- output --------------------------------------------------------------- */
 
-static __always_inline void emit(struct gp_sample *s)
+/* Send the header, the Python frames and extra trailing bytes (native part). */
+static __always_inline void emit(struct gp_sample *s, __u64 extra)
 {
-	__u64 n = s->nframes, flags = BPF_RB_NO_WAKEUP;
+	__u64 n = s->nframes, flags = BPF_RB_NO_WAKEUP, size;
 
 	asm volatile("" : "+r"(n));
 	if (n > GP_MAX_FRAMES)
 		n = GP_MAX_FRAMES;
+	size = GP_SAMPLE_HDR_SIZE + n * sizeof(struct gp_frame) + extra;
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(struct gp_scratch))
+		size = sizeof(struct gp_scratch);
 	/*
 	 * The consumer polls on a timer; waking it per record would cost the
 	 * target a context switch per sample.
 	 */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, GP_SAMPLE_HDR_SIZE + n * sizeof(struct gp_frame),
-			       flags)) {
+	if (bpf_ringbuf_output(&events, s, size, flags)) {
 		count(GP_CNT_RB_FULL);
 		return;
 	}
@@ -401,14 +408,16 @@ static __always_inline void emit(struct gp_sample *s)
 }
 
 SEC("perf_event")
-int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, cpu;
 	struct task_struct *task;
 	struct pt_regs *regs;
+	struct gp_scratch *sc;
 	struct gp_proc *proc;
 	struct gp_sample *s;
+	__u32 extra = 0;
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (!proc) {
@@ -418,11 +427,12 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
 	count(GP_CNT_SAMPLES);
 
 	cpu = bpf_get_smp_processor_id();
-	s = bpf_map_lookup_elem(&scratch, &cpu);
-	if (!s) {
+	sc = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!sc) {
 		count(GP_CNT_NO_SCRATCH);
 		return 0;
 	}
+	s = &sc->sample;
 	task = bpf_get_current_task_btf();
 	/*
 	 * ctx->regs are the interrupted registers, kernel ones when the
@@ -445,6 +455,8 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx __attribute__((unused)))
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
 		walk_python(s, proc);
 	}
-	emit(s);
+	if (cfg.stack_bytes || cfg.kernel_stack)
+		extra = copy_native(ctx, sc, task, tid);
+	emit(s, extra);
 	return 0;
 }

@@ -189,6 +189,8 @@ struct gp_proc {
 struct gp_config {
 	struct py_layout py;
 	__u32 max_frames;        /* <= GP_MAX_FRAMES */
+	__u32 stack_bytes;       /* user stack copied per sample; 0: no native stacks */
+	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 pad;
 };
 
@@ -221,6 +223,7 @@ enum gp_walk_end {
 
 /* Sample flags (struct gp_sample.flags). */
 #define GP_SAMPLE_HAS_TSTATE (1u << 0)
+#define GP_SAMPLE_HAS_NATIVE (1u << 1) /* a struct gp_native follows frames[nframes] */
 
 struct gp_sample {
 	__u32 type;              /* enum gp_event_type */
@@ -238,6 +241,57 @@ struct gp_sample {
 };
 
 #define GP_SAMPLE_HDR_SIZE ((unsigned long)__builtin_offsetof(struct gp_sample, frames))
+
+/*
+ * Native stacks (--native, --kernel). The registers and a copy of the user
+ * stack from sp upward travel with the sample; user space unwinds them with
+ * the DWARF CFI of the mapped files.
+ */
+/* DWARF x86-64 numbering 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
+#define GP_NATIVE_REGS 17
+#define GP_REG_SP 7
+#define GP_REG_IP 16
+#define GP_DEFAULT_STACK_BYTES (16u << 10)
+#define GP_MIN_STACK_BYTES (1u << 10)
+#define GP_MAX_STACK_BYTES (128u << 10) /* power of two: BPF masks with it */
+#define GP_MAX_KERNEL_FRAMES 127         /* perf's default kernel.perf_event_max_stack */
+#define GP_STACK_PAGE 4096
+
+/* Why a sample carries no user stack copy (struct gp_native.status). */
+enum gp_native_status {
+	GP_NATIVE_OK = 0,
+	GP_NATIVE_VMA_BUSY,      /* bpf_find_vma: mmap lock contended (-EBUSY) */
+	GP_NATIVE_NO_VMA,        /* sp in no mapping (-ENOENT) */
+	GP_NATIVE_VMA_ERROR,     /* bpf_find_vma failed otherwise */
+	GP_NATIVE_READ_FAULT,    /* no page of the stack copy was readable */
+	GP_NATIVE_OFF,           /* not asked for (--kernel without --native) */
+};
+
+/* struct gp_native.flags */
+#define GP_NATIVE_CUT (1u << 0)  /* stack larger than stack_bytes: copy cut there */
+#define GP_NATIVE_HOLES (1u << 1)/* pages not present (never touched): zeros */
+
+/*
+ * Trailer of a sample with GP_SAMPLE_HAS_NATIVE, right after its nframes
+ * Python frames; followed by nkernel kernel return addresses (__u64,
+ * innermost first), then stack_len bytes of user stack from regs[GP_REG_SP].
+ */
+struct gp_native {
+	__u64 regs[GP_NATIVE_REGS]; /* user registers (bpf_task_pt_regs) */
+	__u16 status;            /* enum gp_native_status */
+	__u16 nkernel;
+	__u32 stack_len;
+	__u32 flags;             /* GP_NATIVE_* */
+	__u32 reserved;
+};
+
+/* Room for the largest record: the scratch map's value (see gilprof.bpf.c). */
+struct gp_scratch {
+	struct gp_sample sample;
+	struct gp_native native;
+	__u64 kernel[GP_MAX_KERNEL_FRAMES];
+	__u8 stack[GP_MAX_STACK_BYTES + GP_STACK_PAGE]; /* + slack: copied by pages */
+};
 
 /*
  * Counters of the sampling program, one per reason (per-CPU array). Every
@@ -258,6 +312,13 @@ enum gp_counter {
 	GP_CNT_WALK_LOOP,
 	GP_CNT_WALK_DEPTH,
 	GP_CNT_WALK_GARBAGE,     /* walks ended by garbage frames */
+	GP_CNT_NATIVE_VMA_BUSY,  /* no native stack: bpf_find_vma -EBUSY */
+	GP_CNT_NATIVE_NO_VMA,    /* no native stack: sp not in a mapping */
+	GP_CNT_NATIVE_VMA_ERROR, /* no native stack: other bpf_find_vma error */
+	GP_CNT_NATIVE_READ_FAULT,/* no native stack: no page of it readable */
+	GP_CNT_NATIVE_HOLES,     /* stack copy has zero-filled pages (not present) */
+	GP_CNT_NATIVE_CUT,       /* stack copy cut at stack_bytes */
+	GP_CNT_KSTACK_FAULT,     /* bpf_get_stack failed */
 	GP_CNT__MAX,
 };
 

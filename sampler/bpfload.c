@@ -66,6 +66,8 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	}
 	b->skel->rodata->cfg.py = *cfg->layout;
 	b->skel->rodata->cfg.max_frames = cfg->max_frames;
+	b->skel->rodata->cfg.stack_bytes = cfg->stack_bytes;
+	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
 	b->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(b->skel->maps.scratch, (__u32)ncpus);
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);

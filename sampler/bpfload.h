@@ -23,6 +23,8 @@ struct gp_bpf_config {
 	unsigned int rate_hz;
 	uint32_t max_frames;
 	uint32_t ringbuf_bytes;
+	uint32_t stack_bytes;  /* user stack copied per sample; 0: no native stacks */
+	bool kernel_stack;     /* kernel return addresses per sample */
 };
 
 /* Open, configure (rodata) and load. Returns 0 or an exit code (printed). */

@@ -14,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bpf/gilprof.h"
 #include "exitcodes.h"
 #include "gp_log.h"
 
-enum { OPT_BTF = 1000 };
+enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -26,6 +27,10 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "btf", required_argument, NULL, OPT_BTF },
+	{ "native", no_argument, NULL, OPT_NATIVE },
+	{ "native-all", no_argument, NULL, OPT_NATIVE_ALL },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
+	{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -58,6 +63,13 @@ void gp_cli_usage(FILE *f)
 		"                           pprof       go tool pprof, gzipped (.pb.gz, .pprof)\n"
 		"                           speedscope  speedscope JSON (.speedscope.json)\n"
 		"                           folded      folded stacks (.folded, .txt)\n"
+		"      --native           also native (C) frames, unwound with DWARF CFI and\n"
+		"                         merged with the Python frames in call order\n"
+		"      --native-all       like --native, also the interpreter's call plumbing\n"
+		"                         (_PyEval_Vector, PyObject_Vectorcall, ...)\n"
+		"      --kernel           also kernel frames (with /proc/kallsyms names)\n"
+		"      --stack-size SIZE  user stack copied per sample for --native: 16K\n"
+		"                         (default), 1K to 128K\n"
 		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
 		"  -q, --quiet            no status line and no summary\n"
 		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
@@ -107,6 +119,33 @@ int gp_parse_duration(const char *s, uint64_t *ns)
 		if (t < 1e6 || t > 30.0 * 86400e9)
 			return -1;
 		*ns = (uint64_t)t;
+		return 0;
+	}
+	return -1;
+}
+
+int gp_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t scale;
+	} units[] = {
+		{ "", 1 },          { "k", 1024 },          { "K", 1024 },   { "KiB", 1024 },
+		{ "KB", 1024 },     { "M", 1024 * 1024 },   { "MiB", 1024 * 1024 },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > (1ull << 40))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		*bytes = v * units[i].scale;
 		return 0;
 	}
 	return -1;
@@ -203,6 +242,25 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 	case OPT_BTF:
 		o->btf_path = optarg;
 		return 0;
+	case OPT_NATIVE_ALL:
+		o->native_all = true;
+		/* fall through */
+	case OPT_NATIVE:
+		o->native = true;
+		return 0;
+	case OPT_KERNEL:
+		o->kernel = true;
+		return 0;
+	case OPT_STACK_SIZE: {
+		uint64_t bytes;
+
+		if (gp_parse_size(optarg, &bytes) || bytes < GP_MIN_STACK_BYTES ||
+		    bytes > GP_MAX_STACK_BYTES)
+			return usage_error("invalid stack size '%s' (1K to 128K)", optarg);
+		/* Whole words: the unwinder reads the copy 8 bytes at a time. */
+		o->stack_bytes = (uint32_t)((bytes + 7) & ~7ull);
+		return 0;
+	}
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -250,5 +308,9 @@ int gp_cli_parse(int argc, char **argv, struct gp_options *o)
 		return usage_error("%s", "nothing to profile: give -p PID or -- COMMAND");
 	if (o->verbose && o->quiet)
 		return usage_error("%s", "--verbose and --quiet contradict each other");
+	if (o->stack_bytes && !o->native)
+		return usage_error("%s", "--stack-size needs --native");
+	if (o->native && !o->stack_bytes)
+		o->stack_bytes = GP_DEFAULT_STACK_BYTES;
 	return resolve_formats(o, format);
 }

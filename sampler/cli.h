@@ -25,6 +25,10 @@ struct gp_options {
 	struct gp_output_spec outputs[GP_MAX_OUTPUTS];
 	int noutputs;
 	const char *btf_path;         /* NULL: the running kernel's */
+	bool native;                  /* native (C) frames, merged with Python's */
+	bool native_all;              /* ... including interpreter plumbing */
+	bool kernel;                  /* kernel frames */
+	uint32_t stack_bytes;         /* user stack copied per sample (--stack-size) */
 	bool verbose;
 	bool quiet;
 	bool help;
@@ -43,5 +47,8 @@ void gp_cli_usage(FILE *f);
  * not positive.
  */
 int gp_parse_duration(const char *s, uint64_t *ns);
+
+/* "16384", "16K", "16k", "16KiB", "1M" -> bytes. -1 if invalid. */
+int gp_parse_size(const char *s, uint64_t *bytes);
 
 #endif

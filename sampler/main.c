@@ -159,6 +159,13 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_NO_FRAME] = "no_frame",           [GP_CNT_WALK_READ_FAULT] = "walk_read_fault",
 		[GP_CNT_WALK_BAD_CODE] = "walk_bad_code", [GP_CNT_WALK_LOOP] = "walk_loop",
 		[GP_CNT_WALK_DEPTH] = "walk_depth",       [GP_CNT_WALK_GARBAGE] = "walk_garbage",
+		[GP_CNT_NATIVE_VMA_BUSY] = "native_vma_busy",
+		[GP_CNT_NATIVE_NO_VMA] = "native_no_vma",
+		[GP_CNT_NATIVE_VMA_ERROR] = "native_vma_error",
+		[GP_CNT_NATIVE_READ_FAULT] = "native_read_fault",
+		[GP_CNT_NATIVE_HOLES] = "native_holes",
+		[GP_CNT_NATIVE_CUT] = "native_cut",
+		[GP_CNT_KSTACK_FAULT] = "kstack_fault",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)
@@ -220,6 +227,7 @@ static int run(struct gp_options *o)
 		prof.duration_ns / 1e9);
 	advise(&res, &prof);
 	verbose_counters(&res);
+	gp_native_advise(&res.native, res.counters);
 	rc = write_outputs(o, &prof);
 out:
 	gp_profile_free(&prof);

@@ -29,6 +29,8 @@
 #define RINGBUF_BYTES (16u << 20)
 /* threading._active is read again for a new thread at most this often. */
 #define PYTHREADS_INTERVAL_NS (250ULL * 1000 * 1000)
+/* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
+#define NATIVE_RINGBUF_BYTES (64u << 20)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -71,6 +73,8 @@ struct recorder {
 	struct gp_target *t;
 	struct gp_profile *prof;
 	struct gp_symbolizer sym;
+	struct gp_native_ctx native;  /* with --native / --kernel */
+	bool has_native;
 	struct gp_session_result *res;
 	pid_t mem_pid;
 	char main_comm[64];
@@ -134,7 +138,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		name_thread(r, th, false);
 	}
 	th->last_ns = s->ts;
-	n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
+	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE))
+		n = gp_native_symbolize(&r->native, s, size, mono_ns(), r->locs);
+	else
+		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
 	if (gp_profile_add(r->prof, th->idx, GP_STATE_NONE, false, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
@@ -247,12 +254,14 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.layout = t->layout,
 		.rate_hz = o->rate_hz,
 		.max_frames = GP_MAX_FRAMES,
-		.ringbuf_bytes = RINGBUF_BYTES,
+		.ringbuf_bytes = o->native ? NATIVE_RINGBUF_BYTES : RINGBUF_BYTES,
+		.stack_bytes = o->native ? o->stack_bytes : 0,
+		.kernel_stack = o->kernel,
 	};
 	struct gp_proc proc = { .runtime = t->runtime, .code_type = t->code_type };
 	struct recorder r = { .o = o, .t = t, .prof = prof, .res = res };
 	struct ring_buffer *rb = NULL;
-	struct gp_bpf b;
+	struct gp_bpf b = { 0 };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -267,6 +276,14 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 			   cfg.max_frames);
 	gp_pythreads_init(&r.pythreads, t->layout, gp_objlayout_for(t->version_hex),
 			  gp_mem_process(&r.mem_pid), t->runtime);
+	if (o->native || o->kernel) {
+		if (gp_native_init(&r.native, &r.sym, o->native, o->kernel, o->native_all)) {
+			gp_error("out of memory");
+			rc = GP_EXIT_FAILURE;
+			goto out;
+		}
+		r.has_native = true;
+	}
 
 	rc = gp_bpf_load(&b, &cfg);
 	if (rc)
@@ -308,11 +325,15 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	gp_bpf_counters(&b, res->counters);
 	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
+	if (r.has_native)
+		res->native = *gp_native_finish(&r.native);
 	gp_profile_sort_stacks(prof);
 out:
 	ring_buffer__free(rb);
 	if (b.skel)
 		gp_bpf_destroy(&b);
+	if (r.has_native)
+		gp_native_free(&r.native);
 	gp_symbolizer_free(&r.sym);
 	gp_pythreads_free(&r.pythreads);
 	return rc;

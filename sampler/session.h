@@ -3,6 +3,7 @@
 #define GP_SESSION_H
 
 #include "cli.h"
+#include "nativestack.h"
 #include "profile.h"
 #include "target.h"
 
@@ -19,6 +20,7 @@ struct gp_session_result {
 	uint64_t counters[GP_CNT__MAX];
 	uint64_t bpf_run_ns, bpf_runs;
 	uint64_t malformed;        /* records user space could not decode */
+	struct gp_native_stats native; /* with --native / --kernel */
 };
 
 /*

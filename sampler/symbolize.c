@@ -25,7 +25,7 @@ void gp_symbolizer_free(struct gp_symbolizer *s)
 	gp_code_cache_free(&s->codes);
 }
 
-static uint32_t marker(struct gp_symbolizer *s, enum gp_marker m)
+uint32_t gp_symbolizer_marker(struct gp_symbolizer *s, enum gp_marker m)
 {
 	char name[96];
 	uint32_t func;
@@ -51,6 +51,18 @@ static uint32_t marker(struct gp_symbolizer *s, enum gp_marker m)
 		break;
 	case GP_MARK_GARBAGE:
 		snprintf(name, sizeof(name), "[stack cut: garbage frame]");
+		break;
+	case GP_MARK_NATIVE_CUT:
+		snprintf(name, sizeof(name), "[native stack cut]");
+		break;
+	case GP_MARK_NO_NATIVE:
+		snprintf(name, sizeof(name), "[no native stack]");
+		break;
+	case GP_MARK_MISMATCH:
+		snprintf(name, sizeof(name), "[unmerged: native and Python stacks disagree]");
+		break;
+	case GP_MARK_NATIVE_PART:
+		snprintf(name, sizeof(name), "[native stack]");
 		break;
 	default:
 		snprintf(name, sizeof(name), "[unreadable code object]");
@@ -89,17 +101,17 @@ static uint32_t python_location(struct gp_symbolizer *s, struct gp_code *code,
 	return e->user;
 }
 
-static uint32_t walk_end_marker(struct gp_symbolizer *s, uint16_t end)
+uint32_t gp_symbolizer_walk_end(struct gp_symbolizer *s, uint16_t end)
 {
 	switch (end) {
 	case GP_WALK_DEPTH:
-		return marker(s, GP_MARK_TRUNCATED);
+		return gp_symbolizer_marker(s, GP_MARK_TRUNCATED);
 	case GP_WALK_READ_FAULT:
-		return marker(s, GP_MARK_READ_FAULT);
+		return gp_symbolizer_marker(s, GP_MARK_READ_FAULT);
 	case GP_WALK_LOOP:
-		return marker(s, GP_MARK_LOOP);
+		return gp_symbolizer_marker(s, GP_MARK_LOOP);
 	case GP_WALK_BAD_CODE:
-		return marker(s, GP_MARK_GARBAGE);
+		return gp_symbolizer_marker(s, GP_MARK_GARBAGE);
 	default:
 		return 0;
 	}
@@ -133,13 +145,26 @@ uint32_t gp_loop_trim(const struct gp_frame *f, uint32_t n)
 	return best;
 }
 
+uint32_t gp_symbolize_frame(struct gp_symbolizer *s, const struct gp_frame *f, uint64_t now_ns)
+{
+	struct gp_code *code = gp_code_get(&s->codes, f->code, f->firstlineno, now_ns);
+
+	if (!code)
+		return gp_symbolizer_marker(s, GP_MARK_BAD_CODE);
+	if (incomplete(code, f)) {
+		s->frames_skipped++;
+		return 0;
+	}
+	return python_location(s, code, f);
+}
+
 uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sample,
 			     uint64_t now_ns, uint32_t *locs)
 {
 	uint32_t n = 0, nframes = sample->nframes, m;
 
 	if (!(sample->flags & GP_SAMPLE_HAS_TSTATE)) {
-		locs[n++] = marker(s, GP_MARK_NO_TSTATE);
+		locs[n++] = gp_symbolizer_marker(s, GP_MARK_NO_TSTATE);
 		return locs[0] ? 1 : 0;
 	}
 	if (nframes > GP_MAX_FRAMES)
@@ -147,25 +172,18 @@ uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sa
 	if (sample->walk_end == GP_WALK_LOOP)
 		nframes = gp_loop_trim(sample->frames, nframes);
 	/* Outer frames were lost: say so at the root. */
-	m = walk_end_marker(s, sample->walk_end);
+	m = gp_symbolizer_walk_end(s, sample->walk_end);
 	if (m)
 		locs[n++] = m;
 	/* frames[] is innermost first; profiles are root first. */
 	for (uint32_t i = nframes; i-- > 0;) {
-		const struct gp_frame *f = &sample->frames[i];
-		struct gp_code *code = gp_code_get(&s->codes, f->code, f->firstlineno, now_ns);
-		uint32_t loc;
+		uint32_t loc = gp_symbolize_frame(s, &sample->frames[i], now_ns);
 
-		if (code && incomplete(code, f)) {
-			s->frames_skipped++;
-			continue;
-		}
-		loc = code ? python_location(s, code, f) : marker(s, GP_MARK_BAD_CODE);
 		if (loc)
 			locs[n++] = loc;
 	}
 	if (!n) {
-		m = marker(s, GP_MARK_NO_FRAME);
+		m = gp_symbolizer_marker(s, GP_MARK_NO_FRAME);
 		if (m)
 			locs[n++] = m;
 	}

@@ -8,8 +8,11 @@
 #include "../unwind/pycode.h"
 #include "profile.h"
 
-/* Locations per stack: the Python frames plus a few markers. */
-#define GP_STACK_MAX (GP_MAX_FRAMES + 8)
+/*
+ * Locations per stack: the Python frames, native and kernel frames
+ * (unwind/native.h's GP_MAX_NATIVE_FRAMES, GP_MAX_KERNEL_FRAMES), markers.
+ */
+#define GP_STACK_MAX (GP_MAX_FRAMES + 256 + GP_MAX_KERNEL_FRAMES + 16)
 
 enum gp_marker {
 	GP_MARK_NO_TSTATE,   /* thread has no PyThreadState */
@@ -19,6 +22,10 @@ enum gp_marker {
 	GP_MARK_LOOP,        /* frame chain loops: outer frames lost */
 	GP_MARK_GARBAGE,     /* frames hold garbage: outer frames lost */
 	GP_MARK_BAD_CODE,    /* a frame's code object could not be read */
+	GP_MARK_NATIVE_CUT,  /* native unwinding stopped early: frames missing */
+	GP_MARK_NO_NATIVE,   /* the sample has no copy of the native stack */
+	GP_MARK_MISMATCH,    /* native and Python stacks do not line up */
+	GP_MARK_NATIVE_PART, /* in a mismatch: the native stack follows */
 	GP_MARK__MAX,
 };
 
@@ -48,5 +55,17 @@ uint32_t gp_loop_trim(const struct gp_frame *f, uint32_t n);
  */
 uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sample,
 			     uint64_t now_ns, uint32_t *locs);
+
+/*
+ * Location of one Python frame; a marker if its code object is unreadable,
+ * 0 if the frame is not shown (pushed but not started yet).
+ */
+uint32_t gp_symbolize_frame(struct gp_symbolizer *s, const struct gp_frame *f, uint64_t now_ns);
+
+/* Location of a marker frame (made on first use); 0 on allocation failure. */
+uint32_t gp_symbolizer_marker(struct gp_symbolizer *s, enum gp_marker m);
+
+/* Marker for how a Python walk ended early (enum gp_walk_end); 0 if it did not. */
+uint32_t gp_symbolizer_walk_end(struct gp_symbolizer *s, uint16_t walk_end);
 
 #endif

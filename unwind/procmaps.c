@@ -31,6 +31,7 @@ static int parse_line(char *line, struct gp_map *m)
 	m->offset = off;
 	m->inode = inode;
 	snprintf(m->perms, sizeof(m->perms), "%.4s", perms);
+	m->vdso = pos > 0 && !strncmp(line + pos, "[vdso]", 6);
 	if (pos > 0 && line[pos] == '/') {
 		char *path = line + pos;
 		size_t len = strlen(path);

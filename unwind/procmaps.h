@@ -2,6 +2,7 @@
 #ifndef GP_PROCMAPS_H
 #define GP_PROCMAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,6 +12,7 @@ struct gp_map {
 	uint64_t inode;
 	char perms[5];
 	char *path; /* as the target sees it; NULL for anonymous mappings */
+	bool vdso;  /* the kernel's [vdso] */
 };
 
 struct gp_maps {

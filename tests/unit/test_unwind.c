@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * DWARF unwinding from a copy of a stack: this test takes its own
+ * registers and a copy of its own stack (what the BPF program sends) and
+ * unwinds it with libdw: every function on the way, in order, down to
+ * _start; a copy cut short ends the unwind early but keeps the inner
+ * frames; garbage never loops.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "elfcache.h"
+#include "native.h"
+#include "symtab.h"
+
+#define COPY_MAX (64 << 10)
+
+struct snapshot {
+	__u64 regs[GP_NATIVE_REGS];
+	uint8_t stack[COPY_MAX];
+	uint32_t len;
+};
+
+static struct snapshot snap;
+static struct gp_elf_cache cache;
+static struct gp_unwinder *unwinder;
+
+/* End of the mapping holding addr (the top of this thread's stack). */
+static uint64_t mapping_end(uint64_t addr)
+{
+	unsigned long long start, end;
+	char line[512];
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx", &start, &end) == 2 && addr >= start && addr < end)
+			found = end;
+	fclose(f);
+	return found;
+}
+
+/* Registers as the kernel saves them, then the stack above sp. */
+__attribute__((noinline)) static void take_snapshot(void)
+{
+	__u64 *r = snap.regs;
+	uint64_t end;
+
+	__asm__ volatile("mov %%rbx, 24(%0)\n\t"
+			 "mov %%rbp, 48(%0)\n\t"
+			 "mov %%rsp, 56(%0)\n\t"
+			 "mov %%r12, 96(%0)\n\t"
+			 "mov %%r13, 104(%0)\n\t"
+			 "mov %%r14, 112(%0)\n\t"
+			 "mov %%r15, 120(%0)\n\t"
+			 "lea 0(%%rip), %%rax\n\t"
+			 "mov %%rax, 128(%0)\n\t"
+			 :
+			 : "r"(r)
+			 : "rax", "memory");
+	end = mapping_end(r[GP_REG_SP]);
+	snap.len = end - r[GP_REG_SP] < COPY_MAX ? (uint32_t)(end - r[GP_REG_SP]) : COPY_MAX;
+	memcpy(snap.stack, (const void *)(uintptr_t)r[GP_REG_SP], snap.len);
+}
+
+__attribute__((noinline)) static void inner_caller(void)
+{
+	take_snapshot();
+	__asm__ volatile("" ::: "memory"); /* not a tail call */
+}
+
+__attribute__((noinline)) static void outer_caller(void)
+{
+	inner_caller();
+	__asm__ volatile("" ::: "memory");
+}
+
+static const char *name_of(uint64_t pc, bool activation)
+{
+	uint64_t at = activation ? pc : pc - 1;
+	const struct gp_native_map *m = gp_unwinder_map(unwinder, at);
+	const char *name;
+
+	if (!m || !m->file)
+		return "?";
+	name = gp_symtab_lookup(&m->file->syms, at - m->bias, NULL);
+	return name ? name : "?";
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	gp_elf_cache_init(&cache);
+	unwinder = gp_unwinder_new(getpid(), &cache);
+	return unwinder ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	gp_unwinder_free(unwinder);
+	gp_elf_cache_free(&cache);
+	return 0;
+}
+
+static void test_unwinds_to_start(void **state)
+{
+	struct gp_native_frame out[GP_MAX_NATIVE_FRAMES];
+	enum gp_unwind_end end;
+	uint32_t n;
+
+	(void)state;
+	outer_caller();
+	n = gp_unwind(unwinder, gettid(), snap.regs, snap.stack, snap.len, out,
+		      GP_MAX_NATIVE_FRAMES, &end);
+	assert_int_equal(end, GP_UNWIND_COMPLETE);
+	assert_true(n >= 6);
+	assert_true(out[0].activation);
+	assert_string_equal(name_of(out[0].pc, true), "take_snapshot");
+	assert_string_equal(name_of(out[1].pc, false), "inner_caller");
+	assert_string_equal(name_of(out[2].pc, false), "outer_caller");
+	assert_string_equal(name_of(out[3].pc, false), "test_unwinds_to_start");
+	assert_string_equal(name_of(out[n - 1].pc, false), "_start");
+	for (uint32_t i = 1; i < n; i++)
+		assert_false(out[i].activation);
+}
+
+static void test_short_copy_keeps_inner_frames(void **state)
+{
+	struct gp_native_frame out[GP_MAX_NATIVE_FRAMES];
+	enum gp_unwind_end end;
+	uint32_t n;
+
+	(void)state;
+	outer_caller();
+	/* Only the innermost frame's words: cut after a frame or two. */
+	n = gp_unwind(unwinder, gettid(), snap.regs, snap.stack, 64, out, GP_MAX_NATIVE_FRAMES,
+		      &end);
+	assert_int_equal(end, GP_UNWIND_CUT);
+	assert_true(n >= 1 && n <= 5);
+	assert_string_equal(name_of(out[0].pc, true), "take_snapshot");
+	/* A frame limit ends with DEPTH. */
+	n = gp_unwind(unwinder, gettid(), snap.regs, snap.stack, snap.len, out, 2, &end);
+	assert_int_equal(n, 2);
+	assert_int_equal(end, GP_UNWIND_DEPTH);
+}
+
+static void test_garbage_stack_ends(void **state)
+{
+	struct gp_native_frame out[GP_MAX_NATIVE_FRAMES];
+	__u64 regs[GP_NATIVE_REGS];
+	enum gp_unwind_end end;
+	uint32_t n;
+
+	(void)state;
+	outer_caller();
+	memcpy(regs, snap.regs, sizeof(regs));
+	/* A stack of return addresses that all point back into this frame. */
+	for (uint32_t i = 0; i + 8 <= snap.len; i += 8)
+		memcpy(snap.stack + i, &regs[GP_REG_IP], 8);
+	n = gp_unwind(unwinder, gettid(), regs, snap.stack, snap.len, out, GP_MAX_NATIVE_FRAMES,
+		      &end);
+	assert_int_not_equal(end, GP_UNWIND_COMPLETE);
+	assert_true(n <= GP_MAX_NATIVE_FRAMES);
+	/* Registers pointing nowhere: nothing to unwind, no crash. */
+	memset(regs, 0, sizeof(regs));
+	n = gp_unwind(unwinder, gettid(), regs, snap.stack, 0, out, GP_MAX_NATIVE_FRAMES, &end);
+	assert_true(n <= 1);
+	assert_int_not_equal(end, GP_UNWIND_COMPLETE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unwinds_to_start),
+		cmocka_unit_test(test_short_copy_keeps_inner_frames),
+		cmocka_unit_test(test_garbage_stack_ends),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
