@@ -32,7 +32,7 @@ endif
 
 # Debian packages the build, the demo and the tests need (installed by `make deps`).
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest procps \
+	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest python3.11-dev procps \
 	util-linux libclang-rt-14-dev valgrind protobuf-c-compiler libprotobuf-c-dev xxd \
 	golang-go chromium python3-jsonschema
 

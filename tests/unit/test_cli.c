@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Command-line parsing: durations, options, conflicts, formats. */
+/* Command-line parsing: durations, sizes, options, conflicts, formats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,6 +136,54 @@ static void test_usage_errors(void **state)
 	stderr = saved;
 }
 
+static void test_native_options(void **state)
+{
+	struct gp_options o;
+	uint64_t b;
+	FILE *saved = stderr;
+
+	(void)state;
+	assert_int_equal(gp_parse_size("16384", &b), 0);
+	assert_int_equal(b, 16384);
+	assert_int_equal(gp_parse_size("32K", &b), 0);
+	assert_int_equal(b, 32768);
+	assert_int_equal(gp_parse_size("64KiB", &b), 0);
+	assert_int_equal(b, 65536);
+	assert_int_equal(gp_parse_size("1M", &b), 0);
+	assert_int_equal(b, 1 << 20);
+	assert_int_equal(gp_parse_size("", &b), -1);
+	assert_int_equal(gp_parse_size("-4K", &b), -1);
+	assert_int_equal(gp_parse_size("4Q", &b), -1);
+	assert_int_equal(gp_parse_size("99999999999999999999", &b), -1);
+
+	const char *native[] = { "gil-prof", "-p", "1", "--native", NULL };
+	assert_int_equal(parse(&o, 4, native), 0);
+	assert_true(o.native);
+	assert_false(o.native_all);
+	assert_false(o.kernel);
+	assert_int_equal(o.stack_bytes, 16384);
+	const char *all[] = { "gil-prof", "-p", "1", "--native-all", "--kernel", "--stack-size",
+			      "2001", NULL };
+	assert_int_equal(parse(&o, 7, all), 0);
+	assert_true(o.native && o.native_all && o.kernel);
+	assert_int_equal(o.stack_bytes, 2008); /* whole words */
+	const char *kernel[] = { "gil-prof", "-p", "1", "--kernel", NULL };
+	assert_int_equal(parse(&o, 4, kernel), 0);
+	assert_true(o.kernel);
+	assert_false(o.native);
+	assert_int_equal(o.stack_bytes, 0);
+
+	stderr = fopen("/dev/null", "w");
+	const char *lone[] = { "gil-prof", "-p", "1", "--stack-size", "32K", NULL };
+	assert_int_equal(parse(&o, 5, lone), GP_EXIT_USAGE);
+	const char *big[] = { "gil-prof", "-p", "1", "--native", "--stack-size", "256K", NULL };
+	assert_int_equal(parse(&o, 6, big), GP_EXIT_USAGE);
+	const char *small[] = { "gil-prof", "-p", "1", "--native", "--stack-size", "512", NULL };
+	assert_int_equal(parse(&o, 6, small), GP_EXIT_USAGE);
+	fclose(stderr);
+	stderr = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_record_and_plain_forms),
 		cmocka_unit_test(test_several_outputs),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_native_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
