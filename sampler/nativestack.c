@@ -475,10 +475,17 @@ const struct gp_native_stats *gp_native_finish(struct gp_native_ctx *c)
 {
 	struct gp_native_proc *np, *tmp;
 
-	c->stats.refreshes = 0;
-	HASH_ITER(hh, c->procs, np, tmp)
-		if (np->u)
-			c->stats.refreshes += gp_unwinder_refreshes(np->u);
+	c->stats.refreshes = c->stats.by_rules = c->stats.by_libdw = 0;
+	HASH_ITER(hh, c->procs, np, tmp) {
+		uint64_t fast, slow;
+
+		if (!np->u)
+			continue;
+		c->stats.refreshes += gp_unwinder_refreshes(np->u);
+		gp_unwinder_paths(np->u, &fast, &slow);
+		c->stats.by_rules += fast;
+		c->stats.by_libdw += slow;
+	}
 	if (c->stats.samples) {
 		c->stats.median_us = percentile(c->cost_hist, c->stats.samples, 0.5);
 		c->stats.p99_us = percentile(c->cost_hist, c->stats.samples, 0.99);
@@ -497,8 +504,9 @@ void gp_native_advise(const struct gp_native_stats *st, const uint64_t *counters
 		 " unmerged, %" PRIu64 " mapping refreshes",
 		 st->samples, st->unwound, st->complete, st->frames, st->no_copy, st->mismatched,
 		 st->refreshes);
-	gp_debug("native: user-space cost per sample: median %.2f us, p99 %.2f us, max %.1f us",
-		 st->median_us, st->p99_us, st->max_us);
+	gp_debug("native: user-space cost per sample: median %.2f us, p99 %.2f us, max %.1f us; "
+		 "%" PRIu64 " unwound from cached CFI rules, %" PRIu64 " through libdw",
+		 st->median_us, st->p99_us, st->max_us, st->by_rules, st->by_libdw);
 	if (counters[GP_CNT_NATIVE_CUT] && cut > st->unwound / 20)
 		gp_warn("%" PRIu64 " native stacks were larger than --stack-size and were cut "
 			"(marked [native stack cut]); raise --stack-size",

@@ -25,6 +25,8 @@ struct gp_native_stats {
 	uint64_t malformed;      /* trailer did not fit the record */
 	uint64_t frames;         /* native frames unwound */
 	uint64_t refreshes;      /* mappings re-read (new libraries) */
+	uint64_t by_rules;       /* unwound from cached CFI rules */
+	uint64_t by_libdw;       /* ... frame by frame through libdw */
 	double median_us, p99_us, max_us; /* user-space cost per sample */
 };
 

@@ -10,6 +10,13 @@
  * while unwinding. When a frame lands outside every known mapping the
  * process has mapped something new; the mappings are read again (at most
  * every REFRESH_NS) and the sample is unwound once more.
+ *
+ * libdw interprets the CFI anew for every frame of every sample (~1 us a
+ * frame). The rules it yields for a pc never change, so the common ones
+ * (CFA = register + offset; registers saved at CFA + offset, the same, or
+ * undefined) are kept per pc and applied directly: the same results at a
+ * fraction of the cost. Anything else (expressions, signal frames, code
+ * without CFI) sends the whole sample through libdw.
  */
 #define _GNU_SOURCE
 #include "native.h"
@@ -24,10 +31,30 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include "procmaps.h"
 
 #define REFRESH_NS (200ULL * 1000 * 1000)
+
+/* How a register of the caller is found (struct frame_rule). */
+enum reg_rule {
+	RULE_UNDEFINED = 0,
+	RULE_SAME,               /* unchanged */
+	RULE_AT_CFA,             /* saved at CFA + off */
+	RULE_VAL_CFA,            /* is CFA + off */
+};
+
+/* The unwinding rule at one pc, as libdw computed it. */
+struct frame_rule {
+	uint64_t pc;             /* lookup address (return address - 1) */
+	bool usable;             /* simple enough to apply here */
+	uint8_t cfa_reg;
+	int64_t cfa_off;
+	uint8_t kind[GP_NATIVE_REGS];
+	int64_t off[GP_NATIVE_REGS];
+	UT_hash_handle hh;
+};
 
 struct gp_unwinder {
 	pid_t pid;
@@ -37,6 +64,9 @@ struct gp_unwinder {
 	Dwfl *dwfl;
 	uint64_t refreshed_ns;
 	uint64_t refreshes;
+	struct frame_rule *rules;   /* by pc; emptied with the Dwfl */
+	bool fast;                  /* use the rules (off only in tests) */
+	uint64_t fast_samples, slow_samples;
 
 	/* the sample being unwound */
 	pid_t tid;
@@ -256,8 +286,19 @@ static int read_maps(struct gp_unwinder *u)
 }
 
 /* Report each mapped file once (per load bias) to a new Dwfl session. */
+static void free_rules(struct gp_unwinder *u)
+{
+	struct frame_rule *r, *tmp;
+
+	HASH_ITER(hh, u->rules, r, tmp) {
+		HASH_DEL(u->rules, r);
+		free(r);
+	}
+}
+
 static int build_dwfl(struct gp_unwinder *u)
 {
+	free_rules(u);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	u->dwfl = dwfl_begin(&dwfl_callbacks);
@@ -310,6 +351,7 @@ struct gp_unwinder *gp_unwinder_new(pid_t pid, struct gp_elf_cache *files)
 		return NULL;
 	u->pid = pid;
 	u->files = files;
+	u->fast = true;
 	if (refresh(u)) {
 		gp_unwinder_free(u);
 		return NULL;
@@ -322,10 +364,22 @@ void gp_unwinder_free(struct gp_unwinder *u)
 {
 	if (!u)
 		return;
+	free_rules(u);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	free_maps(u);
 	free(u);
+}
+
+void gp_unwinder_set_fast(struct gp_unwinder *u, bool fast)
+{
+	u->fast = fast;
+}
+
+void gp_unwinder_paths(const struct gp_unwinder *u, uint64_t *fast, uint64_t *slow)
+{
+	*fast = u->fast_samples;
+	*slow = u->slow_samples;
 }
 
 uint64_t gp_unwinder_refreshes(const struct gp_unwinder *u)
@@ -387,6 +441,156 @@ static void unwind_once(struct gp_unwinder *u)
 		u->end = rc == 0 && !u->read_failed ? GP_UNWIND_COMPLETE : GP_UNWIND_CUT;
 }
 
+/* ---- the rule cache ------------------------------------------------------ */
+
+static bool read_rule(Dwarf_Frame *frame, struct frame_rule *r)
+{
+	Dwarf_Op *ops, mem[3];
+	size_t nops;
+	bool signal;
+
+	if (dwarf_frame_info(frame, NULL, NULL, &signal) != GP_REG_IP || signal)
+		return false;
+	if (dwarf_frame_cfa(frame, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	    ops[0].number >= GP_NATIVE_REGS)
+		return false;
+	r->cfa_reg = (uint8_t)ops[0].number;
+	r->cfa_off = (int64_t)ops[0].number2;
+	for (int reg = 0; reg < GP_NATIVE_REGS; reg++) {
+		size_t i = 1;
+
+		if (dwarf_frame_register(frame, reg, mem, &ops, &nops))
+			return false;
+		if (!nops) {
+			r->kind[reg] = ops ? RULE_UNDEFINED : RULE_SAME;
+			continue;
+		}
+		if (ops[0].atom != DW_OP_call_frame_cfa)
+			return false;
+		r->off[reg] = 0;
+		if (i < nops && ops[i].atom == DW_OP_plus_uconst)
+			r->off[reg] = (int64_t)ops[i++].number;
+		r->kind[reg] = RULE_AT_CFA;
+		if (i < nops && ops[i].atom == DW_OP_stack_value) {
+			r->kind[reg] = RULE_VAL_CFA;
+			i++;
+		}
+		if (i != nops)
+			return false;
+	}
+	return true;
+}
+
+/* The CFI row for pc: .eh_frame first, then .debug_frame (as libdw does). */
+static Dwarf_Frame *cfi_frame(struct gp_unwinder *u, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, pc);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi;
+	Dwarf_Addr bias;
+
+	if (!mod)
+		return NULL;
+	cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (cfi && !dwarf_cfi_addrframe(cfi, pc - bias, &frame))
+		return frame;
+	cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (cfi && !dwarf_cfi_addrframe(cfi, pc - bias, &frame))
+		return frame;
+	return NULL;
+}
+
+static const struct frame_rule *rule_at(struct gp_unwinder *u, uint64_t pc)
+{
+	struct frame_rule *r;
+	Dwarf_Frame *frame;
+
+	HASH_FIND(hh, u->rules, &pc, sizeof(pc), r);
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->pc = pc;
+	frame = cfi_frame(u, pc);
+	r->usable = frame && read_rule(frame, r);
+	free(frame);
+	HASH_ADD(hh, u->rules, pc, sizeof(r->pc), r);
+	return r;
+}
+
+static bool snapshot_read(const struct gp_unwinder *u, uint64_t addr, uint64_t *val)
+{
+	if (addr < u->sp || addr - u->sp > u->len || u->len - (addr - u->sp) < sizeof(*val))
+		return false;
+	memcpy(val, u->stack + (addr - u->sp), sizeof(*val));
+	return true;
+}
+
+/*
+ * Unwind with cached rules only. false: a frame needs libdw (the caller
+ * starts over there); true: u->n and u->end are the result.
+ */
+static bool unwind_fast(struct gp_unwinder *u)
+{
+	uint64_t regs[GP_NATIVE_REGS], next[GP_NATIVE_REGS];
+	uint32_t defined = (1u << GP_NATIVE_REGS) - 1, ndef;
+
+	memcpy(regs, u->regs, sizeof(regs));
+	u->n = 0;
+	for (;;) {
+		uint64_t pc = regs[GP_REG_IP], lookup = u->n ? pc - 1 : pc, cfa;
+		const struct frame_rule *r;
+
+		if (u->n >= u->max) {
+			u->end = GP_UNWIND_DEPTH;
+			return true;
+		}
+		if (u->n && regs[GP_REG_SP] <= u->last_sp) {
+			u->end = GP_UNWIND_BAD;
+			return true;
+		}
+		u->last_sp = regs[GP_REG_SP];
+		if (!gp_unwinder_map(u, lookup))
+			return false;
+		r = rule_at(u, lookup);
+		if (!r || !r->usable || !(defined >> r->cfa_reg & 1))
+			return false;
+		u->out[u->n].pc = pc;
+		u->out[u->n].activation = !u->n;
+		u->n++;
+		cfa = regs[r->cfa_reg] + (uint64_t)r->cfa_off;
+		ndef = 0;
+		for (int reg = 0; reg < GP_NATIVE_REGS; reg++) {
+			switch (r->kind[reg]) {
+			case RULE_SAME:
+				next[reg] = regs[reg];
+				ndef |= defined & 1u << reg;
+				break;
+			case RULE_AT_CFA:
+				if (snapshot_read(u, cfa + (uint64_t)r->off[reg], &next[reg]))
+					ndef |= 1u << reg;
+				else if (reg == GP_REG_IP)
+					u->read_failed = true;
+				break;
+			case RULE_VAL_CFA:
+				next[reg] = cfa + (uint64_t)r->off[reg];
+				ndef |= 1u << reg;
+				break;
+			default:
+				break;
+			}
+		}
+		/* No return address: the outermost frame, or the copy ends here. */
+		if (!(ndef >> GP_REG_IP & 1) || !next[GP_REG_IP]) {
+			u->end = u->read_failed ? GP_UNWIND_CUT : GP_UNWIND_COMPLETE;
+			return true;
+		}
+		memcpy(regs, next, sizeof(regs));
+		defined = ndef;
+	}
+}
+
 uint32_t gp_unwind(struct gp_unwinder *u, pid_t tid, const __u64 regs[GP_NATIVE_REGS],
 		   const uint8_t *stack, uint32_t len, struct gp_native_frame *out, uint32_t max,
 		   enum gp_unwind_end *end)
@@ -402,6 +606,14 @@ uint32_t gp_unwind(struct gp_unwinder *u, pid_t tid, const __u64 regs[GP_NATIVE_
 	*end = GP_UNWIND_CUT;
 	if (!u->dwfl || !max)
 		return 0;
+	u->last_sp = 0;
+	u->read_failed = false;
+	if (u->fast && unwind_fast(u)) {
+		u->fast_samples++;
+		*end = u->end;
+		return u->n;
+	}
+	u->slow_samples++;
 	unwind_once(u);
 	/* Code outside every known mapping: something new was mapped. */
 	if (u->unknown_pc && u->end != GP_UNWIND_COMPLETE &&

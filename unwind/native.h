@@ -64,6 +64,11 @@ const struct gp_native_map *gp_unwinder_map(struct gp_unwinder *u, uint64_t addr
  */
 int gp_unwinder_dwarf_name(struct gp_unwinder *u, uint64_t addr, char *buf, size_t len);
 
+/* Unwinding from cached CFI rules (default) or through libdw for every frame. */
+void gp_unwinder_set_fast(struct gp_unwinder *u, bool fast);
+/* Samples unwound from cached rules, and through libdw. */
+void gp_unwinder_paths(const struct gp_unwinder *u, uint64_t *fast, uint64_t *slow);
+
 /* How often the mappings were re-read (new libraries appeared). */
 uint64_t gp_unwinder_refreshes(const struct gp_unwinder *u);
 

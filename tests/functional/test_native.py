@@ -264,6 +264,15 @@ def test_kernel_frames(target, tmp_path):
     ok, total = share(stacks, in_kernel)
     assert total >= 20
     assert ok >= 0.5, stacks[:3]
+    assert any(name(x) == "getrandom" and module(x).startswith("libc.so") for f, _ in stacks for x in f)
+
+    # Without --native: the Python frames, then the kernel's.
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "--kernel", "-o", out)
+    assert r.returncode == 0, r.stderr
+    stacks = parse_folded(out)
+    ok, total = share(stacks, in_kernel)
+    assert total >= 10 and ok >= 0.5, stacks[:3]
+    assert not any(module(x).startswith("libc.so") for f, _ in stacks for x in f)
 
 
 def test_no_loss_at_1000hz(target, ext_dirs, tmp_path):

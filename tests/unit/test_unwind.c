@@ -4,7 +4,7 @@
  * registers and a copy of its own stack (what the BPF program sends) and
  * unwinds it with libdw: every function on the way, in order, down to
  * _start; a copy cut short ends the unwind early but keeps the inner
- * frames; garbage never loops.
+ * frames; garbage never loops; cached CFI rules give what libdw gives.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -178,12 +178,49 @@ static void test_garbage_stack_ends(void **state)
 	assert_int_not_equal(end, GP_UNWIND_COMPLETE);
 }
 
+/* Cached rules give exactly what libdw gives, frame by frame. */
+static void compare_paths(const __u64 *regs, uint32_t len)
+{
+	struct gp_native_frame a[GP_MAX_NATIVE_FRAMES], b[GP_MAX_NATIVE_FRAMES];
+	enum gp_unwind_end ea, eb;
+	uint32_t na, nb;
+	uint64_t fast0, slow0, fast1, slow1;
+
+	gp_unwinder_paths(unwinder, &fast0, &slow0);
+	gp_unwinder_set_fast(unwinder, true);
+	na = gp_unwind(unwinder, gettid(), regs, snap.stack, len, a, GP_MAX_NATIVE_FRAMES, &ea);
+	gp_unwinder_set_fast(unwinder, false);
+	nb = gp_unwind(unwinder, gettid(), regs, snap.stack, len, b, GP_MAX_NATIVE_FRAMES, &eb);
+	gp_unwinder_set_fast(unwinder, true);
+	gp_unwinder_paths(unwinder, &fast1, &slow1);
+	assert_int_equal(fast1 - fast0, 1);
+	assert_int_equal(slow1 - slow0, 1);
+	assert_int_equal(na, nb);
+	assert_int_equal(ea, eb);
+	for (uint32_t i = 0; i < na; i++) {
+		assert_int_equal(a[i].pc, b[i].pc);
+		assert_int_equal(a[i].activation, b[i].activation);
+	}
+}
+
+static void test_cached_rules_match_libdw(void **state)
+{
+	(void)state;
+	outer_caller();
+	compare_paths(snap.regs, snap.len);
+	compare_paths(snap.regs, 64);
+	compare_paths(snap.regs, 200);
+	/* A second time: from the cache. */
+	compare_paths(snap.regs, snap.len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwinds_to_start),
 		cmocka_unit_test(test_short_copy_keeps_inner_frames),
 		cmocka_unit_test(test_garbage_stack_ends),
+		cmocka_unit_test(test_cached_rules_match_libdw),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
