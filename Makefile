@@ -212,14 +212,15 @@ FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZ_NAMES))
 FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.c \
 	unwind/procmaps.c unwind/elfsyms.c sampler/pyversion.c sampler/pylayouts.c \
 	sampler/profile.c sampler/symbolize.c unwind/pyobj.c sampler/pyobjlayouts.c \
-	sampler/pythreads.c
+	sampler/pythreads.c unwind/elfcache.c unwind/symtab.c unwind/native.c \
+	unwind/merge.c unwind/kallsyms.c sampler/nativestack.c sampler/gp_log.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ibpf -Iunwind -Isampler -Ioutput
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard unwind/*.h sampler/*.h bpf/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -lelf -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -ldw -lelf -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -131,7 +131,8 @@ static int build(struct gp_symtab *t, struct raw_sym *raw, size_t n)
 {
 	size_t m = 0;
 
-	qsort(raw, n, sizeof(*raw), cmp_start);
+	if (n)
+		qsort(raw, n, sizeof(*raw), cmp_start);
 	t->v = calloc(n ? n : 1, sizeof(*t->v));
 	if (!t->v)
 		return -1;

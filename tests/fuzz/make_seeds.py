@@ -103,9 +103,31 @@ def elf_seed():
         write("fuzz_elf", "tiny.so", out.read_bytes())
 
 
+def native_seeds():
+    """Register and stack words for fuzz_native.c: anchors into its own code
+    (0xAA0k...), addresses in the copy (0xBB...), kernel addresses."""
+    def anchor(k, off):
+        return 0xAA << 56 | k << 48 | off
+
+    regs = [0] * 17
+    regs[7] = 0xBB << 56            # sp: the copy's base
+    regs[6] = 0xBB << 56 | 0x40     # rbp into the copy
+    regs[16] = anchor(0, 0x10)      # ip in LLVMFuzzerTestOneInput
+    stack = [0] * 64
+    for i, (k, off) in enumerate([(1, 0x20), (2, 0x30), (3, 0x48), (4, 0x10), (7, 0x8)]):
+        stack[3 + i * 5] = anchor(k, off)
+        stack[2 + i * 5] = 0xBB << 56 | (8 * (7 + i * 5))
+    kernel = [0xFFFFFFFF81000000, 0xFFFFFFFF81001000]
+    body = struct.pack("<17Q", *regs) + struct.pack("<2Q", *kernel) + struct.pack("<64Q", *stack)
+    for name, hdr in [("walk", [3, 3, 0, 0, 5, 0, 2, 0]), ("busy", [1, 2, 0, 1, 1, 0, 0, 0]),
+                      ("cut-record", [7, 4, 1, 0, 15, 1, 2, 5])]:
+        write("fuzz_native", name, bytes(hdr) + body)
+
+
 if __name__ == "__main__":
     linetable_seeds()
     pystr_seeds()
     symbolize_seed()
     maps_seed()
     elf_seed()
+    native_seeds()

@@ -5,13 +5,16 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "functional"))
 from conftest import GIL_PROF, INTERPRETERS, ROOT, TARGETS, leaf_shares, parse_folded  # noqa: E402
 
 SUPPRESSIONS = ROOT / "tests" / "valgrind.supp"
 
 
-def test_short_recording_is_clean(tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--native", "--kernel"]], ids=["python", "native"])
+def test_short_recording_is_clean(extra, tmp_path):
     python = next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.11"))
     target = subprocess.Popen([python, str(TARGETS / "split.py")], stdout=subprocess.PIPE, text=True)
     try:
@@ -24,7 +27,7 @@ def test_short_recording_is_clean(tmp_path):
              str(GIL_PROF), "-p", str(target.pid), "-d", "2", "-o", str(out),
              # every writer runs under memcheck too
              "-o", str(tmp_path / "vg.pb.gz"), "-o", str(tmp_path / "vg.speedscope.json"),
-             "-o", str(tmp_path / "vg.svg"), "-o", str(tmp_path / "vg.html")],
+             "-o", str(tmp_path / "vg.svg"), "-o", str(tmp_path / "vg.html"), *extra],
             capture_output=True, text=True, timeout=300,
         )
     finally:
@@ -36,3 +39,5 @@ def test_short_recording_is_clean(tmp_path):
     # and it still profiled: the split target's functions are there
     shares, total = leaf_shares(parse_folded(out), ["spin_three_quarters", "spin_one_quarter"])
     assert total >= 10
+    if extra:  # native frames unwound and named under valgrind too
+        assert "pythread_wrapper (libpython3.11" in out.read_text()

@@ -49,6 +49,15 @@ static uint64_t mapping_end(uint64_t addr)
 	return found;
 }
 
+/* The raw stack, as the kernel copies it: sanitizer redzones included. */
+__attribute__((no_sanitize("address"), noinline)) static void raw_copy(uint8_t *dst,
+									 const volatile uint8_t *src,
+									 uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		dst[i] = src[i];
+}
+
 /* Registers as the kernel saves them, then the stack above sp. */
 __attribute__((noinline)) static void take_snapshot(void)
 {
@@ -69,7 +78,7 @@ __attribute__((noinline)) static void take_snapshot(void)
 			 : "rax", "memory");
 	end = mapping_end(r[GP_REG_SP]);
 	snap.len = end - r[GP_REG_SP] < COPY_MAX ? (uint32_t)(end - r[GP_REG_SP]) : COPY_MAX;
-	memcpy(snap.stack, (const void *)(uintptr_t)r[GP_REG_SP], snap.len);
+	raw_copy(snap.stack, (const volatile uint8_t *)(uintptr_t)r[GP_REG_SP], snap.len);
 }
 
 __attribute__((noinline)) static void inner_caller(void)
