@@ -176,8 +176,9 @@ static __always_inline void copy_user_stack(struct gp_native *nat, __u8 *dst, __
 /*
  * Append the native trailer (struct gp_native, kernel addresses, user
  * stack) after s's Python frames, in the scratch record sc, for thread
- * tid (host id) = task. ctx is the program's context (for bpf_get_stack). Returns the trailer's size in
- * bytes; the caller sends the header, frames and that many bytes.
+ * tid (host id) = task. ctx is the program's context (for bpf_get_stack).
+ * Returns the trailer's size in bytes; the caller sends the header, the
+ * frames and that many bytes.
  */
 static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
 					 struct task_struct *task, __u32 tid)

@@ -45,6 +45,16 @@ struct gp_kpc_entry {
 	UT_hash_handle hh;
 };
 
+/* Scratch of one sample's merge; big, so not on the stack. */
+struct gp_merge_scratch {
+	struct gp_native_frame frames[GP_MAX_NATIVE_FRAMES];
+	uint8_t kinds[GP_MAX_NATIVE_FRAMES];
+	uint32_t nlocs[GP_MAX_NATIVE_FRAMES];
+	bool entry[GP_MAX_FRAMES];
+	uint32_t plocs[GP_MAX_FRAMES];
+	struct gp_merge_item items[GP_STACK_MAX];
+};
+
 /* ---- which native functions are which ---------------------------------- */
 
 /* The interpreter's eval loop: one native frame per C-level eval call. */
@@ -144,8 +154,11 @@ int gp_native_init(struct gp_native_ctx *c, struct gp_symbolizer *sym, bool user
 	c->show_plumbing = show_plumbing;
 	gp_elf_cache_init(&c->files);
 	c->cost_hist = calloc(GP_COST_BUCKETS, sizeof(*c->cost_hist));
-	if (!c->cost_hist)
+	c->scratch = calloc(1, sizeof(*c->scratch));
+	if (!c->cost_hist || !c->scratch) {
+		gp_native_free(c);
 		return -1;
+	}
 	/* Before recording: reading kallsyms takes a while on a busy machine. */
 	if (kernel && gp_kallsyms_load(&c->ksyms))
 		gp_warn("cannot read /proc/kallsyms: kernel frames shown as addresses");
@@ -180,7 +193,9 @@ void gp_native_free(struct gp_native_ctx *c)
 	gp_elf_cache_free(&c->files);
 	gp_kallsyms_free(&c->ksyms);
 	free(c->cost_hist);
+	free(c->scratch);
 	c->cost_hist = NULL;
+	c->scratch = NULL;
 }
 
 static struct gp_native_proc *get_proc(struct gp_native_ctx *c, pid_t pid)
@@ -318,18 +333,9 @@ static int parse_trailer(const struct gp_sample *s, size_t size, struct trailer 
 	return 0;
 }
 
-/* Scratch of one sample's merge; big, so not on the stack. */
-struct merge_scratch {
-	struct gp_native_frame frames[GP_MAX_NATIVE_FRAMES];
-	uint8_t kinds[GP_MAX_NATIVE_FRAMES];
-	uint32_t nlocs[GP_MAX_NATIVE_FRAMES];
-	bool entry[GP_MAX_FRAMES];
-	uint32_t plocs[GP_MAX_FRAMES];
-	struct gp_merge_item items[GP_STACK_MAX];
-};
 
 static uint32_t item_location(struct gp_native_ctx *c, const struct gp_sample *s,
-			      const struct merge_scratch *m, const struct gp_merge_item *it)
+			      const struct gp_merge_scratch *m, const struct gp_merge_item *it)
 {
 	uint32_t loc;
 
@@ -354,22 +360,22 @@ static uint32_t user_stack(struct gp_native_ctx *c, struct gp_native_proc *np,
 			   const struct gp_sample *s, const struct trailer *t, uint64_t now_ns,
 			   uint32_t *locs)
 {
-	static struct merge_scratch m;
+	struct gp_merge_scratch *m = c->scratch;
 	struct gp_merge_in in = { 0 };
 	enum gp_unwind_end end;
 	uint32_t nn, npy, nitems, n = 0;
 	bool mismatch;
 
-	nn = gp_unwind(np->u, (pid_t)s->tid, t->nat->regs, t->stack, t->nat->stack_len, m.frames,
+	nn = gp_unwind(np->u, (pid_t)s->tid, t->nat->regs, t->stack, t->nat->stack_len, m->frames,
 		       GP_MAX_NATIVE_FRAMES, &end);
 	c->stats.unwound++;
 	c->stats.frames += nn;
 	c->stats.complete += end == GP_UNWIND_COMPLETE;
 	for (uint32_t i = 0; i < nn; i++) {
-		struct pc_entry *e = native_pc(c, np, &m.frames[i]);
+		struct pc_entry *e = native_pc(c, np, &m->frames[i]);
 
-		m.kinds[i] = e ? e->kind : GP_NK_OTHER;
-		m.nlocs[i] = e ? e->loc : 0;
+		m->kinds[i] = e ? e->kind : GP_NK_OTHER;
+		m->nlocs[i] = e ? e->loc : 0;
 	}
 	npy = (s->flags & GP_SAMPLE_HAS_TSTATE) ? s->nframes : 0;
 	if (npy > GP_MAX_FRAMES)
@@ -377,20 +383,20 @@ static uint32_t user_stack(struct gp_native_ctx *c, struct gp_native_proc *np,
 	if (s->walk_end == GP_WALK_LOOP)
 		npy = gp_loop_trim(s->frames, npy);
 	for (uint32_t i = 0; i < npy; i++) {
-		m.plocs[i] = gp_symbolize_frame(c->sym, &s->frames[i], now_ns);
-		m.entry[i] = s->frames[i].flags & GP_FRAME_ENTRY;
+		m->plocs[i] = gp_symbolize_frame(c->sym, &s->frames[i], now_ns);
+		m->entry[i] = s->frames[i].flags & GP_FRAME_ENTRY;
 	}
-	in.native_kind = m.kinds;
+	in.native_kind = m->kinds;
 	in.nnative = nn;
 	in.native_complete = end == GP_UNWIND_COMPLETE;
-	in.py_entry = m.entry;
+	in.py_entry = m->entry;
 	in.npy = npy;
 	in.py_complete = !npy || s->walk_end == GP_WALK_COMPLETE || s->walk_end == GP_WALK_NO_FRAME;
 	in.show_plumbing = c->show_plumbing;
-	nitems = gp_merge(&in, m.items, GP_STACK_MAX - GP_MAX_KERNEL_FRAMES - 1, &mismatch);
+	nitems = gp_merge(&in, m->items, GP_STACK_MAX - GP_MAX_KERNEL_FRAMES - 1, &mismatch);
 	c->stats.mismatched += mismatch;
 	for (uint32_t i = 0; i < nitems; i++) {
-		uint32_t loc = item_location(c, s, &m, &m.items[i]);
+		uint32_t loc = item_location(c, s, m, &m->items[i]);
 
 		if (loc)
 			locs[n++] = loc;

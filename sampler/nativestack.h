@@ -32,6 +32,7 @@ struct gp_native_stats {
 
 struct gp_native_proc;
 struct gp_kpc_entry;
+struct gp_merge_scratch;
 
 /* The native half of the symbolizer: unwinding, native names, merging. */
 struct gp_native_ctx {
@@ -45,6 +46,7 @@ struct gp_native_ctx {
 	struct gp_kpc_entry *kpcs; /* kernel pc -> location */
 	struct gp_native_proc *procs;
 	uint32_t *cost_hist;     /* GP_COST_BUCKETS */
+	struct gp_merge_scratch *scratch;
 	struct gp_native_stats stats;
 };
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PAGE_MASK_4K (~(uint64_t)4095)
+#include "procmaps.h"
 
 void gp_elf_cache_init(struct gp_elf_cache *c)
 {
@@ -81,24 +81,6 @@ static bool has_section(Elf *e, const char *want)
 			return true;
 	}
 	return false;
-}
-
-static int first_load(Elf *e, struct gp_elf_file *f)
-{
-	size_t nphdr;
-
-	if (elf_getphdrnum(e, &nphdr))
-		return -1;
-	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		f->first_vaddr = ph.p_vaddr & PAGE_MASK_4K;
-		f->first_offset = ph.p_offset & PAGE_MASK_4K;
-		return 0;
-	}
-	return -1;
 }
 
 /* Symbols of a stripped file from its build-id debug file, if installed. */
@@ -194,7 +176,7 @@ static struct gp_elf_file *cache_fd(struct gp_elf_cache *c, int fd, const char *
 	memcpy(f->build_id, build_id, sizeof(build_id));
 	f->is_exec = eh.e_type == ET_EXEC;
 	f->has_dwarf = has_section(e, ".debug_info");
-	if (!f->name || first_load(e, f) || gp_symtab_load(&f->syms, e)) {
+	if (!f->name || gp_symtab_load(&f->syms, e)) {
 		file_free(f);
 		return NULL;
 	}
@@ -219,23 +201,18 @@ struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_p
 	return cache_fd(c, fd, target_path);
 }
 
-/* Size of our own [vdso] mapping, from /proc/self/maps. */
+/* Size of our own [vdso] mapping. */
 static size_t vdso_size(uint64_t base)
 {
-	unsigned long long start, end;
-	char line[512];
+	struct gp_maps maps;
 	size_t size = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
 
-	if (!f)
+	if (gp_maps_read(getpid(), &maps))
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx-%llx", &start, &end) == 2 && start == base &&
-		    strstr(line, "[vdso]")) {
-			size = (size_t)(end - start);
-			break;
-		}
-	fclose(f);
+	for (size_t i = 0; i < maps.n; i++)
+		if (maps.v[i].vdso && maps.v[i].start == base)
+			size = (size_t)(maps.v[i].end - maps.v[i].start);
+	gp_maps_free(&maps);
 	return size;
 }
 

@@ -22,8 +22,6 @@ struct gp_elf_file {
 	Elf *elf;
 	bool is_exec;            /* ET_EXEC: addresses are absolute */
 	bool has_dwarf;          /* .debug_info in the file itself */
-	uint64_t first_vaddr;    /* p_vaddr of the first PT_LOAD, page-aligned */
-	uint64_t first_offset;   /* and its p_offset, page-aligned */
 	struct gp_symtab syms;
 	UT_hash_handle hh;
 };

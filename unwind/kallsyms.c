@@ -9,30 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_name(struct gp_kallsyms *k, const char *s, uint32_t *off)
-{
-	size_t len = strlen(s) + 1;
-
-	if (k->names_len + len > UINT32_MAX)
-		return -1;
-	if (k->names_len + len > k->names_cap) {
-		size_t ncap = k->names_cap ? k->names_cap * 2 : (1u << 20);
-		char *nv;
-
-		while (ncap < k->names_len + len)
-			ncap *= 2;
-		nv = realloc(k->names, ncap);
-		if (!nv)
-			return -1;
-		k->names = nv;
-		k->names_cap = ncap;
-	}
-	memcpy(k->names + k->names_len, s, len);
-	*off = (uint32_t)k->names_len;
-	k->names_len += len;
-	return 0;
-}
-
 static int cmp_addr(const void *a, const void *b)
 {
 	const struct gp_ksym *x = a, *y = b;
@@ -56,11 +32,11 @@ static int add_sym(struct gp_kallsyms *k, size_t *cap, uint64_t addr, const char
 	}
 	s = &k->v[k->n];
 	s->addr = addr;
-	if (add_name(k, name, &s->name))
+	if (gp_strpool_add(&k->names, name, &s->name))
 		return -1;
 	/* Module names repeat line after line: store each run once. */
 	if (strcmp(module, last_module_name)) {
-		if (add_name(k, module, last_module))
+		if (gp_strpool_add(&k->names, module, last_module))
 			return -1;
 		snprintf(last_module_name, 64, "%s", module);
 	}
@@ -77,7 +53,7 @@ int gp_kallsyms_parse(struct gp_kallsyms *k, FILE *f)
 	size_t cap = 0;
 
 	memset(k, 0, sizeof(*k));
-	if (add_name(k, "", &last_module))
+	if (gp_strpool_add(&k->names, "", &last_module))
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long addr;
@@ -117,21 +93,13 @@ int gp_kallsyms_load(struct gp_kallsyms *k)
 void gp_kallsyms_free(struct gp_kallsyms *k)
 {
 	free(k->v);
-	free(k->names);
+	gp_strpool_free(&k->names);
 	memset(k, 0, sizeof(*k));
 }
 
 const struct gp_ksym *gp_kallsyms_lookup(const struct gp_kallsyms *k, uint64_t addr)
 {
-	size_t lo = 0, hi = k->n;
+	size_t n = gp_count_le(k->v, k->n, sizeof(*k->v), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (k->v[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? &k->v[lo - 1] : NULL;
+	return n ? &k->v[n - 1] : NULL;
 }

@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "strpool.h"
+
 /* Kernel symbols from /proc/kallsyms, sorted for address lookups. */
 struct gp_ksym {
-	uint64_t addr;
+	uint64_t addr;    /* first: sorted and searched on */
 	uint32_t name;    /* offset into gp_kallsyms.names */
 	uint32_t module;  /* offset of the module name, or of "" for the kernel */
 };
@@ -16,8 +18,7 @@ struct gp_ksym {
 struct gp_kallsyms {
 	struct gp_ksym *v;
 	size_t n;
-	char *names;
-	size_t names_len, names_cap;
+	struct gp_strpool names;
 };
 
 /* Parse a kallsyms file (text, functions only). 0, or -1 (no memory). */
@@ -31,12 +32,12 @@ const struct gp_ksym *gp_kallsyms_lookup(const struct gp_kallsyms *k, uint64_t a
 
 static inline const char *gp_ksym_name(const struct gp_kallsyms *k, const struct gp_ksym *s)
 {
-	return k->names + s->name;
+	return gp_strpool_at(&k->names, s->name);
 }
 
 static inline const char *gp_ksym_module(const struct gp_kallsyms *k, const struct gp_ksym *s)
 {
-	return k->names + s->module;
+	return gp_strpool_at(&k->names, s->module);
 }
 
 #endif

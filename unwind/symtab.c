@@ -17,30 +17,6 @@ struct raw_sym {
 	uint8_t bind;
 };
 
-static int add_name(struct gp_symtab *t, const char *s, uint32_t *off)
-{
-	size_t len = strlen(s) + 1;
-
-	if (t->names_len + len > UINT32_MAX)
-		return -1;
-	if (t->names_len + len > t->names_cap) {
-		size_t ncap = t->names_cap ? t->names_cap * 2 : 65536;
-		char *nv;
-
-		while (ncap < t->names_len + len)
-			ncap *= 2;
-		nv = realloc(t->names, ncap);
-		if (!nv)
-			return -1;
-		t->names = nv;
-		t->names_cap = ncap;
-	}
-	memcpy(t->names + t->names_len, s, len);
-	*off = (uint32_t)t->names_len;
-	t->names_len += len;
-	return 0;
-}
-
 static Elf_Scn *find_section(Elf *e, Elf64_Word type, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
@@ -81,7 +57,7 @@ static int read_syms(struct gp_symtab *t, Elf *e, Elf_Scn *scn, const GElf_Shdr 
 		name = elf_strptr(e, sh->sh_link, s.st_name);
 		if (!name || !name[0])
 			continue;
-		if (add_name(t, name, &v[n].name)) {
+		if (gp_strpool_add(&t->names, name, &v[n].name)) {
 			free(v);
 			return -1;
 		}
@@ -105,7 +81,7 @@ static int cmp_start(const void *a, const void *b)
 /* Lower is better: global, weak, then local; sized; fewer leading '_'. */
 static int rank(const struct gp_symtab *t, const struct raw_sym *s)
 {
-	const char *name = t->names + s->name;
+	const char *name = gp_strpool_at(&t->names, s->name);
 	int r = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 1 : 2;
 
 	r = r * 2 + (s->size ? 0 : 1);
@@ -114,16 +90,14 @@ static int rank(const struct gp_symtab *t, const struct raw_sym *s)
 
 static bool better(const struct gp_symtab *t, const struct raw_sym *a, const struct raw_sym *b)
 {
+	const char *na = gp_strpool_at(&t->names, a->name), *nb = gp_strpool_at(&t->names, b->name);
 	int ra = rank(t, a), rb = rank(t, b);
-	size_t la, lb;
 
 	if (ra != rb)
 		return ra < rb;
-	la = strlen(t->names + a->name);
-	lb = strlen(t->names + b->name);
-	if (la != lb)
-		return la < lb;
-	return strcmp(t->names + a->name, t->names + b->name) < 0;
+	if (strlen(na) != strlen(nb))
+		return strlen(na) < strlen(nb);
+	return strcmp(na, nb) < 0;
 }
 
 /* One entry per address; zero-sized symbols reach the next symbol. */
@@ -191,23 +165,15 @@ fail:
 void gp_symtab_free(struct gp_symtab *t)
 {
 	free(t->v);
-	free(t->names);
+	gp_strpool_free(&t->names);
 	memset(t, 0, sizeof(*t));
 }
 
 const char *gp_symtab_lookup(const struct gp_symtab *t, uint64_t vaddr, uint64_t *start)
 {
-	size_t lo = 0, hi = t->n;
+	/* Just past the last symbol starting at or before vaddr. */
+	size_t lo = gp_count_le(t->v, t->n, sizeof(*t->v), vaddr);
 
-	/* Last symbol starting at or before vaddr. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].start <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* A few entries back: a symbol nested inside a larger one. */
 	for (size_t k = 0; k < 4 && lo > k; k++) {
 		const struct gp_sym *s = &t->v[lo - 1 - k];
@@ -215,7 +181,7 @@ const char *gp_symtab_lookup(const struct gp_symtab *t, uint64_t vaddr, uint64_t
 		if (vaddr < s->end) {
 			if (start)
 				*start = s->start;
-			return t->names + s->name;
+			return gp_strpool_at(&t->names, s->name);
 		}
 	}
 	return NULL;

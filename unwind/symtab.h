@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strpool.h"
+
 /*
  * The function symbols of one ELF file, sorted by address for binary
  * search: .symtab when the file has one (local functions included), else
@@ -13,15 +15,14 @@
  * copied, so the table outlives the Elf it was read from.
  */
 struct gp_sym {
-	uint64_t start, end;   /* ELF virtual addresses, end exclusive */
-	uint32_t name;         /* offset into gp_symtab.names */
+	uint64_t start, end;   /* ELF virtual addresses, end exclusive; start first */
+	uint32_t name;         /* offset in gp_symtab.names */
 };
 
 struct gp_symtab {
 	struct gp_sym *v;
 	size_t n;
-	char *names;
-	size_t names_len, names_cap;
+	struct gp_strpool names;
 	int from_symtab;       /* 1: .symtab, 0: .dynsym only */
 };
 
