@@ -11,7 +11,16 @@ import sys
 
 import pytest
 
-from conftest import INTERPRETERS, TARGETS, frame_parts, marked_lines, parse_folded, run_gil_prof
+from conftest import (
+    INTERPRETERS,
+    TARGETS,
+    Target,
+    frame_parts,
+    marked_lines,
+    parse_folded,
+    run_gil_prof,
+)
+from test_containers import host_pid_of_child, interpreter_tree
 
 sys.path.insert(0, str(TARGETS))
 import gpnative_build  # noqa: E402
@@ -240,6 +249,32 @@ def test_deep_stack_cut_and_stack_size(target, ext_dirs, tmp_path):
     t, tids, stacks, r = record(python311(), target, ext_dirs, tmp_path, "--native",
                                 "--stack-size", "128K", depth=depth, duration="2s")
     check_deep(of_thread(stacks, tids["deep"]), depth)
+
+
+def test_container_files_through_proc(tmp_path):
+    # A target in its own root: its libraries exist only behind /proc/PID.
+    tree, inside = interpreter_tree(python311(), tmp_path)
+    new_root = tmp_path / "root"
+    new_root.mkdir()
+    t = Target(inside, "split.py", 20,
+               prefix=["unshare", "--fork", "--kill-child", "--pid", "--mount", "sh",
+                       str(TARGETS / "in_new_root.sh"), str(new_root), str(tree)])
+    try:
+        pid = host_pid_of_child(t.pid)
+        out = tmp_path / "root.folded"
+        r = run_gil_prof("-p", pid, "-d", "1.5s", "--native", "-o", out)
+        assert r.returncode == 0, r.stderr
+    finally:
+        t.kill()
+    stacks = parse_folded(out)
+    worker = [(f, c) for f, c in stacks if any(name(x) == "spin_three_quarters" for x in f)]
+
+    def good(f):
+        return thread_start(f) and in_order(f, ["pythread_wrapper", "worker", "spin_three_quarters"])
+
+    ok, total = share(worker, good)
+    assert total >= 5 and ok >= 0.85, worker[:2]
+    assert any(module(x) == "libpython3.11.so.1.0" for f, _ in worker for x in f)
 
 
 def test_kernel_frames(target, tmp_path):
