@@ -12,11 +12,13 @@
 #include "nativestack.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gp_log.h"
 #include "../unwind/merge.h"
@@ -35,6 +37,13 @@ struct gp_native_proc {
 	struct gp_unwinder *u;   /* NULL: the process cannot be read */
 	uint64_t refreshes;      /* u's, when pcs was filled */
 	struct pc_entry *pcs;
+	UT_hash_handle hh;
+};
+
+/* The location of a native or kernel function. */
+struct gp_func_loc {
+	uint32_t func;
+	uint32_t loc;
 	UT_hash_handle hh;
 };
 
@@ -179,6 +188,7 @@ void gp_native_free(struct gp_native_ctx *c)
 {
 	struct gp_native_proc *np, *tmp;
 	struct gp_kpc_entry *ke, *ktmp;
+	struct gp_func_loc *fe, *ftmp;
 
 	HASH_ITER(hh, c->procs, np, tmp) {
 		HASH_DEL(c->procs, np);
@@ -190,12 +200,42 @@ void gp_native_free(struct gp_native_ctx *c)
 		HASH_DEL(c->kpcs, ke);
 		free(ke);
 	}
+	HASH_ITER(hh, c->func_locs, fe, ftmp) {
+		HASH_DEL(c->func_locs, fe);
+		free(fe);
+	}
 	gp_elf_cache_free(&c->files);
 	gp_kallsyms_free(&c->ksyms);
 	free(c->cost_hist);
 	free(c->scratch);
 	c->cost_hist = NULL;
 	c->scratch = NULL;
+}
+
+/*
+ * The program's own mapping first: pprof takes the first mapping for the
+ * main binary.
+ */
+static void map_executable(struct gp_native_ctx *c, const struct gp_native_proc *np)
+{
+	char link[64], exe[PATH_MAX];
+	const struct gp_native_map *v;
+	ssize_t len;
+	size_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)np->pid);
+	len = readlink(link, exe, sizeof(exe) - 1);
+	if (len <= 0 || !np->u)
+		return;
+	exe[len] = '\0';
+	v = gp_unwinder_maps(np->u, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].path || strcmp(v[i].path, exe))
+			continue;
+		gp_profile_mapping(c->prof, v[i].start, v[i].end, v[i].offset, v[i].path,
+				   v[i].file ? v[i].file->build_id : "");
+		return;
+	}
 }
 
 static struct gp_native_proc *get_proc(struct gp_native_ctx *c, pid_t pid)
@@ -210,6 +250,7 @@ static struct gp_native_proc *get_proc(struct gp_native_ctx *c, pid_t pid)
 		return NULL;
 	np->pid = pid;
 	np->u = gp_unwinder_new(pid, &c->files);
+	map_executable(c, np);
 	HASH_ADD_INT(c->procs, pid, np);
 	return np;
 }
@@ -221,6 +262,27 @@ static const char *base_name(const char *path)
 	const char *b = strrchr(path, '/');
 
 	return b ? b + 1 : path;
+}
+
+/*
+ * One location per function, not per call site: flame graphs and the
+ * number of distinct stacks do not multiply with the addresses sampled.
+ */
+static uint32_t function_location(struct gp_native_ctx *c, uint32_t func, uint64_t addr,
+				  uint32_t mapping)
+{
+	struct gp_func_loc *e;
+
+	HASH_FIND(hh, c->func_locs, &func, sizeof(func), e);
+	if (e)
+		return e->loc;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return 0;
+	e->func = func;
+	e->loc = gp_profile_location(c->prof, func, 0, addr, mapping);
+	HASH_ADD(hh, c->func_locs, func, sizeof(e->func), e);
+	return e->loc;
 }
 
 static uint32_t native_location(struct gp_native_ctx *c, struct gp_native_proc *np,
@@ -250,8 +312,12 @@ static uint32_t native_location(struct gp_native_ctx *c, struct gp_native_proc *
 	else
 		snprintf(shown, sizeof(shown), "%s+0x%" PRIx64, module, vaddr);
 	*kind = (uint8_t)(sym ? classify(shown) : GP_NK_OTHER);
-	func = gp_profile_function(c->prof, GP_FUNC_NATIVE, shown, sym ? sym : shown, module, 0);
-	return func ? gp_profile_location(c->prof, func, 0, pc, mapping) : 0;
+	/* f.cold is part of f: one function, named as the code names it. */
+	func = gp_profile_function(c->prof, GP_FUNC_NATIVE, shown, shown, module, 0);
+	if (!func)
+		return 0;
+	/* Named functions: at the address of the (part of the) function seen first. */
+	return function_location(c, func, sym && sym != dwarf ? start + m->bias : pc, mapping);
 }
 
 static struct pc_entry *native_pc(struct gp_native_ctx *c, struct gp_native_proc *np,
@@ -302,7 +368,7 @@ static uint32_t kernel_location(struct gp_native_ctx *c, uint64_t ip, bool first
 	if (!e)
 		return 0;
 	e->key = key;
-	e->loc = func ? gp_profile_location(c->prof, func, 0, ip, 0) : 0;
+	e->loc = func ? function_location(c, func, ks ? ks->addr : ip, 0) : 0;
 	HASH_ADD(hh, c->kpcs, key, sizeof(e->key), e);
 	return e->loc;
 }

@@ -32,6 +32,7 @@ struct gp_native_stats {
 
 struct gp_native_proc;
 struct gp_kpc_entry;
+struct gp_func_loc;
 struct gp_merge_scratch;
 
 /* The native half of the symbolizer: unwinding, native names, merging. */
@@ -44,6 +45,7 @@ struct gp_native_ctx {
 	struct gp_elf_cache files;
 	struct gp_kallsyms ksyms;
 	struct gp_kpc_entry *kpcs; /* kernel pc -> location */
+	struct gp_func_loc *func_locs; /* native/kernel function -> its location */
 	struct gp_native_proc *procs;
 	uint32_t *cost_hist;     /* GP_COST_BUCKETS */
 	struct gp_merge_scratch *scratch;

@@ -182,6 +182,12 @@ static void free_maps(struct gp_unwinder *u)
 	u->nmaps = 0;
 }
 
+const struct gp_native_map *gp_unwinder_maps(const struct gp_unwinder *u, size_t *n)
+{
+	*n = u->nmaps;
+	return u->maps;
+}
+
 const struct gp_native_map *gp_unwinder_map(struct gp_unwinder *u, uint64_t addr)
 {
 	size_t lo = 0, hi = u->nmaps;

@@ -54,6 +54,9 @@ uint32_t gp_unwind(struct gp_unwinder *u, pid_t tid, const __u64 regs[GP_NATIVE_
 		   const uint8_t *stack, uint32_t len, struct gp_native_frame *out, uint32_t max,
 		   enum gp_unwind_end *end);
 
+/* All executable mappings, sorted by address. */
+const struct gp_native_map *gp_unwinder_maps(const struct gp_unwinder *u, size_t *n);
+
 /* The executable mapping containing addr, or NULL. */
 const struct gp_native_map *gp_unwinder_map(struct gp_unwinder *u, uint64_t addr);
 
