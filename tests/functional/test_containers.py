@@ -90,13 +90,18 @@ def interpreter_tree(python, tmp_path):
     return tree, "/opt/python/bin/" + exe.name
 
 
-def test_own_root_and_mount_namespace(python, tmp_path):
+def start_in_own_root(python, tmp_path, script, *args):
+    """script under python in its own PID and mount namespaces and root."""
     tree, inside = interpreter_tree(python, tmp_path)
     new_root = tmp_path / "root"
     new_root.mkdir()
-    t = Target(inside, "split.py", 20,
-               prefix=["unshare", "--fork", "--kill-child", "--pid", "--mount", "sh",
-                       str(TARGETS / "in_new_root.sh"), str(new_root), str(tree)])
+    return Target(inside, script, *args,
+                  prefix=["unshare", "--fork", "--kill-child", "--pid", "--mount", "sh",
+                          str(TARGETS / "in_new_root.sh"), str(new_root), str(tree)])
+
+
+def test_own_root_and_mount_namespace(python, tmp_path):
+    t = start_in_own_root(python, tmp_path, "split.py", 20)
     try:
         pid = host_pid_of_child(t.pid)
         # the interpreter's files: at /opt/python as the target sees them,

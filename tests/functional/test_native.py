@@ -11,16 +11,8 @@ import sys
 
 import pytest
 
-from conftest import (
-    INTERPRETERS,
-    TARGETS,
-    Target,
-    frame_parts,
-    marked_lines,
-    parse_folded,
-    run_gil_prof,
-)
-from test_containers import host_pid_of_child, interpreter_tree
+from conftest import INTERPRETERS, TARGETS, frame_parts, marked_lines, parse_folded, run_gil_prof
+from test_containers import host_pid_of_child, start_in_own_root
 
 sys.path.insert(0, str(TARGETS))
 import gpnative_build  # noqa: E402
@@ -253,12 +245,7 @@ def test_deep_stack_cut_and_stack_size(target, ext_dirs, tmp_path):
 
 def test_container_files_through_proc(tmp_path):
     # A target in its own root: its libraries exist only behind /proc/PID.
-    tree, inside = interpreter_tree(python311(), tmp_path)
-    new_root = tmp_path / "root"
-    new_root.mkdir()
-    t = Target(inside, "split.py", 20,
-               prefix=["unshare", "--fork", "--kill-child", "--pid", "--mount", "sh",
-                       str(TARGETS / "in_new_root.sh"), str(new_root), str(tree)])
+    t = start_in_own_root(python311(), tmp_path, "split.py", 20)
     try:
         pid = host_pid_of_child(t.pid)
         out = tmp_path / "root.folded"
