@@ -70,7 +70,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c bpf/gilprof.h bpf/nativestack.bpf.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/gilprof.bpf.o: bpf/gilprof.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -160,8 +160,10 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
-# Test tools the functional tests run (built from tests/tools/*.c).
-TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,$(wildcard tests/tools/*.c))
+# Test tools the functional tests run (built from tests/tools/*.c; a tool
+# with a BPF part, NAME.bpf.c, has its own rules below).
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,\
+	$(filter-out %.bpf.c,$(wildcard tests/tools/*.c)))
 
 $(OUTPUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TOOL-CC,$@)
@@ -170,6 +172,20 @@ $(OUTPUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 tools: $(TOOL_BINS)
 
 $(OUTPUT)/tests/write_synthetic: tests/tools/synthetic_profile.h
+
+# The tests' exact GIL tracer (uprobes on take_gil/drop_gil): BPF + skeleton.
+$(OUTPUT)/tests/gilwait.bpf.o: tests/tools/gilwait.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/tests/gilwait.skel.h: $(OUTPUT)/tests/gilwait.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name gilwait_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/tests/gilwait: tests/tools/gilwait.c $(OUTPUT)/tests/gilwait.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(OUTPUT)/tests $< $(LDLIBS) -o $@
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t > $$t.log 2>&1 || { cat $$t.log; echo "FAILED: $$t"; exit 1; }; \

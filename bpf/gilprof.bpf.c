@@ -7,6 +7,16 @@
  * frame chain and sends one record per sample through the ring buffer. User
  * space turns code objects into names and lines; the kernel only copies
  * pointers, so the program stays small and bounded.
+ *
+ * Every record also says what the thread was doing with the GIL
+ * (gilstate.h). In wall mode, offcpu.h adds a sched_switch program that
+ * records the stack of every target thread leaving a CPU, and a task
+ * iterator that records the threads already off CPU when recording starts.
+ *
+ * The same code reads the current task's memory (perf_event, tp_btf) or,
+ * in the sleepable iterator, another task's: functions take an `rtask`
+ * argument that is NULL for "current"; callers pass a literal NULL so the
+ * compiler drops the sleepable helper from the non-sleepable programs.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,7 +41,8 @@ struct {
  * indexed by CPU (sized by user space) rather than a per-CPU array: records
  * outgrow the 32 KiB per-CPU value limit (a struct gp_sample, then with
  * --native its stack copy). Programs using it never nest on one CPU
- * (perf_event programs are not re-entered).
+ * (perf_event programs are not re-entered; sched_switch runs with
+ * interrupts off, so the CPU-clock event cannot interrupt it).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -77,9 +88,17 @@ static __always_inline void count(enum gp_counter c)
 		*v += 1;
 }
 
-static __always_inline int read_ptr(__u64 *dst, __u64 addr)
+/* Read user memory of rtask, or of the current task when rtask is NULL. */
+static __always_inline long uread(void *dst, __u32 len, __u64 addr, struct task_struct *rtask)
 {
-	return bpf_probe_read_user(dst, sizeof(*dst), (const void *)addr);
+	if (rtask)
+		return bpf_copy_from_user_task(dst, len, (const void *)addr, rtask, 0);
+	return bpf_probe_read_user(dst, len, (const void *)addr);
+}
+
+static __always_inline int read_ptr(__u64 *dst, __u64 addr, struct task_struct *rtask)
+{
+	return uread(dst, sizeof(*dst), addr, rtask);
 }
 
 /* ---- thread -> PyThreadState ------------------------------------------- */
@@ -97,6 +116,7 @@ static __always_inline int read_ptr(__u64 *dst, __u64 addr)
 enum scan_phase { SCAN_MAIN, SCAN_HEAD, SCAN_NEXT };
 
 struct scan_ctx {
+	struct task_struct *rtask;
 	__u64 runtime;
 	__u64 fsbase;
 	__u64 main;
@@ -108,7 +128,7 @@ struct scan_ctx {
 	int done;
 };
 
-static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
+static __always_inline long scan_one(struct scan_ctx *c, struct task_struct *rtask)
 {
 	__u64 owner, at;
 
@@ -120,7 +140,7 @@ static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
 			at = c->runtime + cfg.py.rt_interp_head;
 		else
 			at = c->interp + cfg.py.interp_next;
-		if (read_ptr(&c->interp, at))
+		if (read_ptr(&c->interp, at, rtask))
 			goto fault;
 		if (c->phase == SCAN_MAIN) {
 			c->main = c->interp;
@@ -132,17 +152,17 @@ static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
 			if (c->interp == c->main)
 				return 0; /* searched first */
 		}
-		if (c->interp && read_ptr(&c->ts, c->interp + cfg.py.interp_threads_head))
+		if (c->interp && read_ptr(&c->ts, c->interp + cfg.py.interp_threads_head, rtask))
 			goto fault;
 		return 0;
 	}
-	if (read_ptr(&owner, c->ts + cfg.py.ts_thread_id))
+	if (read_ptr(&owner, c->ts + cfg.py.ts_thread_id, rtask))
 		goto fault;
 	if (owner == c->fsbase) {
 		c->found = c->ts;
 		goto done;
 	}
-	if (read_ptr(&c->ts, c->ts + cfg.py.ts_next))
+	if (read_ptr(&c->ts, c->ts + cfg.py.ts_next, rtask))
 		goto fault;
 	return 0;
 fault:
@@ -152,20 +172,31 @@ done:
 	return 1;
 }
 
-static __always_inline __u64 find_tstate(const struct gp_proc *proc,
-					 struct task_struct *task, __u32 tid)
+static long scan_step(__u32 i __attribute__((unused)), struct scan_ctx *c)
+{
+	return scan_one(c, NULL);
+}
+
+static long scan_step_task(__u32 i __attribute__((unused)), struct scan_ctx *c)
+{
+	return scan_one(c, c->rtask);
+}
+
+static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task_struct *task,
+					 __u32 tid, struct task_struct *rtask)
 {
 	struct scan_ctx c = {};
 	struct thread_cache *tc, fresh = {};
 	__u64 now = bpf_ktime_get_ns(), owner;
 
+	c.rtask = rtask;
 	c.runtime = proc->runtime;
 	c.fsbase = BPF_CORE_READ(task, thread.fsbase);
 
 	tc = bpf_map_lookup_elem(&threads, &tid);
 	if (tc) {
 		/* Revalidate: the thread may have exited and its tid been reused. */
-		if (tc->tstate && !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id) &&
+		if (tc->tstate && !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id, rtask) &&
 		    owner == c.fsbase)
 			return tc->tstate;
 		if (!tc->tstate && now < tc->retry_ns) {
@@ -174,7 +205,10 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc,
 		}
 	}
 
-	bpf_loop(GP_MAX_THREAD_SCAN, scan_step, &c, 0);
+	if (rtask)
+		bpf_loop(GP_MAX_THREAD_SCAN, scan_step_task, &c, 0);
+	else
+		bpf_loop(GP_MAX_THREAD_SCAN, scan_step, &c, 0);
 	if (c.fault)
 		count(GP_CNT_TSTATE_READ_FAULT);
 	else if (!c.done)
@@ -195,6 +229,7 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc,
 #define CODE_BUF GP_CODE_BUF
 
 struct walk_ctx {
+	struct task_struct *rtask;
 	struct gp_sample *s;
 	__u64 frame;
 	__u64 code_type;
@@ -256,7 +291,7 @@ static __always_inline int chain_loops(struct walk_ctx *w, __u32 step)
 	return 0;
 }
 
-static long walk_step(__u32 i, struct walk_ctx *w)
+static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_struct *rtask)
 {
 	__u8 fb[FRAME_BUF], cb[CODE_BUF];
 	__u64 code, prev;
@@ -276,7 +311,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 		return 1;
 	}
 	__builtin_memset(fb, 0, sizeof(fb));
-	if (bpf_probe_read_user(fb, cfg.py.frame_size & (FRAME_BUF - 1), (void *)w->frame)) {
+	if (uread(fb, cfg.py.frame_size & (FRAME_BUF - 1), w->frame, rtask)) {
 		w->end = GP_WALK_READ_FAULT;
 		return 1;
 	}
@@ -311,7 +346,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 	 * is garbage (a torn or corrupted chain): the stack ends there.
 	 */
 	__builtin_memset(cb, 0, sizeof(cb));
-	if (code && bpf_probe_read_user(cb, CODE_BUF, (void *)code)) {
+	if (code && uread(cb, CODE_BUF, code, rtask)) {
 		w->end = GP_WALK_BAD_CODE;
 		return 1;
 	}
@@ -337,27 +372,39 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
-static __always_inline __u64 current_frame(__u64 tstate)
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	return walk_one(w, i, NULL);
+}
+
+static long walk_step_task(__u32 i, struct walk_ctx *w)
+{
+	return walk_one(w, i, w->rtask);
+}
+
+static __always_inline __u64 current_frame(__u64 tstate, struct task_struct *rtask)
 {
 	__u64 frame = 0, cframe = 0;
 
 	if (cfg.py.ts_cframe >= 0) {
-		if (read_ptr(&cframe, tstate + cfg.py.ts_cframe) || !cframe)
+		if (read_ptr(&cframe, tstate + cfg.py.ts_cframe, rtask) || !cframe)
 			return 0;
-		read_ptr(&frame, cframe + cfg.py.cframe_frame);
+		read_ptr(&frame, cframe + cfg.py.cframe_frame, rtask);
 		return frame;
 	}
-	read_ptr(&frame, tstate + cfg.py.ts_frame);
+	read_ptr(&frame, tstate + cfg.py.ts_frame, rtask);
 	return frame;
 }
 
-static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc)
+static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
+					struct task_struct *rtask)
 {
 	struct walk_ctx w = {};
 
+	w.rtask = rtask;
 	w.s = s;
 	w.code_type = proc->code_type;
-	w.frame = current_frame(s->tstate);
+	w.frame = current_frame(s->tstate, rtask);
 	if (!w.frame) {
 		s->walk_end = GP_WALK_NO_FRAME;
 		count(GP_CNT_NO_FRAME);
@@ -365,7 +412,10 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 	}
 	w.end = GP_WALK_DEPTH;
 	/* Shim and skipped frames take steps too, not places in frames[]. */
-	bpf_loop(2 * GP_MAX_FRAMES + 1, walk_step, &w, 0);
+	if (rtask)
+		bpf_loop(2 * GP_MAX_FRAMES + 1, walk_step_task, &w, 0);
+	else
+		bpf_loop(2 * GP_MAX_FRAMES + 1, walk_step, &w, 0);
 	s->nframes = w.n;
 	s->walk_end = w.end;
 	if (w.end == GP_WALK_READ_FAULT)
@@ -382,10 +432,21 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 
 /* ---- output --------------------------------------------------------------- */
 
+/*
+ * The consumer polls on a timer; waking it per record would cost the target
+ * a context switch per sample. Wake it only when the ring is filling up.
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* Send the header, the Python frames and extra trailing bytes (native part). */
 static __always_inline void emit(struct gp_sample *s, __u64 extra)
 {
-	__u64 n = s->nframes, flags = BPF_RB_NO_WAKEUP, size;
+	__u64 n = s->nframes, size;
 
 	asm volatile("" : "+r"(n));
 	if (n > GP_MAX_FRAMES)
@@ -394,29 +455,80 @@ static __always_inline void emit(struct gp_sample *s, __u64 extra)
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(struct gp_scratch))
 		size = sizeof(struct gp_scratch);
-	/*
-	 * The consumer polls on a timer; waking it per record would cost the
-	 * target a context switch per sample.
-	 */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, size, flags)) {
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag())) {
 		count(GP_CNT_RB_FULL);
 		return;
 	}
 	count(GP_CNT_EMITTED);
 }
 
+/* The header of any record about task: no stack, no state yet. */
+static __always_inline void fill_header(struct gp_sample *s, struct task_struct *task,
+					__u32 type)
+{
+	s->type = type;
+	s->pid = BPF_CORE_READ(task, tgid);
+	s->tid = BPF_CORE_READ(task, pid);
+	s->cpu = bpf_get_smp_processor_id();
+	s->ts = bpf_ktime_get_ns();
+	s->user_ip = 0;
+	s->user_sp = 0;
+	s->tstate = 0;
+	s->nframes = 0;
+	s->walk_end = GP_WALK_NO_FRAME;
+	s->flags = 0;
+	s->gil = GP_GIL_UNKNOWN;
+	s->reserved = 0;
+}
+
+#include "gilstate.h"
+
+/*
+ * Fill s for task (a thread of proc): registers, thread state, GIL state
+ * and Python stack. rtask: NULL when task is the current task, else task.
+ * blocked: the task is leaving the CPU to sleep (decides idle vs released).
+ */
+static __always_inline void capture(struct gp_sample *s, const struct gp_proc *proc,
+				    struct task_struct *task, struct task_struct *rtask,
+				    __u32 type, bool blocked)
+{
+	/*
+	 * A perf_event ctx->regs are the interrupted registers, kernel ones
+	 * when the sample lands in a syscall; the task's saved user registers
+	 * are the ones that describe its user stack.
+	 */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	fill_header(s, task, type);
+	s->user_ip = BPF_CORE_READ(regs, ip);
+	s->user_sp = BPF_CORE_READ(regs, sp);
+	s->tstate = find_tstate(proc, task, s->tid, rtask);
+	s->gil = gil_state(proc, regs, s->tstate, blocked, rtask);
+	if (s->gil == GP_GIL_HOLDING && gc_running(proc, rtask))
+		s->flags |= GP_SAMPLE_GC;
+	if (s->tstate) {
+		s->flags |= GP_SAMPLE_HAS_TSTATE;
+		walk_python(s, proc, rtask);
+	}
+}
+
+static __always_inline struct gp_scratch *cpu_scratch(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct gp_scratch *sc = bpf_map_lookup_elem(&scratch, &cpu);
+
+	if (!sc)
+		count(GP_CNT_NO_SCRATCH);
+	return sc;
+}
+
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id, cpu;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
-	struct pt_regs *regs;
 	struct gp_scratch *sc;
 	struct gp_proc *proc;
-	struct gp_sample *s;
 	__u32 extra = 0;
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
@@ -425,38 +537,15 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	count(GP_CNT_SAMPLES);
-
-	cpu = bpf_get_smp_processor_id();
-	sc = bpf_map_lookup_elem(&scratch, &cpu);
-	if (!sc) {
-		count(GP_CNT_NO_SCRATCH);
+	sc = cpu_scratch();
+	if (!sc)
 		return 0;
-	}
-	s = &sc->sample;
 	task = bpf_get_current_task_btf();
-	/*
-	 * ctx->regs are the interrupted registers, kernel ones when the
-	 * sample lands in a syscall; the task's saved user registers are the
-	 * ones that describe its user stack.
-	 */
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	s->user_ip = BPF_CORE_READ(regs, ip);
-	s->user_sp = BPF_CORE_READ(regs, sp);
-	s->type = GP_EV_SAMPLE;
-	s->pid = tgid;
-	s->tid = tid;
-	s->cpu = cpu;
-	s->ts = bpf_ktime_get_ns();
-	s->nframes = 0;
-	s->walk_end = GP_WALK_NO_FRAME;
-	s->flags = 0;
-	s->tstate = find_tstate(proc, task, tid);
-	if (s->tstate) {
-		s->flags |= GP_SAMPLE_HAS_TSTATE;
-		walk_python(s, proc);
-	}
+	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false);
 	if (cfg.stack_bytes || cfg.kernel_stack)
-		extra = copy_native(ctx, sc, task, tid);
-	emit(s, extra);
+		extra = copy_native(ctx, sc, task, sc->sample.tid);
+	emit(&sc->sample, extra);
 	return 0;
 }
+
+#include "offcpu.h"

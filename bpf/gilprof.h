@@ -165,6 +165,7 @@ struct py_layout {
 	__s32 gil_locked;
 	__s32 gil_cond;
 	__s32 gil_cond_size;
+	__s32 gil_size;          /* sizeof: futexes inside it belong to take/drop_gil */
 
 	/* User space only: provenance and the _Py_DebugOffsets positions. */
 	__u32 untested;          /* 1: generated from headers of a version no
@@ -179,10 +180,16 @@ enum gp_linetable_format {
 	GP_LINETABLE_LOCATIONS = 3,  /* 3.11+ location table */
 };
 
-/* Per-process facts the sampler needs; one map entry per profiled process. */
+/*
+ * Per-process facts the sampler needs; one map entry per profiled process.
+ * Addresses are computed in user space (sampler/procinfo.c); the ones that
+ * depend on the interpreter being created are 0 until it exists.
+ */
 struct gp_proc {
 	__u64 runtime;           /* &_PyRuntime */
 	__u64 code_type;         /* &PyCode_Type */
+	__u64 gil;               /* struct _gil_runtime_state * of the main interpreter */
+	__u64 gc_collecting;     /* &interp->gc.collecting (int) of the main interpreter */
 };
 
 /* Configuration fixed before load (.rodata). */
@@ -191,8 +198,11 @@ struct gp_config {
 	__u32 max_frames;        /* <= GP_MAX_FRAMES */
 	__u32 stack_bytes;       /* user stack copied per sample; 0: no native stacks */
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
-	__u32 pad;
+	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 };
+
+/* x86-64 futex(2): a thread inside it has this in pt_regs->orig_ax. */
+#define GP_NR_FUTEX 202
 
 /* Frame flags (struct gp_frame.flags). */
 #define GP_FRAME_ENTRY     (1u << 0) /* outermost frame of one C eval call */
@@ -206,8 +216,35 @@ struct gp_frame {
 	__u32 reserved;
 };
 
+/*
+ * Records in the ring buffer. All share struct gp_sample's header; only
+ * records with a stack carry frames. Off-CPU intervals are the time between
+ * a thread's GP_EV_OFF_CPU and its next GP_EV_ON_CPU or GP_EV_EXIT.
+ */
 enum gp_event_type {
 	GP_EV_SAMPLE = 1,        /* on-CPU sample from the CPU-clock event */
+	GP_EV_OFF_CPU = 2,       /* thread left the CPU (sched_switch), or was off CPU at
+				  * the start (GP_SAMPLE_SNAPSHOT): stack and GIL state */
+	GP_EV_ON_CPU = 3,        /* thread switched in (header only); with
+				  * GP_SAMPLE_SNAPSHOT: was on a CPU at the start */
+	GP_EV_EXIT = 4,          /* thread is exiting (header only) */
+	/*
+	 * Reserved for exact GIL transitions (a timeline): acquire/release
+	 * with the holder's tstate, e.g. from take_gil/drop_gil uprobes.
+	 */
+	GP_EV_GIL = 5,
+};
+
+/*
+ * What a thread was doing with the GIL (struct gp_sample.gil). Same values
+ * as enum gp_gil_state in sampler/profile.h.
+ */
+enum gp_gil {
+	GP_GIL_UNKNOWN = 0,      /* GIL address not known yet */
+	GP_GIL_HOLDING = 1,      /* holds it (on CPU, or switched out holding it) */
+	GP_GIL_WAITING = 2,      /* not holding it, in a futex on the GIL (take/drop_gil) */
+	GP_GIL_RELEASED = 3,     /* on CPU (or preempted) without the GIL */
+	GP_GIL_IDLE = 4,         /* blocked on anything else */
 };
 
 /* Why the Python frame walk of a sample ended (struct gp_sample.walk_end). */
@@ -224,6 +261,8 @@ enum gp_walk_end {
 /* Sample flags (struct gp_sample.flags). */
 #define GP_SAMPLE_HAS_TSTATE (1u << 0)
 #define GP_SAMPLE_HAS_NATIVE (1u << 1) /* a struct gp_native follows frames[nframes] */
+#define GP_SAMPLE_GC         (1u << 2) /* holder sampled while gc.collecting was set */
+#define GP_SAMPLE_SNAPSHOT   (1u << 3) /* from the start snapshot (task iterator) */
 
 struct gp_sample {
 	__u32 type;              /* enum gp_event_type */
@@ -237,6 +276,8 @@ struct gp_sample {
 	__u16 nframes;           /* frames[] entries that follow */
 	__u16 walk_end;          /* enum gp_walk_end */
 	__u32 flags;
+	__u32 gil;               /* enum gp_gil */
+	__u32 reserved;
 	struct gp_frame frames[GP_MAX_FRAMES]; /* innermost first; only nframes sent */
 };
 
@@ -319,6 +360,13 @@ enum gp_counter {
 	GP_CNT_NATIVE_HOLES,     /* stack copy has zero-filled pages (not present) */
 	GP_CNT_NATIVE_CUT,       /* stack copy cut at stack_bytes */
 	GP_CNT_KSTACK_FAULT,     /* bpf_get_stack failed */
+	GP_CNT_GIL_UNKNOWN,      /* GIL address not known yet: state not decided */
+	GP_CNT_SWITCH_OTHER,     /* sched_switch between tasks outside the target */
+	GP_CNT_SWITCH_OUT,       /* target thread left the CPU: stack recorded */
+	GP_CNT_SWITCH_IN,        /* target thread came on a CPU */
+	GP_CNT_THREAD_EXIT,      /* target thread switched out for the last time(s) */
+	GP_CNT_SNAPSHOT,         /* threads recorded by the start snapshot */
+	GP_CNT_ITER_OTHER,       /* iterator visited a task outside the target */
 	GP_CNT__MAX,
 };
 

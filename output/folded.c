@@ -4,6 +4,7 @@
  *
  *   thread (TID name);gil:STATE;func (file.py:LINE);... COUNT
  *
+ * with a "[gc]" leaf on samples taken while the thread ran a collection.
  * the format flamegraph.pl, speedscope and inferno read. Frame text never
  * contains ';' (replaced by ':') nor a newline.
  */
@@ -72,6 +73,8 @@ int gp_write_folded(const struct gp_profile *p, FILE *out)
 			fprintf(out, ";gil:%s", gp_state_name(s->state));
 		for (uint32_t k = 0; k < s->n; k++)
 			put_frame(out, p, s->locs[k]);
+		if (s->gc)
+			fputs(";[gc]", out);
 		if (fprintf(out, " %" PRIu64 "\n", s->samples) < 0)
 			return -1;
 	}

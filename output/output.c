@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../sampler/profile.h"
+
 struct format_desc {
 	enum gp_format format;
 	const char *name;
@@ -29,6 +31,7 @@ static const struct format_desc formats[] = {
 	  gp_write_speedscope },
 	{ GP_FORMAT_SVG, "svg", { ".svg" }, gp_write_svg },
 	{ GP_FORMAT_HTML, "html", { ".html", ".htm" }, gp_write_html },
+	{ GP_FORMAT_REPORT, "report", { ".report" }, gp_write_report },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -168,4 +171,64 @@ fail:
 	unlink(tmp);
 	errno = err;
 	return -1;
+}
+
+/* path with ".STATE" before the format's extension (or at the end). */
+static void split_path(const char *path, const struct format_desc *d, const char *state,
+		       char *buf, size_t len)
+{
+	size_t n = strlen(path);
+
+	for (size_t e = 0; e < 4 && d->extensions[e]; e++) {
+		size_t k = strlen(d->extensions[e]);
+
+		if (ends_with(path, d->extensions[e])) {
+			snprintf(buf, len, "%.*s.%s%s", (int)(n - k), path, state, d->extensions[e]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s.%s", path, state);
+}
+
+int gp_output_write_split(const struct gp_profile *p, const char *path, enum gp_format f,
+			  void (*done)(const char *path), char *failed, size_t failedlen)
+{
+	const struct format_desc *d = desc(f);
+	struct gp_stack **mine;
+	struct gp_profile view;
+	char out[PATH_MAX + 32];
+
+	if (!d) {
+		errno = EINVAL;
+		return -1;
+	}
+	mine = calloc(p->nstacks ? p->nstacks : 1, sizeof(*mine));
+	if (!mine)
+		return -1;
+	for (int st = 0; st < GP_STATE__MAX; st++) {
+		bool always = st >= GP_STATE_HOLDING && st <= GP_STATE_IDLE;
+
+		/* A read-only view of the profile with this state's stacks. */
+		view = *p;
+		view.stacks = mine;
+		view.nstacks = 0;
+		for (size_t i = 0; i < p->nstacks; i++)
+			if (p->stacks[i]->state == st)
+				mine[view.nstacks++] = p->stacks[i];
+		if (!always && !view.nstacks)
+			continue;
+		split_path(path, d, gp_state_name((enum gp_gil_state)st), out, sizeof(out));
+		if (gp_output_write(&view, out, f)) {
+			int err = errno;
+
+			snprintf(failed, failedlen, "%s", out);
+			free(mine);
+			errno = err;
+			return -1;
+		}
+		if (done)
+			done(out);
+	}
+	free(mine);
+	return 0;
 }

@@ -18,6 +18,7 @@ enum gp_format {
 	GP_FORMAT_SPEEDSCOPE,
 	GP_FORMAT_SVG,
 	GP_FORMAT_HTML,
+	GP_FORMAT_REPORT,
 };
 
 /* The format that names default output files. */
@@ -46,11 +47,23 @@ int gp_output_check(const char *path, char *why, size_t whylen);
  */
 int gp_output_write(const struct gp_profile *p, const char *path, enum gp_format f);
 
+/*
+ * --split-gil: write one file per GIL state, each with that state's stacks,
+ * named by inserting the state before the extension (out.folded ->
+ * out.holding.folded). The four states are always written (maybe empty);
+ * others only when present. Calls done(path) after each file written.
+ * Returns 0, or -1 with errno set (path of the failed file in failed).
+ */
+int gp_output_write_split(const struct gp_profile *p, const char *path, enum gp_format f,
+			  void (*done)(const char *path), char *failed, size_t failedlen);
+
 /* Writers: each writes the whole profile to out; 0 or -1 (errno set). */
 int gp_write_folded(const struct gp_profile *p, FILE *out);
 int gp_write_pprof(const struct gp_profile *p, FILE *out);
 int gp_write_speedscope(const struct gp_profile *p, FILE *out);
 int gp_write_svg(const struct gp_profile *p, FILE *out);
 int gp_write_html(const struct gp_profile *p, FILE *out);
+/* The end-of-run summary: per-thread GIL table, contention, top waiting stacks. */
+int gp_write_report(const struct gp_profile *p, FILE *out);
 
 #endif

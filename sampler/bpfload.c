@@ -68,6 +68,10 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.max_frames = cfg->max_frames;
 	b->skel->rodata->cfg.stack_bytes = cfg->stack_bytes;
 	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
+	b->skel->rodata->cfg.wall = cfg->wall;
+	/* cpu mode: the off-CPU programs are not even verified. */
+	bpf_program__set_autoload(b->skel->progs.on_switch, cfg->wall);
+	bpf_program__set_autoload(b->skel->progs.snapshot, cfg->wall);
 	b->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(b->skel->maps.scratch, (__u32)ncpus);
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
@@ -190,12 +194,66 @@ int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz)
 	return 0;
 }
 
+int gp_bpf_attach_switch(struct gp_bpf *b)
+{
+	b->switch_link = bpf_program__attach(b->skel->progs.on_switch);
+	if (!b->switch_link) {
+		int err = errno;
+
+		gp_error("cannot attach to sched_switch: %s", strerror(err));
+		return exit_for_errno(err);
+	}
+	return 0;
+}
+
+int gp_bpf_snapshot(struct gp_bpf *b, uint32_t pid)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = {};
+	struct bpf_link *link;
+	char buf[256];
+	int fd, err = 0;
+	ssize_t n;
+
+	/* Only the target's threads (kernel 6.1+). */
+	info.task.pid = pid;
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	link = bpf_program__attach_iter(b->skel->progs.snapshot, &opts);
+	if (!link) {
+		err = errno;
+		gp_error("cannot create the thread snapshot iterator: %s", strerror(err));
+		return exit_for_errno(err);
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = errno;
+		bpf_link__destroy(link);
+		gp_error("cannot run the thread snapshot iterator: %s", strerror(err));
+		return exit_for_errno(err);
+	}
+	/* The program writes to the ring buffer, not to the iterator's file. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	if (n < 0)
+		err = errno;
+	close(fd);
+	bpf_link__destroy(link);
+	if (err) {
+		gp_error("the thread snapshot iterator failed: %s", strerror(err));
+		return GP_EXIT_KERNEL;
+	}
+	return 0;
+}
+
 void gp_bpf_detach(struct gp_bpf *b)
 {
 	/* Destroying a perf link also closes its perf event fd. */
 	for (int i = 0; i < b->nlinks; i++)
 		bpf_link__destroy(b->links[i]);
 	b->nlinks = 0;
+	bpf_link__destroy(b->switch_link);
+	b->switch_link = NULL;
 }
 
 void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX])
@@ -219,18 +277,56 @@ void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX])
 	free(vals);
 }
 
-void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs)
+static struct bpf_program *prog_of(struct gp_bpf *b, enum gp_prog p)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
+	switch (p) {
+	case GP_PROG_SAMPLE:
+		return b->skel->progs.on_cpu_sample;
+	case GP_PROG_SWITCH:
+		return b->skel->progs.on_switch;
+	case GP_PROG_SNAPSHOT:
+		return b->skel->progs.snapshot;
+	default:
+		return NULL;
+	}
+}
 
-	*run_ns = *runs = 0;
+const char *gp_prog_name(enum gp_prog p)
+{
+	static const char *const names[GP_PROG__MAX] = {
+		[GP_PROG_SAMPLE] = "on_cpu_sample",
+		[GP_PROG_SWITCH] = "on_switch",
+		[GP_PROG_SNAPSHOT] = "snapshot",
+	};
+
+	return (unsigned int)p < GP_PROG__MAX ? names[p] : "?";
+}
+
+void gp_bpf_all_prog_stats(struct gp_bpf *b, struct gp_prog_stats out[GP_PROG__MAX])
+{
+	memset(out, 0, GP_PROG__MAX * sizeof(out[0]));
 	if (!b->skel || b->stats_fd < 0)
 		return;
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(b->skel->progs.on_cpu_sample), &info, &len))
-		return;
-	*run_ns = info.run_time_ns;
-	*runs = info.run_cnt;
+	for (int p = 0; p < GP_PROG__MAX; p++) {
+		struct bpf_program *prog = prog_of(b, (enum gp_prog)p);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!prog || bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		out[p].run_ns = info.run_time_ns;
+		out[p].runs = info.run_cnt;
+	}
+}
+
+void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs)
+{
+	struct gp_prog_stats st[GP_PROG__MAX];
+
+	gp_bpf_all_prog_stats(b, st);
+	*run_ns = st[GP_PROG_SAMPLE].run_ns;
+	*runs = st[GP_PROG_SAMPLE].runs;
 }
 
 int gp_bpf_ringbuf_fd(struct gp_bpf *b)

@@ -14,6 +14,7 @@ struct gp_bpf {
 	struct gilprof_bpf *skel;
 	struct bpf_link **links;
 	int nlinks;
+	struct bpf_link *switch_link;  /* wall mode: sched_switch */
 	int stats_fd;          /* keeps BPF run-time statistics on */
 };
 
@@ -25,6 +26,19 @@ struct gp_bpf_config {
 	uint32_t ringbuf_bytes;
 	uint32_t stack_bytes;  /* user stack copied per sample; 0: no native stacks */
 	bool kernel_stack;     /* kernel return addresses per sample */
+	bool wall;             /* wall mode: load the off-CPU programs */
+};
+
+/* The BPF programs, for run-time statistics. */
+enum gp_prog {
+	GP_PROG_SAMPLE = 0,    /* on_cpu_sample (perf_event) */
+	GP_PROG_SWITCH,        /* on_switch (tp_btf/sched_switch) */
+	GP_PROG_SNAPSHOT,      /* snapshot (iter.s/task) */
+	GP_PROG__MAX,
+};
+
+struct gp_prog_stats {
+	uint64_t run_ns, runs;
 };
 
 /* Open, configure (rodata) and load. Returns 0 or an exit code (printed). */
@@ -33,12 +47,22 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg);
 int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc);
 /* One CPU-clock perf event per online CPU. Returns 0 or an exit code. */
 int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz);
-/* Stop sampling (perf events off); maps stay readable. */
+/* Wall mode: start recording switch-outs and switch-ins. 0 or an exit code. */
+int gp_bpf_attach_switch(struct gp_bpf *b);
+/*
+ * Wall mode: record the threads of pid as they are now (off-CPU ones with
+ * their stacks) by running the task iterator once. 0 or an exit code.
+ */
+int gp_bpf_snapshot(struct gp_bpf *b, uint32_t pid);
+/* Stop sampling (perf events and sched_switch off); maps stay readable. */
 void gp_bpf_detach(struct gp_bpf *b);
 /* Sum of the per-CPU counters. */
 void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX]);
 /* Run time of the sampling program: total ns and runs (0 if unknown). */
 void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs);
+/* Run time of every program (zeros for programs not loaded). */
+void gp_bpf_all_prog_stats(struct gp_bpf *b, struct gp_prog_stats out[GP_PROG__MAX]);
+const char *gp_prog_name(enum gp_prog p);
 int gp_bpf_ringbuf_fd(struct gp_bpf *b);
 void gp_bpf_destroy(struct gp_bpf *b);
 

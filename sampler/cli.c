@@ -18,7 +18,8 @@
 #include "exitcodes.h"
 #include "gp_log.h"
 
-enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE };
+enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
+       OPT_SPLIT_GIL };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -31,6 +32,8 @@ static const struct option long_opts[] = {
 	{ "native-all", no_argument, NULL, OPT_NATIVE_ALL },
 	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "split-gil", no_argument, NULL, OPT_SPLIT_GIL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -51,8 +54,10 @@ void gp_cli_usage(FILE *f)
 		"  -p, --pid PID          profile the running process PID\n"
 		"  -d, --duration TIME    stop after TIME: 30, 30s, 2m, 500ms (default: until\n"
 		"                         the target exits or Ctrl-C)\n"
-		"  -r, --rate HZ          samples per second of on-CPU time per thread\n"
-		"                         (default %d, at most %d)\n"
+		"  -r, --rate HZ          samples per second per thread (default %d, at most %d)\n"
+		"      --mode MODE        wall: every thread's whole time, on and off CPU,\n"
+		"                         off-CPU time as equivalent samples (default);\n"
+		"                         cpu: on-CPU samples only\n"
 		"  -o, --output FILE      write the profile to FILE; the format comes from the\n"
 		"                         extension unless --format is given. Repeat for\n"
 		"                         several formats from one recording (at most %d).\n"
@@ -70,8 +75,11 @@ void gp_cli_usage(FILE *f)
 		"      --kernel           also kernel frames (with /proc/kallsyms names)\n"
 		"      --stack-size SIZE  user stack copied per sample for --native: 16K\n"
 		"                         (default), 1K to 128K\n"
+		"                           report      the end-of-run GIL report (.report)\n"
+		"      --split-gil        folded output: one file per GIL state\n"
+		"                         (FILE.holding.folded, FILE.waiting.folded, ...)\n"
 		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
-		"  -q, --quiet            no status line and no summary\n"
+		"  -q, --quiet            no status line, no summary and no report\n"
 		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
 		"  -h, --help             show this help\n"
 		"  -V, --version          show the version\n"
@@ -173,6 +181,20 @@ static int usage_error(const char *fmt, const char *arg)
 	return GP_EXIT_USAGE;
 }
 
+/* --split-gil splits folded files; without one it would do nothing. */
+static int check_split(const struct gp_options *o)
+{
+	/* Without -o, outputs[0].format is what --format asked for, if anything. */
+	int n = o->noutputs ? o->noutputs : 1;
+
+	if (!o->split_gil)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (o->outputs[i].format == GP_FORMAT_FOLDED)
+			return 0;
+	return usage_error("%s", "--split-gil needs a folded output (-o FILE.folded)");
+}
+
 static int resolve_formats(struct gp_options *o, const char *format)
 {
 	enum gp_format forced = GP_FORMAT_NONE;
@@ -203,7 +225,7 @@ static int resolve_formats(struct gp_options *o, const char *format)
 	}
 	if (!o->noutputs && forced)
 		o->outputs[0].format = forced; /* default path, chosen later */
-	return 0;
+	return check_split(o);
 }
 
 static int parse_option(struct gp_options *o, int c, const char **format)
@@ -261,6 +283,17 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 		o->stack_bytes = (uint32_t)((bytes + 7) & ~7ull);
 		return 0;
 	}
+	case OPT_MODE:
+		if (!strcmp(optarg, "wall"))
+			o->mode = GP_MODE_WALL;
+		else if (!strcmp(optarg, "cpu"))
+			o->mode = GP_MODE_CPU;
+		else
+			return usage_error("unknown mode '%s' (known: wall, cpu)", optarg);
+		return 0;
+	case OPT_SPLIT_GIL:
+		o->split_gil = true;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../output/output.h"
+#include "profile.h"
 
 #define GP_MAX_OUTPUTS 8
 #define GP_DEFAULT_RATE 100
@@ -22,6 +23,8 @@ struct gp_options {
 	char **command;               /* argv of the program to launch, or NULL */
 	uint64_t duration_ns;         /* 0: until the target exits or a signal */
 	unsigned int rate_hz;
+	enum gp_mode mode;            /* --mode: wall (default) or cpu */
+	bool split_gil;               /* --split-gil: one folded file per GIL state */
 	struct gp_output_spec outputs[GP_MAX_OUTPUTS];
 	int noutputs;
 	const char *btf_path;         /* NULL: the running kernel's */

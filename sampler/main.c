@@ -166,6 +166,10 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_NATIVE_HOLES] = "native_holes",
 		[GP_CNT_NATIVE_CUT] = "native_cut",
 		[GP_CNT_KSTACK_FAULT] = "kstack_fault",
+		[GP_CNT_GIL_UNKNOWN] = "gil_unknown",
+		[GP_CNT_SWITCH_OTHER] = "switch_other",   [GP_CNT_SWITCH_OUT] = "switch_out",
+		[GP_CNT_SWITCH_IN] = "switch_in",         [GP_CNT_THREAD_EXIT] = "thread_exit",
+		[GP_CNT_SNAPSHOT] = "snapshot",           [GP_CNT_ITER_OTHER] = "iter_other",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)
@@ -176,6 +180,16 @@ static void verbose_counters(const struct gp_session_result *res)
 			 res->counters[GP_CNT_SAMPLES]
 				 ? res->bpf_run_ns / 1e3 / res->counters[GP_CNT_SAMPLES]
 				 : 0.0);
+	for (int p = 0; p < GP_PROG__MAX; p++)
+		if (res->progs[p].runs)
+			gp_debug("bpf prog %-14s %" PRIu64 " runs, %" PRIu64 " ns, %.2f us per run",
+				 gp_prog_name((enum gp_prog)p), res->progs[p].runs,
+				 res->progs[p].run_ns, res->progs[p].run_ns / 1e3 / res->progs[p].runs);
+}
+
+static void wrote(const char *path)
+{
+	gp_note("wrote %s", path);
 }
 
 static int write_outputs(const struct gp_options *o, const struct gp_profile *prof)
@@ -183,6 +197,16 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 	int rc = 0;
 
 	for (int i = 0; i < o->noutputs; i++) {
+		char failed[PATH_MAX + 64];
+
+		if (o->split_gil && o->outputs[i].format == GP_FORMAT_FOLDED) {
+			if (gp_output_write_split(prof, o->outputs[i].path, o->outputs[i].format,
+						  wrote, failed, sizeof(failed))) {
+				gp_error("cannot write %s: %s", failed, strerror(errno));
+				rc = GP_EXIT_OUTPUT;
+			}
+			continue;
+		}
 		if (gp_output_write(prof, o->outputs[i].path, o->outputs[i].format)) {
 			gp_error("cannot write %s: %s", o->outputs[i].path, strerror(errno));
 			rc = GP_EXIT_OUTPUT;
@@ -229,6 +253,12 @@ static int run(struct gp_options *o)
 	verbose_counters(&res);
 	gp_native_advise(&res.native, res.counters);
 	rc = write_outputs(o, &prof);
+	if (!o->quiet) {
+		fflush(stderr);
+		fputc('\n', stdout);
+		gp_write_report(&prof, stdout);
+		fflush(stdout);
+	}
 out:
 	gp_profile_free(&prof);
 	gp_target_close(&t);

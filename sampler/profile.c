@@ -23,6 +23,11 @@ const char *gp_state_name(enum gp_gil_state s)
 	return (unsigned int)s < GP_STATE__MAX ? state_names[s] : "unknown";
 }
 
+const char *gp_mode_name(enum gp_mode m)
+{
+	return m == GP_MODE_CPU ? "cpu" : "wall";
+}
+
 void gp_profile_init(struct gp_profile *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -189,9 +194,9 @@ struct stack_hdr {
 	uint32_t n;
 };
 
-int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,
-		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
-		   uint64_t cpu_ns)
+static struct gp_stack *find_or_add_stack(struct gp_profile *p, uint32_t thread,
+					   enum gp_gil_state state, bool gc,
+					   const uint32_t *locs, uint32_t n)
 {
 	struct stack_hdr h = { thread, (uint8_t)state, gc ? 1 : 0, 0, n };
 	size_t keylen = sizeof(h) + n * sizeof(uint32_t);
@@ -200,7 +205,7 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 
 	key = malloc(keylen);
 	if (!key)
-		return -1;
+		return NULL;
 	memcpy(key, &h, sizeof(h));
 	if (n)
 		memcpy(key + sizeof(h), locs, n * sizeof(uint32_t));
@@ -212,7 +217,7 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 		if (!s || PUSH(p, stacks, s)) {
 			free(s);
 			free(key);
-			return -1;
+			return NULL;
 		}
 		s->thread = thread;
 		s->state = (uint8_t)state;
@@ -223,12 +228,104 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 		s->keylen = keylen;
 		HASH_ADD_KEYPTR(hh, p->stack_index, s->key, keylen, s);
 	}
+	return s;
+}
+
+int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,
+		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
+		   uint64_t cpu_ns)
+{
+	struct gp_stack *s = find_or_add_stack(p, thread, state, gc, locs, n);
+
+	if (!s)
+		return -1;
 	s->samples += samples;
 	s->wall_ns += wall_ns;
 	s->cpu_ns += cpu_ns;
 	if (thread < p->nthreads)
 		p->threads[thread]->samples[state < GP_STATE__MAX ? state : 0] += samples;
 	p->samples += samples;
+	return 0;
+}
+
+int gp_profile_add_offcpu(struct gp_profile *p, uint32_t thread, enum gp_gil_state state,
+			  bool gc, const uint32_t *locs, uint32_t n, uint64_t ns)
+{
+	struct gp_stack *s = find_or_add_stack(p, thread, state, gc, locs, n);
+
+	if (!s)
+		return -1;
+	s->off_ns += ns;
+	s->wall_ns += ns;
+	return 0;
+}
+
+/* Remainder of a stack's off-CPU time, for ordering by largest remainder. */
+struct share {
+	struct gp_stack *s;
+	uint64_t rem;
+};
+
+static int cmp_share(const void *a, const void *b)
+{
+	const struct share *x = a, *y = b;
+
+	if (x->rem != y->rem)
+		return x->rem > y->rem ? -1 : 1;
+	return x->s->off_ns > y->s->off_ns ? -1 : x->s->off_ns < y->s->off_ns;
+}
+
+static void give(struct gp_profile *p, struct gp_stack *s, uint64_t k)
+{
+	s->samples += k;
+	p->threads[s->thread]->samples[s->state < GP_STATE__MAX ? s->state : 0] += k;
+	p->samples += k;
+}
+
+static void apportion_thread(struct gp_profile *p, struct share *v, size_t n)
+{
+	uint64_t period = p->period_ns, total = 0, given = 0, want;
+
+	for (size_t i = 0; i < n; i++)
+		total += v[i].s->off_ns;
+	want = (total + period / 2) / period;
+	for (size_t i = 0; i < n; i++) {
+		give(p, v[i].s, v[i].s->off_ns / period);
+		given += v[i].s->off_ns / period;
+		v[i].rem = v[i].s->off_ns % period;
+	}
+	qsort(v, n, sizeof(*v), cmp_share);
+	for (size_t i = 0; i < n && given < want; i++, given++)
+		give(p, v[i].s, 1);
+}
+
+static int cmp_share_thread(const void *a, const void *b)
+{
+	const struct share *x = a, *y = b;
+
+	return x->s->thread < y->s->thread ? -1 : x->s->thread > y->s->thread;
+}
+
+int gp_profile_apportion(struct gp_profile *p)
+{
+	struct share *v;
+	size_t n = 0;
+
+	if (!p->period_ns)
+		return 0;
+	v = calloc(p->nstacks ? p->nstacks : 1, sizeof(*v));
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->off_ns && p->stacks[i]->thread < p->nthreads)
+			v[n++].s = p->stacks[i];
+	qsort(v, n, sizeof(*v), cmp_share_thread);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && v[j].s->thread == v[i].s->thread; j++)
+			;
+		apportion_thread(p, v + i, j - i);
+	}
+	free(v);
 	return 0;
 }
 

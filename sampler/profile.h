@@ -25,6 +25,14 @@ enum gp_gil_state {
 
 const char *gp_state_name(enum gp_gil_state s);
 
+/* What a recording covered. */
+enum gp_mode {
+	GP_MODE_WALL = 0,   /* every thread's whole lifetime, on and off CPU */
+	GP_MODE_CPU,        /* on-CPU samples only */
+};
+
+const char *gp_mode_name(enum gp_mode m);
+
 enum gp_func_kind {
 	GP_FUNC_PYTHON = 0,
 	GP_FUNC_NATIVE,
@@ -64,6 +72,7 @@ struct gp_thread {
 	pid_t pid, tid;        /* host ids */
 	char name[64];         /* "" if none */
 	uint64_t samples[GP_STATE__MAX];
+	/* first and last sample; in wall mode, the lifetime in the recording */
 	uint64_t first_ns, last_ns;
 	UT_hash_handle hh;
 };
@@ -77,6 +86,7 @@ struct gp_stack {
 	uint64_t samples;      /* count (equivalent samples in wall mode) */
 	uint64_t wall_ns;
 	uint64_t cpu_ns;
+	uint64_t off_ns;       /* off-CPU time (part of wall_ns) */
 	void *key;
 	size_t keylen;
 	UT_hash_handle hh;
@@ -101,12 +111,16 @@ struct gp_profile {
 
 	/* what the recording was */
 	pid_t pid;
+	enum gp_mode mode;
 	unsigned int rate_hz;
 	uint64_t period_ns;
 	uint64_t start_unix_ns;     /* wall-clock start */
 	uint64_t duration_ns;
 	uint64_t samples;           /* samples aggregated */
 	uint64_t lost;              /* samples lost in the kernel */
+	bool gil_tracked;           /* stacks carry GIL states */
+	bool contention_known;      /* gil_contended_ns was measured (wall mode) */
+	uint64_t gil_contended_ns;  /* wall time in which >= 1 thread waited for the GIL */
 	char python_version[32];
 	char comm[64];              /* target's command name */
 	char *comments[16];
@@ -130,6 +144,22 @@ struct gp_thread *gp_profile_thread(struct gp_profile *p, pid_t pid, pid_t tid);
 int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,
 		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
 		   uint64_t cpu_ns);
+
+/*
+ * Add an off-CPU interval of ns to a stack. Its samples come later, from
+ * gp_profile_apportion(): intervals are much shorter than a sampling
+ * period as often as not, so they are summed before they are counted.
+ */
+int gp_profile_add_offcpu(struct gp_profile *p, uint32_t thread, enum gp_gil_state state,
+			  bool gc, const uint32_t *locs, uint32_t n, uint64_t ns);
+
+/*
+ * Turn the off-CPU time of every stack into equivalent samples at the
+ * sampling period. Per thread the total is rounded once and handed out by
+ * largest remainder, so a thread's samples add up to its time x rate.
+ * Call once, after the recording.
+ */
+int gp_profile_apportion(struct gp_profile *p);
 
 void gp_profile_comment(struct gp_profile *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

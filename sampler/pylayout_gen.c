@@ -235,6 +235,7 @@ static void gil_fields(void)
 	OFF("gil_locked", struct _gil_runtime_state, locked);
 	OFF("gil_cond", struct _gil_runtime_state, cond);
 	field("gil_cond_size", (long)sizeof(((struct _gil_runtime_state *)0)->cond));
+	field("gil_size", (long)sizeof(struct _gil_runtime_state));
 }
 
 /* Where _Py_DebugOffsets keeps what the fields above describe (3.13+). */

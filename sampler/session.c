@@ -2,7 +2,8 @@
 /*
  * session.c — one recording: load and attach the sampler, drain its ring
  * buffer into the profile until a stop condition, then detach and drain
- * what is left so nothing collected is lost.
+ * what is left so nothing collected is lost. In wall mode the off-CPU
+ * records go to the wall-clock accounting (wallclock.c).
  */
 #define _GNU_SOURCE
 #include "session.h"
@@ -22,9 +23,13 @@
 #include "gp_log.h"
 #include "interpreters.h"
 #include "pythreads.h"
+#include "procinfo.h"
 #include "symbolize.h"
+#include "wallclock.h"
 
 #define POLL_MS 100
+/* While the interpreter (and so its GIL) does not exist yet, look often. */
+#define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
 #define RINGBUF_BYTES (16u << 20)
 /* threading._active is read again for a new thread at most this often. */
@@ -82,7 +87,18 @@ struct recorder {
 	uint64_t pythreads_ns;     /* last read of threading._active */
 	uint32_t locs[GP_STACK_MAX];
 	struct gp_interps subinterps;
+	struct gp_bpf *b;
+	struct gp_proc proc;       /* as registered with the kernel */
+	bool proc_done;            /* every address in proc is known */
+	bool wall;                 /* wall mode: off-CPU records expected */
+	struct gp_wall wallclock;
 };
+
+_Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
+		       (int)GP_GIL_WAITING == (int)GP_STATE_WAITING &&
+		       (int)GP_GIL_RELEASED == (int)GP_STATE_RELEASED &&
+		       (int)GP_GIL_IDLE == (int)GP_STATE_IDLE,
+	       "enum gp_gil and enum gp_gil_state differ");
 
 /* The thread's name in Python's threading module, read again if unknown. */
 static const char *python_name(struct recorder *r, const struct gp_thread *th, bool force)
@@ -118,6 +134,39 @@ static void name_thread(struct recorder *r, struct gp_thread *th, bool force)
 		snprintf(th->name, sizeof(th->name), "%s", comm);
 }
 
+static enum gp_gil_state state_of(const struct gp_sample *s)
+{
+	return s->gil <= GP_GIL_IDLE ? (enum gp_gil_state)s->gil : GP_STATE_NONE;
+}
+
+static bool well_formed(const struct recorder *r, const struct gp_sample *s, size_t size)
+{
+	if (size < GP_SAMPLE_HDR_SIZE || s->nframes > GP_MAX_FRAMES ||
+	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame))
+		return false;
+	return s->type == GP_EV_SAMPLE ||
+	       (r->wall && (s->type == GP_EV_OFF_CPU || s->type == GP_EV_ON_CPU ||
+			    s->type == GP_EV_EXIT));
+}
+
+/* Off-CPU records and marks (wall mode). */
+static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_thread *th)
+{
+	bool snap = s->flags & GP_SAMPLE_SNAPSHOT;
+	uint32_t n;
+
+	switch (s->type) {
+	case GP_EV_OFF_CPU:
+		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
+		return gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
+				       s->flags & GP_SAMPLE_GC, r->locs, n);
+	case GP_EV_ON_CPU:
+		return gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
+	default:
+		return gp_wall_exit(&r->wallclock, th->idx, s->ts);
+	}
+}
+
 static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
@@ -125,8 +174,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	struct gp_thread *th;
 	uint32_t n;
 
-	if (size < GP_SAMPLE_HDR_SIZE || s->type != GP_EV_SAMPLE || s->nframes > GP_MAX_FRAMES ||
-	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame)) {
+	if (!well_formed(r, s, size)) {
 		r->res->malformed++;
 		return 0;
 	}
@@ -138,14 +186,37 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		name_thread(r, th, false);
 	}
 	th->last_ns = s->ts;
+	if (s->type != GP_EV_SAMPLE)
+		return handle_wall(r, s, th) ? -ENOMEM : 0;
+	if (r->wall && gp_wall_seen(&r->wallclock, th->idx, s->ts))
+		return -ENOMEM;
 	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE))
 		n = gp_native_symbolize(&r->native, s, size, mono_ns(), r->locs);
 	else
 		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
-	if (gp_profile_add(r->prof, th->idx, GP_STATE_NONE, false, r->locs, n, 1,
+	if (gp_profile_add(r->prof, th->idx, state_of(s), s->flags & GP_SAMPLE_GC, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * The GIL and gc.collecting live in the interpreter, which a launched
+ * program creates after it starts: look until they are found, and tell
+ * the kernel as soon as they are.
+ */
+static void refresh_proc(struct recorder *r)
+{
+	struct gp_mem mem = gp_mem_process(&r->mem_pid);
+	struct gp_proc before = r->proc;
+
+	if (r->proc_done)
+		return;
+	r->proc_done = gp_procinfo_resolve(r->t->layout, &mem, &r->proc);
+	if (memcmp(&before, &r->proc, sizeof(before)) &&
+	    gp_bpf_add_proc(r->b, (uint32_t)r->t->pid, &r->proc))
+		gp_warn("cannot update process %d in the sampler: %s", (int)r->t->pid,
+			strerror(errno));
 }
 
 static void status_line(const struct recorder *r, uint64_t elapsed, uint64_t lost)
@@ -180,10 +251,11 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 		 * poll returns early only when the ring is filling up, so drain
 		 * it on every tick too, while the target's memory is readable.
 		 */
-		int err = ring_buffer__poll(rb, POLL_MS);
+		int err = ring_buffer__poll(rb, r->proc_done ? POLL_MS : POLL_MS_STARTING);
 
 		if (err >= 0)
 			err = ring_buffer__consume(rb);
+		refresh_proc(r);
 		now = mono_ns();
 		if (err < 0 && err != -EINTR) {
 			gp_error("reading samples failed: %s", strerror(-err));
@@ -258,15 +330,24 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.stack_bytes = o->native ? o->stack_bytes : 0,
 		.kernel_stack = o->kernel,
 	};
-	struct gp_proc proc = { .runtime = t->runtime, .code_type = t->code_type };
 	struct recorder r = { .o = o, .t = t, .prof = prof, .res = res };
 	struct ring_buffer *rb = NULL;
 	struct gp_bpf b = { 0 };
+	struct gp_mem mem;
+	uint64_t t0 = 0, t_end;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	r.mem_pid = t->pid;
+	r.b = &b;
+	r.wall = cfg.wall = o->mode == GP_MODE_WALL;
+	r.proc.runtime = t->runtime;
+	r.proc.code_type = t->code_type;
+	mem = gp_mem_process(&r.mem_pid);
+	r.proc_done = gp_procinfo_resolve(t->layout, &mem, &r.proc);
 	prof->pid = t->pid;
+	prof->mode = o->mode;
+	prof->gil_tracked = true;
 	prof->rate_hz = o->rate_hz;
 	prof->period_ns = 1000000000ULL / o->rate_hz;
 	snprintf(prof->python_version, sizeof(prof->python_version), "%s", t->version);
@@ -288,7 +369,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	rc = gp_bpf_load(&b, &cfg);
 	if (rc)
 		goto out;
-	if (gp_bpf_add_proc(&b, (uint32_t)t->pid, &proc)) {
+	if (gp_bpf_add_proc(&b, (uint32_t)t->pid, &r.proc)) {
 		gp_error("cannot register process %d with the sampler: %s", (int)t->pid,
 			 strerror(errno));
 		rc = GP_EXIT_FAILURE;
@@ -301,6 +382,16 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		goto out;
 	}
 	install_signals();
+	if (r.wall) {
+		/* Switches first, then the snapshot: no thread falls between. */
+		t0 = mono_ns();
+		gp_wall_init(&r.wallclock, prof, t0);
+		rc = gp_bpf_attach_switch(&b);
+		if (!rc)
+			rc = gp_bpf_snapshot(&b, (uint32_t)t->pid);
+		if (rc)
+			goto out;
+	}
 	rc = gp_bpf_attach(&b, o->rate_hz);
 	if (rc)
 		goto out;
@@ -318,12 +409,24 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	warn_interpreters(&r);
 
 	/* Stop sampling, then take everything still in the ring buffer. */
+	t_end = mono_ns();
+	if (r.wall)
+		gp_wall_stop(&r.wallclock, t_end);
 	gp_bpf_detach(&b);
 	gp_debug("sampling stopped");
 	ring_buffer__consume(rb);
+	if (r.wall) {
+		if (gp_wall_finish(&r.wallclock)) {
+			gp_error("out of memory while accounting off-CPU time");
+			rc = GP_EXIT_FAILURE;
+			goto out;
+		}
+		prof->duration_ns = t_end - t0;
+	}
 	finish_threads(&r);
 	gp_bpf_counters(&b, res->counters);
 	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
+	gp_bpf_all_prog_stats(&b, res->progs);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
 	if (r.has_native)
 		res->native = *gp_native_finish(&r.native);
@@ -336,5 +439,6 @@ out:
 		gp_native_free(&r.native);
 	gp_symbolizer_free(&r.sym);
 	gp_pythreads_free(&r.pythreads);
+	gp_wall_free(&r.wallclock);
 	return rc;
 }

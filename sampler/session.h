@@ -2,6 +2,7 @@
 #ifndef GP_SESSION_H
 #define GP_SESSION_H
 
+#include "bpfload.h"
 #include "cli.h"
 #include "nativestack.h"
 #include "profile.h"
@@ -19,6 +20,7 @@ struct gp_session_result {
 	int signal;                /* for GP_STOP_SIGNAL */
 	uint64_t counters[GP_CNT__MAX];
 	uint64_t bpf_run_ns, bpf_runs;
+	struct gp_prog_stats progs[GP_PROG__MAX]; /* every program's run time */
 	uint64_t malformed;        /* records user space could not decode */
 	struct gp_native_stats native; /* with --native / --kernel */
 };

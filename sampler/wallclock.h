@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_WALLCLOCK_H
+#define GP_WALLCLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/*
+ * Wall-mode accounting: turns the kernel's off-CPU / on-CPU marks into
+ * off-CPU intervals (with the stack and GIL state the thread left the CPU
+ * with), thread lifetimes, and the time in which at least one thread
+ * waited for the GIL. Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
+ */
+
+struct gp_wall_thread {
+	uint64_t born;            /* start of the thread's life in the recording, 0: unseen */
+	uint64_t died;            /* exit time, 0: alive */
+	uint64_t off_since;       /* open off-CPU interval, 0: none */
+	uint8_t off_state;        /* enum gp_gil_state of the open interval */
+	bool off_gc;
+	uint32_t n, cap;          /* stack of the open interval, root first */
+	uint32_t *locs;
+};
+
+struct gp_wall {
+	struct gp_profile *prof;
+	uint64_t t0;              /* off-CPU tracking started */
+	uint64_t t_end;           /* tracking stopped (0: still running); later times are clamped */
+	struct gp_wall_thread *th;/* by gp_thread.idx */
+	size_t nth;
+	int waiters;              /* threads now off CPU waiting for the GIL */
+	uint64_t clock;           /* latest time seen by the contention sweep */
+	uint64_t contended_ns;
+};
+
+void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0);
+void gp_wall_free(struct gp_wall *w);
+
+/*
+ * A thread left the CPU at ts (or, snapshot, was off CPU at the start) with
+ * this stack and state. -1 on ENOMEM.
+ */
+int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot,
+		    enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n);
+/* A thread came on a CPU at ts (snapshot: was on a CPU at the start). */
+int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot);
+/* A thread exited at ts. */
+int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts);
+/* An on-CPU sample of a thread at ts: it is alive. */
+int gp_wall_seen(struct gp_wall *w, uint32_t thread, uint64_t ts);
+
+/* Tracking stops at t_end: records still to be read are clamped to it. */
+void gp_wall_stop(struct gp_wall *w, uint64_t t_end);
+
+/*
+ * After the last record: close open intervals at the stop time, set every
+ * thread's first_ns/last_ns to its lifetime, store the contention and turn
+ * off-CPU time into samples (gp_profile_apportion). -1 on ENOMEM.
+ */
+int gp_wall_finish(struct gp_wall *w);
+
+#endif
