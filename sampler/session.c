@@ -422,6 +422,8 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 			goto out;
 		}
 		prof->duration_ns = t_end - t0;
+		gp_debug("wall-clock window %" PRIu64 " to %" PRIu64 " ns (CLOCK_MONOTONIC)", t0,
+			 t_end);
 	}
 	finish_threads(&r);
 	gp_bpf_counters(&b, res->counters);

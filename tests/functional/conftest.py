@@ -217,6 +217,29 @@ def frame_parts(frame):
     return m.group("func"), m.group("file"), int(m.group("line"))
 
 
+def thread_tid(root):
+    """'thread (123 name)' -> 123."""
+    assert root.startswith("thread ("), root
+    return int(root[len("thread ("):].split(")")[0].split()[0])
+
+
+def thread_states(stacks):
+    """{tid: {state: count}} from folded stacks with a gil:STATE frame."""
+    out = {}
+    for frames, count in stacks:
+        state = frames[1][len("gil:"):] if len(frames) > 1 and frames[1].startswith("gil:") else "none"
+        per = out.setdefault(thread_tid(frames[0]), {})
+        per[state] = per.get(state, 0) + count
+    return out
+
+
+def shares(counts):
+    """{state: count} -> {state: share of the total}."""
+    total = sum(counts.values())
+    assert total > 0, counts
+    return {k: v / total for k, v in counts.items()}
+
+
 def leaf_shares(stacks, names):
     """Share of samples whose leaf function is each of names, among those."""
     counts = {n: 0 for n in names}

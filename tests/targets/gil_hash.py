@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-BUF = b"\x5a" * (32 << 20)
+BUF = b"\x5a" * (128 << 20)
 
 
 def hasher(stop_at):

@@ -6,7 +6,7 @@ main thread waiting in join. Optionally a short-lived busy thread.
 
 Prints "ready SLEEPER_TID READER_TID" once both are blocked; when the short
 thread ends it prints "short TID START_NS END_NS" (CLOCK_MONOTONIC, taken
-inside the thread). Exits after SECONDS.
+when its function starts and ends). Exits after SECONDS.
 """
 import socket
 import sys
@@ -24,10 +24,11 @@ def reader(sock):
 
 
 def short(delay, seconds):
-    time.sleep(delay)
     begin = time.monotonic_ns()
+    time.sleep(delay)
+    busy = time.monotonic_ns()
     x = 0
-    while time.monotonic_ns() - begin < seconds * 1e9:
+    while time.monotonic_ns() - busy < seconds * 1e9:
         for i in range(1000):  # SHORT-LOOP
             x += i
     end = time.monotonic_ns()

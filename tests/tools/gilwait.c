@@ -2,16 +2,19 @@
 /*
  * gilwait — the tests' exact GIL tracer (see gilwait.bpf.c).
  *
- *   gilwait PID LIBPYTHON SECONDS
+ *   gilwait PID LIBPYTHON SECONDS [INTERVAL_MS]
  *
  * attaches to take_gil and drop_gil in LIBPYTHON (a library with a symbol
- * table: pyenv's builds) for process PID, waits, and prints
+ * table: pyenv's builds) for process PID, prints "ready", then every
+ * INTERVAL_MS (default 20) and once at the end a snapshot of the totals:
  *
- *   window START_NS END_NS
+ *   at NOW_NS
  *   TID NS_IN_TAKE_OR_DROP_GIL CALLS
  *
- * one line per thread, in CLOCK_MONOTONIC nanoseconds. Exit 0, or 1 with a
- * message on stderr.
+ * one line per thread, time inside counted from the start of tracing
+ * (CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns), open intervals up
+ * to NOW. A reader can take the difference of two snapshots to get any
+ * window. Exit 0, or 1 with a message on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,38 +49,41 @@ static int attach(struct bpf_program *prog, pid_t pid, const char *lib, const ch
 	return 0;
 }
 
-static void report(struct gilwait_bpf *skel, uint64_t start, uint64_t end)
+static void snapshot(struct gilwait_bpf *skel, uint64_t start)
 {
 	int fd = bpf_map__fd(skel->maps.times);
+	uint64_t now = mono_ns();
 	__u32 key, next, *prev = NULL;
 	struct {
 		__u64 since, total, calls;
 	} t;
 
-	printf("window %llu %llu\n", (unsigned long long)start, (unsigned long long)end);
+	printf("at %llu\n", (unsigned long long)now);
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
-		/* Still inside at the end: count up to the end. */
-		if (t.since && t.since < end)
-			t.total += end - (t.since > start ? t.since : start);
+		/* Inside now: count up to now. */
+		if (t.since && t.since < now)
+			t.total += now - (t.since > start ? t.since : start);
 		printf("%u %llu %llu\n", key, (unsigned long long)t.total,
 		       (unsigned long long)t.calls);
 	}
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
 	struct gilwait_bpf *skel;
 	uint64_t start, end;
-	double seconds;
+	double seconds, interval_ms = 20;
 	pid_t pid;
 	int rc = 1;
 
-	if (argc != 4 || (pid = atoi(argv[1])) <= 0 || (seconds = atof(argv[3])) <= 0) {
-		fprintf(stderr, "usage: gilwait PID LIBPYTHON SECONDS\n");
+	if ((argc != 4 && argc != 5) || (pid = atoi(argv[1])) <= 0 ||
+	    (seconds = atof(argv[3])) <= 0 || (argc == 5 && (interval_ms = atof(argv[4])) <= 0)) {
+		fprintf(stderr, "usage: gilwait PID LIBPYTHON SECONDS [INTERVAL_MS]\n");
 		return 2;
 	}
 	skel = gilwait_bpf__open();
@@ -100,9 +106,11 @@ int main(int argc, char **argv)
 	skel->bss->start_ns = start;
 	printf("ready\n");
 	fflush(stdout);
-	usleep((useconds_t)(seconds * 1e6));
-	end = mono_ns();
-	report(skel, start, end);
+	end = start + (uint64_t)(seconds * 1e9);
+	while (mono_ns() < end) {
+		usleep((useconds_t)(interval_ms * 1e3));
+		snapshot(skel, start);
+	}
 	rc = 0;
 out:
 	gilwait_bpf__destroy(skel);
