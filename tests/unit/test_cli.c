@@ -94,6 +94,39 @@ static void test_several_outputs(void **state)
 	assert_int_equal(o.outputs[0].format, GP_FORMAT_PPROF);
 }
 
+static void test_mode_and_split(void **state)
+{
+	struct gp_options o;
+	FILE *saved = stderr;
+
+	(void)state;
+	const char *a1[] = { "gil-prof", "-p", "1", NULL };
+	assert_int_equal(parse(&o, 3, a1), 0);
+	assert_int_equal(o.mode, GP_MODE_WALL);
+	assert_false(o.split_gil);
+	const char *a2[] = { "gil-prof", "-p", "1", "--mode", "cpu", "--split-gil", "-f", "folded",
+			     NULL };
+	assert_int_equal(parse(&o, 8, a2), 0);
+	assert_int_equal(o.mode, GP_MODE_CPU);
+	assert_true(o.split_gil);
+	const char *a3[] = { "gil-prof", "-p", "1", "--split-gil", "-o", "a.report", "-o",
+			     "b.folded", NULL };
+	assert_int_equal(parse(&o, 8, a3), 0);
+	assert_int_equal(o.outputs[0].format, GP_FORMAT_REPORT);
+
+	stderr = fopen("/dev/null", "w");
+	const char *bad[] = { "gil-prof", "-p", "1", "--mode", "idle", NULL };
+	assert_int_equal(parse(&o, 5, bad), GP_EXIT_USAGE);
+	const char *nofold[] = { "gil-prof", "-p", "1", "--split-gil", "-o", "a.report", NULL };
+	assert_int_equal(parse(&o, 6, nofold), GP_EXIT_USAGE);
+	const char *nofold2[] = { "gil-prof", "-p", "1", "--split-gil", "-f", "report", NULL };
+	assert_int_equal(parse(&o, 6, nofold2), GP_EXIT_USAGE);
+	const char *nofold3[] = { "gil-prof", "-p", "1", "--split-gil", NULL }; /* default: svg */
+	assert_int_equal(parse(&o, 4, nofold3), GP_EXIT_USAGE);
+	fclose(stderr);
+	stderr = saved;
+}
+
 static void test_usage_errors(void **state)
 {
 	struct gp_options o;
@@ -190,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_record_and_plain_forms),
 		cmocka_unit_test(test_several_outputs),
+		cmocka_unit_test(test_mode_and_split),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_native_options),
 	};

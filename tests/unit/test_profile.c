@@ -115,6 +115,27 @@ static void test_folded_escapes_separators(void **state)
 	gp_profile_free(&p);
 }
 
+static void test_folded_gc_leaf(void **state)
+{
+	struct gp_profile p;
+	uint32_t f, l;
+	struct gp_thread *t;
+	char *text;
+
+	(void)state;
+	gp_profile_init(&p);
+	f = gp_profile_function(&p, GP_FUNC_PYTHON, "alloc", "alloc", "a.py", 1);
+	l = gp_profile_location(&p, f, 2, 0, 0);
+	t = gp_profile_thread(&p, 1, 1);
+	gp_profile_add(&p, t->idx, GP_STATE_HOLDING, true, &l, 1, 5, 0, 0);
+	gp_profile_add(&p, t->idx, GP_STATE_HOLDING, false, &l, 1, 2, 0, 0);
+	text = folded_text(&p);
+	assert_string_equal(text, "thread (1);gil:holding;alloc (a.py:2);[gc] 5\n"
+				  "thread (1);gil:holding;alloc (a.py:2) 2\n");
+	free(text);
+	gp_profile_free(&p);
+}
+
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -164,6 +185,70 @@ static void test_atomic_write(void **state)
 	gp_profile_free(&p);
 }
 
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int written;
+
+static void count_written(const char *path)
+{
+	(void)path;
+	written++;
+}
+
+static void test_split_files(void **state)
+{
+	char dir[] = "/tmp/gp-unit-XXXXXX", path[128], failed[256];
+	const char *states[] = { "holding", "waiting", "released", "idle", "none" };
+	struct gp_profile p;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	build(&p); /* thread 100: no state ("none"), thread 101: waiting */
+	snprintf(path, sizeof(path), "%s/out.folded", dir);
+	written = 0;
+	assert_int_equal(gp_output_write_split(&p, path, GP_FORMAT_FOLDED, count_written, failed,
+					       sizeof(failed)),
+			 0);
+	assert_int_equal(written, 5);
+	assert_int_equal(count_entries(dir), 5);
+	snprintf(path, sizeof(path), "%s/out.waiting.folded", dir);
+	assert_string_equal(slurp(path), "thread (101);gil:waiting;[truncated];main (app.py:5);"
+					 "Worker.run (app.py:12) 4\n");
+	snprintf(path, sizeof(path), "%s/out.holding.folded", dir);
+	assert_string_equal(slurp(path), "");
+	snprintf(path, sizeof(path), "%s/out.none.folded", dir);
+	assert_non_null(strstr(slurp(path), "thread (100 python3);main (app.py:5)"));
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		snprintf(path, sizeof(path), "%s/out.%s.folded", dir, states[i]);
+		assert_int_equal(unlink(path), 0);
+	}
+	/* no known extension: the state goes at the end */
+	snprintf(path, sizeof(path), "%s/prof", dir);
+	assert_int_equal(gp_output_write_split(&p, path, GP_FORMAT_FOLDED, NULL, failed,
+					       sizeof(failed)),
+			 0);
+	snprintf(path, sizeof(path), "%s/prof.idle", dir);
+	assert_int_equal(unlink(path), 0);
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		snprintf(path, sizeof(path), "%s/prof.%s", dir, states[i]);
+		unlink(path);
+	}
+	assert_int_equal(count_entries(dir), 0);
+	rmdir(dir);
+	gp_profile_free(&p);
+}
+
 static void test_formats(void **state)
 {
 	(void)state;
@@ -174,6 +259,10 @@ static void test_formats(void **state)
 	assert_int_equal(gp_format_from_name("folded"), GP_FORMAT_FOLDED);
 	assert_int_equal(gp_format_from_name("Folded"), GP_FORMAT_NONE);
 	assert_string_equal(gp_format_extension(GP_FORMAT_FOLDED), ".folded");
+	assert_int_equal(gp_format_from_path("x.report"), GP_FORMAT_REPORT);
+	assert_int_equal(gp_format_from_name("report"), GP_FORMAT_REPORT);
+	assert_non_null(strstr(gp_format_names(), "folded"));
+	assert_non_null(strstr(gp_format_names(), "report"));
 }
 
 int main(void)
@@ -182,7 +271,9 @@ int main(void)
 		cmocka_unit_test(test_aggregation),
 		cmocka_unit_test(test_folded_text),
 		cmocka_unit_test(test_folded_escapes_separators),
+		cmocka_unit_test(test_folded_gc_leaf),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_split_files),
 		cmocka_unit_test(test_formats),
 	};
 

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Wall-mode accounting: off-CPU intervals, the start snapshot, exits,
+ * lifetimes, GIL contention and off-CPU time turned into samples.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "profile.h"
+#include "wallclock.h"
+
+#define MS 1000000ULL
+#define T0 (1000 * MS)
+
+struct fixture {
+	struct gp_profile p;
+	struct gp_wall w;
+	uint32_t loc_a, loc_b;
+	uint32_t th[4];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	uint32_t fa;
+
+	gp_profile_init(&f.p);
+	f.p.rate_hz = 100;
+	f.p.period_ns = 10 * MS;
+	fa = gp_profile_function(&f.p, GP_FUNC_PYTHON, "f", "f", "a.py", 1);
+	f.loc_a = gp_profile_location(&f.p, fa, 2, 0, 0);
+	f.loc_b = gp_profile_location(&f.p, fa, 3, 0, 0);
+	for (int i = 0; i < 4; i++)
+		f.th[i] = gp_profile_thread(&f.p, 10, 11 + i)->idx;
+	gp_wall_init(&f.w, &f.p, T0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gp_wall_free(&f->w);
+	gp_profile_free(&f->p);
+	return 0;
+}
+
+static uint64_t state_ns(const struct gp_profile *p, uint32_t th, enum gp_gil_state st)
+{
+	uint64_t ns = 0;
+
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->thread == th && p->stacks[i]->state == st)
+			ns += p->stacks[i]->off_ns;
+	return ns;
+}
+
+/* Intervals close at switch-in, exit, or the end; lifetimes follow. */
+static void test_intervals_and_lifetimes(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+
+	/* th0: blocked since before the start (snapshot), wakes at +30 ms */
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], T0 + 5 * MS, true, GP_STATE_IDLE,
+					 false, &f->loc_a, 1), 0);
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0 + 30 * MS, false), 0);
+	/* th1: running at the start, waits for the GIL 40..100 ms, then to the end */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[1], T0 + 1 * MS, true), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[1], T0 + 40 * MS, false,
+					 GP_STATE_WAITING, false, &f->loc_b, 1), 0);
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[1], T0 + 100 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[1], T0 + 150 * MS, false,
+					 GP_STATE_WAITING, false, &f->loc_b, 1), 0);
+	/* th2: born at +50 ms, preempted holding 60..70, exits at +80 */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[2], T0 + 50 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[2], T0 + 60 * MS, false,
+					 GP_STATE_HOLDING, true, &f->loc_a, 1), 0);
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[2], T0 + 70 * MS, false), 0);
+	assert_int_equal(gp_wall_exit(&f->w, f->th[2], T0 + 80 * MS), 0);
+	/* a record read after the stop is clamped to it */
+	gp_wall_stop(&f->w, T0 + 200 * MS);
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[3], T0 + 500 * MS, false), 0);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 30 * MS);
+	assert_int_equal(state_ns(p, f->th[1], GP_STATE_WAITING), 60 * MS + 50 * MS);
+	assert_int_equal(state_ns(p, f->th[2], GP_STATE_HOLDING), 10 * MS);
+
+	assert_int_equal(p->threads[f->th[0]]->first_ns, T0);
+	assert_int_equal(p->threads[f->th[0]]->last_ns, T0 + 200 * MS);
+	assert_int_equal(p->threads[f->th[1]]->first_ns, T0);
+	assert_int_equal(p->threads[f->th[2]]->first_ns, T0 + 50 * MS);
+	assert_int_equal(p->threads[f->th[2]]->last_ns, T0 + 80 * MS);
+	assert_int_equal(p->threads[f->th[3]]->first_ns, T0 + 200 * MS);
+
+	/* off-CPU ns became samples at 10 ms: 3 idle, 11 waiting, 1 holding (gc) */
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_IDLE], 3);
+	assert_int_equal(p->threads[f->th[1]]->samples[GP_STATE_WAITING], 11);
+	assert_int_equal(p->threads[f->th[2]]->samples[GP_STATE_HOLDING], 1);
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->thread == f->th[2])
+			assert_true(p->stacks[i]->gc);
+	/* th1 waited 40..100 and 150..200: contention 110 ms of 200 */
+	assert_true(p->contention_known);
+	assert_int_equal(p->gil_contended_ns, 110 * MS);
+}
+
+/* The snapshot is older than anything sched_switch reported. */
+static void test_snapshot_never_overrides(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+
+	/* th0 woke and slept again before its snapshot record was read */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0 + 2 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], T0 + 3 * MS, false, GP_STATE_IDLE,
+					 false, &f->loc_b, 1), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], T0 + 4 * MS, true, GP_STATE_WAITING,
+					 false, &f->loc_a, 1), 0);
+	/* a late "was running" mark does not end th0's interval */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0 + 5 * MS, true), 0);
+	gp_wall_stop(&f->w, T0 + 103 * MS);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 100 * MS);
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_WAITING), 0);
+	assert_int_equal(p->threads[f->th[0]]->first_ns, T0);
+	assert_int_equal(p->gil_contended_ns, 0);
+}
+
+/* Overlapping waits count once; a gap with no waiter does not count. */
+static void test_contention_union(void **state)
+{
+	struct fixture *f = *state;
+
+	gp_wall_off_cpu(&f->w, f->th[0], T0 + 10 * MS, false, GP_STATE_WAITING, false,
+			&f->loc_a, 1);
+	gp_wall_off_cpu(&f->w, f->th[1], T0 + 20 * MS, false, GP_STATE_WAITING, false,
+			&f->loc_a, 1);
+	gp_wall_on_cpu(&f->w, f->th[0], T0 + 30 * MS, false);
+	gp_wall_on_cpu(&f->w, f->th[1], T0 + 40 * MS, false);
+	gp_wall_off_cpu(&f->w, f->th[2], T0 + 60 * MS, false, GP_STATE_IDLE, false, &f->loc_a,
+			1);
+	gp_wall_off_cpu(&f->w, f->th[3], T0 + 70 * MS, false, GP_STATE_WAITING, false,
+			&f->loc_b, 1);
+	/* a lost switch-in: the next switch-out closes the open interval */
+	gp_wall_off_cpu(&f->w, f->th[3], T0 + 75 * MS, false, GP_STATE_IDLE, false, &f->loc_b,
+			1);
+	gp_wall_stop(&f->w, T0 + 100 * MS);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	assert_int_equal(f->p.gil_contended_ns, 30 * MS + 5 * MS);
+	assert_int_equal(state_ns(&f->p, f->th[3], GP_STATE_WAITING), 5 * MS);
+	assert_int_equal(state_ns(&f->p, f->th[3], GP_STATE_IDLE), 25 * MS);
+}
+
+/* Per thread the samples add up to its time x rate, by largest remainder. */
+static void test_apportion_sums_per_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+	uint32_t locs[7];
+	uint64_t total = 0;
+
+	(void)state;
+	/* seven stacks of 4 ms each: 28 ms = 2.8 samples -> 3, to the largest */
+	for (uint32_t i = 0; i < 7; i++) {
+		uint32_t fn = gp_profile_function(p, GP_FUNC_PYTHON, "g", "g", "b.py", (int)i + 1);
+
+		locs[i] = gp_profile_location(p, fn, 1, 0, 0);
+		assert_int_equal(gp_profile_add_offcpu(p, f->th[0], GP_STATE_IDLE, false, &locs[i],
+						       1, 4 * MS + i),
+				 0);
+	}
+	/* and one on-CPU sample that stays as it is */
+	assert_int_equal(gp_profile_add(p, f->th[0], GP_STATE_HOLDING, false, locs, 1, 1,
+					10 * MS, 10 * MS),
+			 0);
+	assert_int_equal(gp_profile_apportion(p), 0);
+	for (size_t i = 0; i < p->nstacks; i++) {
+		total += p->stacks[i]->samples;
+		assert_true(p->stacks[i]->samples <= 1);
+	}
+	assert_int_equal(total, 4);
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_IDLE], 3);
+	assert_int_equal(p->samples, 4);
+	/* the three largest remainders (6, 5 and 4 ns over 4 ms) got them */
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->off_ns)
+			assert_int_equal(p->stacks[i]->samples, p->stacks[i]->off_ns >= 4 * MS + 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_intervals_and_lifetimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_never_overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
