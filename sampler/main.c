@@ -144,6 +144,10 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " stacks cut by unreadable, looping or garbage frames (memory "
 			"changing while read); shown with a [stack cut] root",
 			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE]);
+	if (c[GP_CNT_GIL_UNKNOWN] > c[GP_CNT_SAMPLES] / 100 + 10)
+		gp_warn("%" PRIu64 " samples were taken before the interpreter's GIL could be "
+			"found; their GIL state is shown as unknown",
+			c[GP_CNT_GIL_UNKNOWN]);
 	if (res->malformed)
 		gp_warn("%" PRIu64 " malformed sample records were dropped", res->malformed);
 }
