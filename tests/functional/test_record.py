@@ -31,9 +31,10 @@ def test_split_three_to_one(python, target, tmp_path):
     worker_tid = int(t.ready_fields[0])
     out = tmp_path / "out.folded"
     # 250 Hz: enough samples for the share to be tight even when a busy
-    # machine gives the worker only part of a CPU.
+    # machine gives the worker only part of a CPU. cpu mode: samples follow
+    # CPU time (wall mode also counts the time a preempted thread waits).
     rc, err, cpu = record_cpu_window(
-        t.pid, worker_tid, "-p", t.pid, "-d", "3s", "-r", "250", "-o", out
+        t.pid, worker_tid, "-p", t.pid, "-d", "3s", "-r", "250", "--mode", "cpu", "-o", out
     )
     assert rc == 0, err
     stacks = parse_folded(out)
@@ -89,7 +90,8 @@ def test_split_three_to_one(python, target, tmp_path):
 def test_launch_mode(target, tmp_path):
     python = next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.11"))
     out = tmp_path / "launched.folded"
-    r = run_gil_prof("record", "-o", out, "--", python, TARGETS / "split.py", "2")
+    r = run_gil_prof("record", "--mode", "cpu", "-o", out, "--", python,
+                     TARGETS / "split.py", "2")
     assert r.returncode == 0, r.stderr
     assert "exited with status 0" in r.stderr
     stacks = parse_folded(out)
@@ -112,7 +114,7 @@ def test_duration_forms_and_rate(target, tmp_path):
     out = tmp_path / "fast.txt"
     start = time.monotonic()
     rc, err, cpu = record_cpu_window(
-        t.pid, worker_tid, "-p", t.pid, "-d", "1500ms", "-r", "1000", "-o", out
+        t.pid, worker_tid, "-p", t.pid, "-d", "1500ms", "-r", "1000", "--mode", "cpu", "-o", out
     )
     elapsed = time.monotonic() - start
     assert rc == 0, err
