@@ -191,9 +191,10 @@ static void verbose_counters(const struct gp_session_result *res)
 				 res->progs[p].run_ns, res->progs[p].run_ns / 1e3 / res->progs[p].runs);
 }
 
-static void wrote(const char *path)
+/* --split-gil files (always folded). */
+static void wrote_split(const char *path)
 {
-	gp_note("wrote %s", path);
+	gp_note("wrote %s (folded)", path);
 }
 
 static int write_outputs(const struct gp_options *o, const struct gp_profile *prof)
@@ -205,7 +206,7 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 
 		if (o->split_gil && o->outputs[i].format == GP_FORMAT_FOLDED) {
 			if (gp_output_write_split(prof, o->outputs[i].path, o->outputs[i].format,
-						  wrote, failed, sizeof(failed))) {
+						  wrote_split, failed, sizeof(failed))) {
 				gp_error("cannot write %s: %s", failed, strerror(errno));
 				rc = GP_EXIT_OUTPUT;
 			}
