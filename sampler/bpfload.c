@@ -146,8 +146,14 @@ int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz)
 		.type = PERF_TYPE_SOFTWARE,
 		.config = PERF_COUNT_SW_CPU_CLOCK,
 		.size = sizeof(attr),
-		.freq = 1,
-		.sample_freq = rate_hz,
+		/*
+		 * A fixed period, not a frequency: in frequency mode the kernel
+		 * starts short and adjusts as it goes, so short recordings get
+		 * a few percent too many samples. Each sample is exactly one
+		 * period of CPU time, which wall mode's off-CPU conversion and
+		 * the equivalence samples = time x rate rely on.
+		 */
+		.sample_period = 1000000000ULL / rate_hz,
 	};
 	int ncpus = libbpf_num_possible_cpus(), fd;
 	unsigned int max_rate = max_sample_rate();

@@ -88,7 +88,7 @@ def test_four_threads_contend(python, target, tmp_path):
     t = target(python, "gil_contend.py", 4, 3600, "--progress")
     workers = [int(x) for x in t.ready_fields[:4]]
     out = tmp_path / "c.folded"
-    r = record(t.pid, out, 4, 1000)
+    r = record(t.pid, out, 3, 1000)
     time.sleep(0.5)  # a snapshot after the end of the recording
     t.kill()
     first = " ".join(t.ready_fields[4:])  # "at NS COUNT..." before any profiling
@@ -115,7 +115,7 @@ def test_hashing_thread_releases(python, target, tmp_path):
     t = target(python, "gil_hash.py")
     hasher, looper = (int(x) for x in t.ready_fields)
     out = tmp_path / "h.folded"
-    r = record(t.pid, out, 3)
+    r = record(t.pid, out, 2, 1000)  # 1000 Hz: busy threads' on-CPU counts are tight
     states = thread_states(parse_folded(out))
     assert shares(states[hasher]).get("released", 0) >= 0.70, states[hasher]
     assert shares(states[looper]).get("holding", 0) >= 0.60, states[looper]
@@ -136,7 +136,7 @@ def test_blocked_threads_are_idle(python, target, tmp_path):
     t = target(python, "gil_idle.py")
     sleeper, reader = (int(x) for x in t.ready_fields)
     out = tmp_path / "i.folded"
-    r = record(t.pid, out, 3)
+    r = record(t.pid, out, 2)
     stacks = parse_folded(out)
     states = thread_states(stacks)
     seconds, rate = duration(r.stdout)
@@ -153,15 +153,15 @@ def test_short_thread_lifetime(python, tmp_path):
     # Launched: the whole program is recorded, so a thread that starts and
     # ends inside the recording must add up to its own measured lifetime.
     out = tmp_path / "s.folded"
-    r = run_gil_prof("-r", 200, "-o", out, "--", python, TARGETS / "gil_idle.py", 2.5, 0.5, 1)
+    r = run_gil_prof("-r", 1000, "-o", out, "--", python, TARGETS / "gil_idle.py", 2, 0.4, 0.8)
     assert r.returncode == 0, r.stderr
     m = re.search(r"^short (\d+) (\d+) (\d+)$", r.stdout, re.M)
     assert m, r.stdout
     tid, begin, end = (int(x) for x in m.groups())
     counts = thread_states(parse_folded(out))[tid]
-    assert_lifetime(counts, (end - begin) / 1e9, 200, "short")
+    assert_lifetime(counts, (end - begin) / 1e9, 1000, "short")
     s = shares(counts)
-    # It sleeps 0.5 s, then loops in Python for 1 s.
+    # It sleeps 0.4 s, then loops in Python for 0.8 s.
     assert abs(s.get("idle", 0) - 1 / 3) <= 0.10, s
     assert s.get("holding", 0) + s.get("waiting", 0) >= 0.55, s
 
@@ -170,7 +170,7 @@ def test_gc_is_labelled(python, target, tmp_path):
     t = target(python, "gil_gc.py")
     tid = int(t.ready_fields[0])
     out = tmp_path / "g.folded"
-    record(t.pid, out, 2)
+    record(t.pid, out, 1.5)
     mine = [(f, c) for f, c in parse_folded(out) if thread_tid(f[0]) == tid]
     total = sum(c for _, c in mine)
     in_gc = sum(c for f, c in mine if f[-1] == "[gc]")
@@ -207,18 +207,17 @@ def test_waiting_matches_exact_tracer(pyenv_python, target, tmp_path):
     python = pyenv_python
     t = target(python, "gil_mix.py")
     tids = [int(x) for x in t.ready_fields]
-    tracer = subprocess.Popen([str(GILWAIT), str(t.pid), str(libpython(python)), "6"],
+    tracer = subprocess.Popen([str(GILWAIT), str(t.pid), str(libpython(python)), "60"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert tracer.stdout.readline().strip() == "ready", tracer.stderr.read()
         out = tmp_path / "m.folded"
-        r = record(t.pid, out, 3, 1000)
-        text, err = tracer.communicate(timeout=30)
+        r = record(t.pid, out, 2.5, 1000)
+        time.sleep(0.2)  # snapshots after the end of the recording
     finally:
-        if tracer.poll() is None:
-            tracer.kill()
-            tracer.wait()
-    assert tracer.returncode == 0, err
+        tracer.terminate()
+        text, err = tracer.communicate(timeout=30)
+    assert tracer.returncode in (0, -15), err
     t0, t1 = window(r.stderr)
     snaps = tracer_totals(text)
     states = thread_states(parse_folded(out))
