@@ -49,9 +49,7 @@ def test_split_three_to_one(python, target, tmp_path):
     assert total >= 200, total
     assert abs(shares["spin_three_quarters"] - 0.75) <= 0.10, shares
 
-    # The leaf line is a line of that function's body, not its `def` line:
-    # the loop, or rarely (a sample as the call starts or ends) the `x = 0`
-    # above it or the `return x` below it.
+    # The leaf line is a line of that function's loop, not its first line.
     loops = {
         "spin_three_quarters": marked_lines("split.py", "LOOP-THREE-QUARTERS"),
         "spin_one_quarter": marked_lines("split.py", "LOOP-ONE-QUARTER"),
