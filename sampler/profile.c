@@ -194,9 +194,9 @@ struct stack_hdr {
 	uint32_t n;
 };
 
-static struct gp_stack *find_or_add_stack(struct gp_profile *p, uint32_t thread,
-					   enum gp_gil_state state, bool gc,
-					   const uint32_t *locs, uint32_t n)
+struct gp_stack *gp_profile_stack(struct gp_profile *p, uint32_t thread,
+				  enum gp_gil_state state, bool gc, const uint32_t *locs,
+				  uint32_t n)
 {
 	struct stack_hdr h = { thread, (uint8_t)state, gc ? 1 : 0, 0, n };
 	size_t keylen = sizeof(h) + n * sizeof(uint32_t);
@@ -235,7 +235,7 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 		   const uint32_t *locs, uint32_t n, uint64_t samples, uint64_t wall_ns,
 		   uint64_t cpu_ns)
 {
-	struct gp_stack *s = find_or_add_stack(p, thread, state, gc, locs, n);
+	struct gp_stack *s = gp_profile_stack(p, thread, state, gc, locs, n);
 
 	if (!s)
 		return -1;
@@ -248,19 +248,15 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 	return 0;
 }
 
-int gp_profile_add_offcpu(struct gp_profile *p, uint32_t thread, enum gp_gil_state state,
-			  bool gc, const uint32_t *locs, uint32_t n, uint64_t ns)
+void gp_profile_add_time(struct gp_stack *s, uint64_t ns, bool on_cpu)
 {
-	struct gp_stack *s = find_or_add_stack(p, thread, state, gc, locs, n);
-
-	if (!s)
-		return -1;
-	s->off_ns += ns;
+	s->pending_ns += ns;
 	s->wall_ns += ns;
-	return 0;
+	if (on_cpu)
+		s->cpu_ns += ns;
 }
 
-/* Remainder of a stack's off-CPU time, for ordering by largest remainder. */
+/* Remainder of a stack's measured time, for ordering by largest remainder. */
 struct share {
 	struct gp_stack *s;
 	uint64_t rem;
@@ -272,7 +268,7 @@ static int cmp_share(const void *a, const void *b)
 
 	if (x->rem != y->rem)
 		return x->rem > y->rem ? -1 : 1;
-	return x->s->off_ns > y->s->off_ns ? -1 : x->s->off_ns < y->s->off_ns;
+	return x->s->pending_ns > y->s->pending_ns ? -1 : x->s->pending_ns < y->s->pending_ns;
 }
 
 static void give(struct gp_profile *p, struct gp_stack *s, uint64_t k)
@@ -287,12 +283,12 @@ static void apportion_thread(struct gp_profile *p, struct share *v, size_t n)
 	uint64_t period = p->period_ns, total = 0, given = 0, want;
 
 	for (size_t i = 0; i < n; i++)
-		total += v[i].s->off_ns;
+		total += v[i].s->pending_ns;
 	want = (total + period / 2) / period;
 	for (size_t i = 0; i < n; i++) {
-		give(p, v[i].s, v[i].s->off_ns / period);
-		given += v[i].s->off_ns / period;
-		v[i].rem = v[i].s->off_ns % period;
+		give(p, v[i].s, v[i].s->pending_ns / period);
+		given += v[i].s->pending_ns / period;
+		v[i].rem = v[i].s->pending_ns % period;
 	}
 	qsort(v, n, sizeof(*v), cmp_share);
 	for (size_t i = 0; i < n && given < want; i++, given++)
@@ -317,7 +313,7 @@ int gp_profile_apportion(struct gp_profile *p)
 	if (!v)
 		return -1;
 	for (size_t i = 0; i < p->nstacks; i++)
-		if (p->stacks[i]->off_ns && p->stacks[i]->thread < p->nthreads)
+		if (p->stacks[i]->pending_ns && p->stacks[i]->thread < p->nthreads)
 			v[n++].s = p->stacks[i];
 	qsort(v, n, sizeof(*v), cmp_share_thread);
 	for (size_t i = 0, j; i < n; i = j) {

@@ -86,7 +86,7 @@ struct gp_stack {
 	uint64_t samples;      /* count (equivalent samples in wall mode) */
 	uint64_t wall_ns;
 	uint64_t cpu_ns;
-	uint64_t off_ns;       /* off-CPU time (part of wall_ns) */
+	uint64_t pending_ns;   /* wall mode: time still to be turned into samples */
 	void *key;
 	size_t keylen;
 	UT_hash_handle hh;
@@ -146,15 +146,23 @@ int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state stat
 		   uint64_t cpu_ns);
 
 /*
- * Add an off-CPU interval of ns to a stack. Its samples come later, from
- * gp_profile_apportion(): intervals are much shorter than a sampling
- * period as often as not, so they are summed before they are counted.
+ * The stack (thread, state, gc, locs root first), interned on first use.
+ * NULL on ENOMEM.
  */
-int gp_profile_add_offcpu(struct gp_profile *p, uint32_t thread, enum gp_gil_state state,
-			  bool gc, const uint32_t *locs, uint32_t n, uint64_t ns);
+struct gp_stack *gp_profile_stack(struct gp_profile *p, uint32_t thread,
+				  enum gp_gil_state state, bool gc, const uint32_t *locs,
+				  uint32_t n);
 
 /*
- * Turn the off-CPU time of every stack into equivalent samples at the
+ * Wall mode: add ns of measured time to a stack (on CPU, or off CPU). Its
+ * samples come later, from gp_profile_apportion(): many intervals are
+ * shorter than a sampling period, so they are summed before they are
+ * counted.
+ */
+void gp_profile_add_time(struct gp_stack *s, uint64_t ns, bool on_cpu);
+
+/*
+ * Turn the measured time of every stack into equivalent samples at the
  * sampling period. Per thread the total is rounded once and handed out by
  * largest remainder, so a thread's samples add up to its time x rate.
  * Call once, after the recording.

@@ -92,6 +92,7 @@ struct recorder {
 	bool proc_done;            /* every address in proc is known */
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
+	uint64_t samples;          /* CPU-clock samples read (for the status line) */
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -188,12 +189,18 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	th->last_ns = s->ts;
 	if (s->type != GP_EV_SAMPLE)
 		return handle_wall(r, s, th) ? -ENOMEM : 0;
-	if (r->wall && gp_wall_seen(&r->wallclock, th->idx, s->ts))
-		return -ENOMEM;
+	r->samples++;
 	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE))
 		n = gp_native_symbolize(&r->native, s, size, mono_ns(), r->locs);
 	else
 		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
+	/* Wall mode: the sample's share of its run is known when the run ends. */
+	if (r->wall) {
+		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
+						       s->flags & GP_SAMPLE_GC, r->locs, n);
+
+		return !st || gp_wall_sample(&r->wallclock, th->idx, s->ts, st) ? -ENOMEM : 0;
+	}
 	if (gp_profile_add(r->prof, th->idx, state_of(s), s->flags & GP_SAMPLE_GC, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
@@ -228,7 +235,7 @@ static void status_line(const struct recorder *r, uint64_t elapsed, uint64_t los
 	fprintf(stderr,
 		"\rgil-prof: recording %d: %.1fs%s, %" PRIu64 " samples, %" PRIu64
 		" lost, %zu threads\033[K",
-		(int)r->t->pid, elapsed / 1e9, total, r->prof->samples, lost, r->prof->nthreads);
+		(int)r->t->pid, elapsed / 1e9, total, r->samples, lost, r->prof->nthreads);
 	fflush(stderr);
 }
 

@@ -2,18 +2,27 @@
 /*
  * wallclock.c — wall-mode accounting. Every thread of the target is
  * accounted for from its first appearance (the start of the recording for
- * threads that already existed) to its exit or the end: on CPU by the
- * CPU-clock samples, off CPU by intervals measured between its switch-out
- * and its next switch-in, carrying the stack and GIL state it left with.
+ * threads that already existed) to its exit or the end, in runs on CPU and
+ * intervals off CPU, both measured between its switch records:
+ *
+ *   - an off-CPU interval goes to the stack and GIL state the thread left
+ *     the CPU with;
+ *   - a run is shared equally by the CPU-clock samples taken in it (their
+ *     stacks and states); a run too short to be sampled goes to the stack
+ *     the thread left the CPU with, as the on-CPU state it ran in.
  *
  * Records arrive in ring-buffer order, which is time order up to the
  * nanoseconds between reading the clock and reserving the record on
- * different CPUs; times that go backwards are clamped.
+ * different CPUs; times that go backwards are clamped. A lost record
+ * (full ring) is made up for by the next one of the same thread.
  */
 #include "wallclock.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Samples kept per run before it is split (bounds memory on long runs). */
+#define RUN_MAX 4096
 
 void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0)
 {
@@ -25,8 +34,10 @@ void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0)
 
 void gp_wall_free(struct gp_wall *w)
 {
-	for (size_t i = 0; i < w->nth; i++)
+	for (size_t i = 0; i < w->nth; i++) {
 		free(w->th[i].locs);
+		free(w->th[i].run);
+	}
 	free(w->th);
 	memset(w, 0, sizeof(*w));
 }
@@ -82,23 +93,85 @@ static void note_alive(struct gp_wall_thread *t, uint64_t ts)
 static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thread *t,
 			  uint64_t ts)
 {
-	uint64_t ns;
+	struct gp_stack *s;
 
 	if (!t->off_since)
 		return 0;
 	tick(w, ts);
 	if (t->off_state == GP_STATE_WAITING && w->waiters > 0)
 		w->waiters--;
-	ns = ts > t->off_since ? ts - t->off_since : 0;
+	s = gp_profile_stack(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
+			     t->locs, t->n);
+	if (!s)
+		return -1;
+	gp_profile_add_time(s, ts > t->off_since ? ts - t->off_since : 0, false);
 	t->off_since = 0;
-	return gp_profile_add_offcpu(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
-				     t->locs, t->n, ns);
+	t->last = s;
+	return 0;
+}
+
+/* A thread switched out in state `off` ran, just before, as this state. */
+static enum gp_gil_state ran_as(enum gp_gil_state off)
+{
+	return off == GP_STATE_IDLE ? GP_STATE_RELEASED : off;
+}
+
+/*
+ * End t's open run at ts: its samples share its length. Without samples it
+ * goes to `fallback` (the stack the thread left the CPU with), else to the
+ * latest stack seen of the thread, as the state it ran in. -1 on ENOMEM.
+ */
+static int close_run(struct gp_wall *w, uint32_t thread, struct gp_wall_thread *t, uint64_t ts,
+		     struct gp_stack *fallback)
+{
+	struct gp_stack *to = fallback;
+	uint64_t ns, share;
+
+	if (!t->on_since)
+		return 0;
+	ns = ts > t->on_since ? ts - t->on_since : 0;
+	t->on_since = 0;
+	if (t->nrun) {
+		share = ns / t->nrun;
+		for (uint32_t i = 0; i < t->nrun; i++)
+			gp_profile_add_time(t->run[i], share, true);
+		/* The rounding remainder, to the latest sample. */
+		gp_profile_add_time(t->run[t->nrun - 1], ns - share * t->nrun, true);
+		t->nrun = 0;
+		return 0;
+	}
+	if (!to && t->last) {
+		to = gp_profile_stack(w->prof, thread, ran_as((enum gp_gil_state)t->last->state),
+				      t->last->gc, t->last->locs, t->last->n);
+		if (!to)
+			return -1;
+	}
+	if (to)
+		gp_profile_add_time(to, ns, true);
+	return 0;
+}
+
+static int keep_locs(struct gp_wall_thread *t, const uint32_t *locs, uint32_t n)
+{
+	if (n > t->cap) {
+		uint32_t *v = realloc(t->locs, n * sizeof(*v));
+
+		if (!v)
+			return -1;
+		t->locs = v;
+		t->cap = n;
+	}
+	if (n)
+		memcpy(t->locs, locs, n * sizeof(*locs));
+	t->n = n;
+	return 0;
 }
 
 int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot,
 		    enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n)
 {
 	struct gp_wall_thread *t = slot(w, thread);
+	struct gp_stack *ran = NULL;
 
 	if (!t)
 		return -1;
@@ -114,22 +187,17 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 		}
 		ts = w->t0;
 	}
-	/* A lost switch-in: the previous interval ended before this one. */
-	if (t->off_since && close_interval(w, thread, t, ts))
-		return -1;
-	if (n > t->cap) {
-		uint32_t *v = realloc(t->locs, n * sizeof(*v));
-
-		if (!v)
+	if (t->on_since && !t->nrun) {
+		ran = gp_profile_stack(w->prof, thread, ran_as(state), gc, locs, n);
+		if (!ran)
 			return -1;
-		t->locs = v;
-		t->cap = n;
 	}
-	if (n)
-		memcpy(t->locs, locs, n * sizeof(*locs));
+	/* A lost switch-in: the previous interval ended before this one. */
+	if (close_run(w, thread, t, ts, ran) || close_interval(w, thread, t, ts) ||
+	    keep_locs(t, locs, n))
+		return -1;
 	note_alive(t, ts);
 	tick(w, ts);
-	t->n = n;
 	t->off_since = ts;
 	t->off_state = (uint8_t)state;
 	t->off_gc = gc;
@@ -147,11 +215,17 @@ int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsho
 	/* Existed at the start; a late snapshot mark never ends an interval. */
 	if (snapshot) {
 		t->born = w->t0;
+		if (!t->on_since && !t->off_since)
+			t->on_since = w->t0;
 		return 0;
 	}
 	ts = clamp(w, ts);
 	note_alive(t, ts);
-	return close_interval(w, thread, t, ts);
+	/* An open run here lost its switch-out. */
+	if (close_run(w, thread, t, ts, NULL) || close_interval(w, thread, t, ts))
+		return -1;
+	t->on_since = ts;
+	return 0;
 }
 
 int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts)
@@ -162,19 +236,44 @@ int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts)
 		return -1;
 	ts = clamp(w, ts);
 	note_alive(t, ts);
-	if (close_interval(w, thread, t, ts))
+	if (close_run(w, thread, t, ts, NULL) || close_interval(w, thread, t, ts))
 		return -1;
 	t->died = ts > t->born ? ts : t->born;
 	return 0;
 }
 
-int gp_wall_seen(struct gp_wall *w, uint32_t thread, uint64_t ts)
+int gp_wall_sample(struct gp_wall *w, uint32_t thread, uint64_t ts, struct gp_stack *stack)
 {
 	struct gp_wall_thread *t = slot(w, thread);
 
 	if (!t)
 		return -1;
-	note_alive(t, clamp(w, ts));
+	ts = clamp(w, ts);
+	note_alive(t, ts);
+	/* On CPU now: an interval still open lost its switch-in. */
+	if (t->off_since) {
+		if (close_interval(w, thread, t, ts))
+			return -1;
+		t->on_since = ts;
+	}
+	if (!t->on_since)
+		t->on_since = ts;
+	if (t->nrun == RUN_MAX) {
+		if (close_run(w, thread, t, ts, NULL))
+			return -1;
+		t->on_since = ts;
+	}
+	if (t->nrun == t->caprun) {
+		uint32_t cap = t->caprun ? 2 * t->caprun : 16;
+		struct gp_stack **v = realloc(t->run, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		t->run = v;
+		t->caprun = cap;
+	}
+	t->run[t->nrun++] = stack;
+	t->last = stack;
 	return 0;
 }
 
@@ -186,7 +285,7 @@ int gp_wall_finish(struct gp_wall *w)
 	for (uint32_t i = 0; i < w->nth && i < p->nthreads; i++) {
 		struct gp_wall_thread *t = &w->th[i];
 
-		if (close_interval(w, i, t, t_end))
+		if (close_run(w, i, t, t_end, NULL) || close_interval(w, i, t, t_end))
 			return -1;
 		if (!t->born)
 			continue;

@@ -8,20 +8,29 @@
 #include "profile.h"
 
 /*
- * Wall-mode accounting: turns the kernel's off-CPU / on-CPU marks into
- * off-CPU intervals (with the stack and GIL state the thread left the CPU
- * with), thread lifetimes, and the time in which at least one thread
- * waited for the GIL. Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
+ * Wall-mode accounting. The kernel's switch-out records and switch-in
+ * marks cut every thread's life into runs (on CPU) and off-CPU intervals,
+ * both measured exactly. An off-CPU interval goes to the stack and GIL
+ * state the thread left the CPU with; a run is shared by the CPU-clock
+ * samples taken in it. Then every thread's time is turned into equivalent
+ * samples (gp_profile_apportion), so its samples add up to its lifetime x
+ * rate even when the sampling timer loses periods on a busy machine. The
+ * time in which at least one thread waited for the GIL is swept along.
+ * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
  */
 
 struct gp_wall_thread {
 	uint64_t born;            /* start of the thread's life in the recording, 0: unseen */
 	uint64_t died;            /* exit time, 0: alive */
 	uint64_t off_since;       /* open off-CPU interval, 0: none */
+	uint64_t on_since;        /* open run, 0: none */
 	uint8_t off_state;        /* enum gp_gil_state of the open interval */
 	bool off_gc;
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
+	struct gp_stack **run;    /* one entry per sample in the open run */
+	uint32_t nrun, caprun;
+	struct gp_stack *last;    /* latest stack seen: a run without samples goes here */
 };
 
 struct gp_wall {
@@ -48,16 +57,16 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot);
 /* A thread exited at ts. */
 int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts);
-/* An on-CPU sample of a thread at ts: it is alive. */
-int gp_wall_seen(struct gp_wall *w, uint32_t thread, uint64_t ts);
+/* A CPU-clock sample of a thread at ts, with its stack (state and gc in it). */
+int gp_wall_sample(struct gp_wall *w, uint32_t thread, uint64_t ts, struct gp_stack *stack);
 
 /* Tracking stops at t_end: records still to be read are clamped to it. */
 void gp_wall_stop(struct gp_wall *w, uint64_t t_end);
 
 /*
- * After the last record: close open intervals at the stop time, set every
- * thread's first_ns/last_ns to its lifetime, store the contention and turn
- * off-CPU time into samples (gp_profile_apportion). -1 on ENOMEM.
+ * After the last record: close open runs and intervals at the stop time,
+ * set every thread's first_ns/last_ns to its lifetime, store the contention
+ * and turn the time into samples (gp_profile_apportion). -1 on ENOMEM.
  */
 int gp_wall_finish(struct gp_wall *w);
 

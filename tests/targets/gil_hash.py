@@ -25,16 +25,20 @@ def looper(stop_at):
     return x
 
 
-def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0
-    stop_at = time.monotonic() + seconds
-    threads = [threading.Thread(target=hasher, args=(stop_at,), name="hasher"),
-               threading.Thread(target=looper, args=(stop_at,), name="looper")]
+def run(threads):
+    """Start the threads, print "ready TID...", wait for them."""
     for t in threads:
         t.start()
     print("ready", *[t.native_id for t in threads], flush=True)
     for t in threads:
         t.join()
+
+
+def main():
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0
+    stop_at = time.monotonic() + seconds
+    run([threading.Thread(target=hasher, args=(stop_at,), name="hasher"),
+         threading.Thread(target=looper, args=(stop_at,), name="looper")])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import threading
 import time
 
 from gil_contend import spin
-from gil_hash import hasher
+from gil_hash import hasher, run
 
 
 def main():
@@ -18,11 +18,7 @@ def main():
     threads = [threading.Thread(target=spin, args=(stop_at,), name="spin-%d" % i)
                for i in range(3)]
     threads.append(threading.Thread(target=hasher, args=(stop_at,), name="hasher"))
-    for t in threads:
-        t.start()
-    print("ready", *[t.native_id for t in threads], flush=True)
-    for t in threads:
-        t.join()
+    run(threads)
 
 
 if __name__ == "__main__":

@@ -15,17 +15,11 @@
 
 #include "output.h"
 #include "profile.h"
+#include "writer_text.h"
 
 static char *folded_text(const struct gp_profile *p)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	assert_int_equal(gp_write_folded(p, f), 0);
-	fclose(f);
-	return buf;
+	return writer_text(gp_write_folded, p);
 }
 
 static void build(struct gp_profile *p)
@@ -115,23 +109,21 @@ static void test_folded_escapes_separators(void **state)
 	gp_profile_free(&p);
 }
 
+/* A sample taken during a collection gets a [gc] leaf: its own line. */
 static void test_folded_gc_leaf(void **state)
 {
 	struct gp_profile p;
-	uint32_t f, l;
-	struct gp_thread *t;
 	char *text;
 
 	(void)state;
-	gp_profile_init(&p);
-	f = gp_profile_function(&p, GP_FUNC_PYTHON, "alloc", "alloc", "a.py", 1);
-	l = gp_profile_location(&p, f, 2, 0, 0);
-	t = gp_profile_thread(&p, 1, 1);
-	gp_profile_add(&p, t->idx, GP_STATE_HOLDING, true, &l, 1, 5, 0, 0);
-	gp_profile_add(&p, t->idx, GP_STATE_HOLDING, false, &l, 1, 2, 0, 0);
+	build(&p);
+	gp_profile_add(&p, 1, GP_STATE_WAITING, true, p.stacks[2]->locs, p.stacks[2]->n, 2, 0, 0);
+	gp_profile_sort_stacks(&p);
 	text = folded_text(&p);
-	assert_string_equal(text, "thread (1);gil:holding;alloc (a.py:2);[gc] 5\n"
-				  "thread (1);gil:holding;alloc (a.py:2) 2\n");
+	assert_non_null(strstr(text, "thread (101);gil:waiting;[truncated];main (app.py:5);"
+				     "Worker.run (app.py:12) 4\n"
+				     "thread (101);gil:waiting;[truncated];main (app.py:5);"
+				     "Worker.run (app.py:12);[gc] 2\n"));
 	free(text);
 	gp_profile_free(&p);
 }

@@ -12,19 +12,22 @@
 
 #include "output.h"
 #include "profile.h"
+#include "writer_text.h"
 
 #define MS 1000000ULL
 
 static char *report_text(const struct gp_profile *p)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	return writer_text(gp_write_report, p);
+}
 
-	assert_non_null(f);
-	assert_int_equal(gp_write_report(p, f), 0);
-	fclose(f);
-	return buf;
+static void off(struct gp_profile *p, uint32_t thread, enum gp_gil_state st,
+		const uint32_t *stack, uint64_t ns)
+{
+	struct gp_stack *s = gp_profile_stack(p, thread, st, false, stack, 2);
+
+	assert_non_null(s);
+	gp_profile_add_time(s, ns, false);
 }
 
 /* Two spinners sharing the GIL over 1 s at 100 Hz, plus a sleeper. */
@@ -58,13 +61,13 @@ static void build(struct gp_profile *p, enum gp_mode mode)
 	stack[1] = ls;
 	gp_profile_add(p, t[0]->idx, GP_STATE_HOLDING, false, stack, 2, 40, 400 * MS, 400 * MS);
 	gp_profile_add(p, t[0]->idx, GP_STATE_HOLDING, true, stack, 2, 10, 100 * MS, 100 * MS);
-	gp_profile_add_offcpu(p, t[0]->idx, GP_STATE_WAITING, false, stack, 2, 500 * MS);
+	off(p, t[0]->idx, GP_STATE_WAITING, stack, 500 * MS);
 	gp_profile_add(p, t[1]->idx, GP_STATE_HOLDING, false, stack, 2, 50, 500 * MS, 500 * MS);
-	gp_profile_add_offcpu(p, t[1]->idx, GP_STATE_WAITING, false, stack, 2, 300 * MS);
+	off(p, t[1]->idx, GP_STATE_WAITING, stack, 300 * MS);
 	gp_profile_add(p, t[1]->idx, GP_STATE_RELEASED, false, stack, 2, 20, 200 * MS, 200 * MS);
 	stack[1] = lw;
-	gp_profile_add_offcpu(p, t[2]->idx, GP_STATE_IDLE, false, stack, 2, 990 * MS);
-	gp_profile_add_offcpu(p, t[2]->idx, GP_STATE_WAITING, false, stack, 2, 10 * MS);
+	off(p, t[2]->idx, GP_STATE_IDLE, stack, 990 * MS);
+	off(p, t[2]->idx, GP_STATE_WAITING, stack, 10 * MS);
 	if (mode == GP_MODE_WALL) {
 		p->contention_known = true;
 		p->gil_contended_ns = 850 * MS;

@@ -50,14 +50,35 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Off-CPU time of a thread in a state. */
 static uint64_t state_ns(const struct gp_profile *p, uint32_t th, enum gp_gil_state st)
 {
 	uint64_t ns = 0;
 
 	for (size_t i = 0; i < p->nstacks; i++)
 		if (p->stacks[i]->thread == th && p->stacks[i]->state == st)
-			ns += p->stacks[i]->off_ns;
+			ns += p->stacks[i]->wall_ns - p->stacks[i]->cpu_ns;
 	return ns;
+}
+
+/* On-CPU time of a thread in a state. */
+static uint64_t run_ns(const struct gp_profile *p, uint32_t th, enum gp_gil_state st)
+{
+	uint64_t ns = 0;
+
+	for (size_t i = 0; i < p->nstacks; i++)
+		if (p->stacks[i]->thread == th && p->stacks[i]->state == st)
+			ns += p->stacks[i]->cpu_ns;
+	return ns;
+}
+
+static struct gp_stack *stack_of(struct fixture *f, uint32_t th, enum gp_gil_state st,
+				 uint32_t loc)
+{
+	struct gp_stack *s = gp_profile_stack(&f->p, th, st, false, &loc, 1);
+
+	assert_non_null(s);
+	return s;
 }
 
 /* Intervals close at switch-in, exit, or the end; lifetimes follow. */
@@ -91,6 +112,10 @@ static void test_intervals_and_lifetimes(void **state)
 	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 30 * MS);
 	assert_int_equal(state_ns(p, f->th[1], GP_STATE_WAITING), 60 * MS + 50 * MS);
 	assert_int_equal(state_ns(p, f->th[2], GP_STATE_HOLDING), 10 * MS);
+	/* runs without samples: to the stack they ended with, as on-CPU states */
+	assert_int_equal(run_ns(p, f->th[0], GP_STATE_RELEASED), 170 * MS); /* 30..200 */
+	assert_int_equal(run_ns(p, f->th[1], GP_STATE_WAITING), 40 * MS + 50 * MS);
+	assert_int_equal(run_ns(p, f->th[2], GP_STATE_HOLDING), 10 * MS + 10 * MS);
 
 	assert_int_equal(p->threads[f->th[0]]->first_ns, T0);
 	assert_int_equal(p->threads[f->th[0]]->last_ns, T0 + 200 * MS);
@@ -99,16 +124,47 @@ static void test_intervals_and_lifetimes(void **state)
 	assert_int_equal(p->threads[f->th[2]]->last_ns, T0 + 80 * MS);
 	assert_int_equal(p->threads[f->th[3]]->first_ns, T0 + 200 * MS);
 
-	/* off-CPU ns became samples at 10 ms: 3 idle, 11 waiting, 1 holding (gc) */
+	/* time became samples at 10 ms: each thread's add up to its lifetime */
 	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_IDLE], 3);
-	assert_int_equal(p->threads[f->th[1]]->samples[GP_STATE_WAITING], 11);
-	assert_int_equal(p->threads[f->th[2]]->samples[GP_STATE_HOLDING], 1);
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_RELEASED], 17);
+	assert_int_equal(p->threads[f->th[1]]->samples[GP_STATE_WAITING], 20);
+	assert_int_equal(p->threads[f->th[2]]->samples[GP_STATE_HOLDING], 3);
 	for (size_t i = 0; i < p->nstacks; i++)
 		if (p->stacks[i]->thread == f->th[2])
 			assert_true(p->stacks[i]->gc);
 	/* th1 waited 40..100 and 150..200: contention 110 ms of 200 */
 	assert_true(p->contention_known);
 	assert_int_equal(p->gil_contended_ns, 110 * MS);
+}
+
+/* A run is shared by its samples, however many the timer delivered. */
+static void test_runs_shared_by_samples(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+	struct gp_stack *hold = stack_of(f, f->th[0], GP_STATE_HOLDING, f->loc_a);
+	struct gp_stack *rel = stack_of(f, f->th[0], GP_STATE_RELEASED, f->loc_b);
+
+	/* on CPU 0..90 ms: three samples where nine periods passed */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0, true), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 10 * MS, hold), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 50 * MS, hold), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 80 * MS, rel), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], T0 + 90 * MS, false, GP_STATE_IDLE,
+					 false, &f->loc_a, 1),
+			 0);
+	/* off 90..100, then on again with one sample until the end at 130 */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0 + 100 * MS, false), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 105 * MS, rel), 0);
+	gp_wall_stop(&f->w, T0 + 130 * MS);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	assert_int_equal(hold->cpu_ns, 60 * MS);
+	assert_int_equal(rel->cpu_ns, 30 * MS + 30 * MS);
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 10 * MS);
+	assert_int_equal(hold->samples, 6);
+	assert_int_equal(rel->samples, 6);
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_IDLE], 1);
+	assert_int_equal(p->samples, 13);
 }
 
 /* The snapshot is older than anything sched_switch reported. */
@@ -129,6 +185,7 @@ static void test_snapshot_never_overrides(void **state)
 	assert_int_equal(gp_wall_finish(&f->w), 0);
 	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 100 * MS);
 	assert_int_equal(state_ns(p, f->th[0], GP_STATE_WAITING), 0);
+	assert_int_equal(run_ns(p, f->th[0], GP_STATE_RELEASED), 1 * MS); /* 2..3 ms */
 	assert_int_equal(p->threads[f->th[0]]->first_ns, T0);
 	assert_int_equal(p->gil_contended_ns, 0);
 }
@@ -172,9 +229,8 @@ static void test_apportion_sums_per_thread(void **state)
 		uint32_t fn = gp_profile_function(p, GP_FUNC_PYTHON, "g", "g", "b.py", (int)i + 1);
 
 		locs[i] = gp_profile_location(p, fn, 1, 0, 0);
-		assert_int_equal(gp_profile_add_offcpu(p, f->th[0], GP_STATE_IDLE, false, &locs[i],
-						       1, 4 * MS + i),
-				 0);
+		gp_profile_add_time(stack_of(f, f->th[0], GP_STATE_IDLE, locs[i]), 4 * MS + i,
+				    false);
 	}
 	/* and one on-CPU sample that stays as it is */
 	assert_int_equal(gp_profile_add(p, f->th[0], GP_STATE_HOLDING, false, locs, 1, 1,
@@ -190,14 +246,15 @@ static void test_apportion_sums_per_thread(void **state)
 	assert_int_equal(p->samples, 4);
 	/* the three largest remainders (6, 5 and 4 ns over 4 ms) got them */
 	for (size_t i = 0; i < p->nstacks; i++)
-		if (p->stacks[i]->off_ns)
-			assert_int_equal(p->stacks[i]->samples, p->stacks[i]->off_ns >= 4 * MS + 4);
+		if (p->stacks[i]->pending_ns)
+			assert_int_equal(p->stacks[i]->samples, p->stacks[i]->pending_ns >= 4 * MS + 4);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_intervals_and_lifetimes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_shared_by_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_never_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),
