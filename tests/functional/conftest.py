@@ -223,6 +223,13 @@ def thread_tid(root):
     return int(root[len("thread ("):].split(")")[0].split()[0])
 
 
+def without_state(frames):
+    """The thread frame and the Python frames: the gil:STATE frame dropped."""
+    if len(frames) > 1 and frames[1].startswith("gil:"):
+        return frames[:1] + frames[2:]
+    return frames
+
+
 def thread_states(stacks):
     """{tid: {state: count}} from folded stacks with a gil:STATE frame."""
     out = {}

@@ -2,7 +2,15 @@
 1024 frames under a visible root marker, never silently."""
 import pytest
 
-from conftest import Target, frame_parts, line_of, marked_lines, parse_folded, run_gil_prof
+from conftest import (
+    Target,
+    frame_parts,
+    line_of,
+    marked_lines,
+    parse_folded,
+    run_gil_prof,
+    without_state,
+)
 
 LIMIT = 1024  # GP_MAX_FRAMES
 TRUNCATED = "[truncated: deeper than %d frames]" % LIMIT
@@ -16,7 +24,7 @@ def record(python, tmp_path, depth):
     finally:
         t.kill()
     assert r.returncode == 0, r.stderr
-    return parse_folded(out), r.stderr
+    return [(without_state(f), c) for f, c in parse_folded(out)], r.stderr
 
 
 def check_python_frames(frames, recursions):
