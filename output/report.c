@@ -11,6 +11,8 @@
  *   - the stacks that waited longest, summed over threads.
  *
  * In cpu mode the shares are of on-CPU samples and contention is unknown.
+ * Names come from the target: they are cleaned (no control characters, valid
+ * UTF-8) before they reach a terminal.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <uthash.h>
 
 #include "output.h"
+#include "text.h"
 #include "../sampler/profile.h"
 
 #define TOP_STACKS 5
@@ -42,11 +45,22 @@ static uint64_t thread_total(const struct gp_thread *t)
 	return n;
 }
 
+/* s as cleaned text, to out. */
+static void put_clean(FILE *out, const char *fmt, const char *s)
+{
+	char *clean = gp_text_clean(s);
+
+	fprintf(out, fmt, clean ? clean : "?");
+	free(clean);
+}
+
 static void put_header(const struct gp_profile *p, FILE *out)
 {
-	fprintf(out, "gil-prof report: process %d (%s, Python %s), %s mode, %.2f s at %u Hz\n\n",
-		(int)p->pid, p->comm[0] ? p->comm : "?", p->python_version[0] ? p->python_version : "?",
-		gp_mode_name(p->mode), seconds(p->duration_ns), p->rate_hz);
+	fprintf(out, "gil-prof report: process %d (", (int)p->pid);
+	put_clean(out, "%s", p->comm[0] ? p->comm : "?");
+	fprintf(out, ", Python %s), %s mode, %.2f s at %u Hz\n\n",
+		p->python_version[0] ? p->python_version : "?", gp_mode_name(p->mode),
+		seconds(p->duration_ns), p->rate_hz);
 }
 
 static bool any_unknown(const struct gp_profile *p)
@@ -61,9 +75,12 @@ static void put_thread_row(const struct gp_profile *p, const struct gp_thread *t
 			   FILE *out)
 {
 	uint64_t total = thread_total(t), shown;
-	char label[96];
+	char label[96], *clean;
 
-	snprintf(label, sizeof(label), "%d%s%s", (int)t->tid, t->name[0] ? " " : "", t->name);
+	clean = gp_text_clean(t->name);
+	snprintf(label, sizeof(label), "%d%s%s", (int)t->tid, t->name[0] ? " " : "",
+		 clean ? clean : "?");
+	free(clean);
 	/* Wall mode: lifetime in the recording; cpu mode: on-CPU time. */
 	shown = p->mode == GP_MODE_WALL ? t->last_ns - t->first_ns : total * p->period_ns;
 	fprintf(out, "%-28.28s %9.2fs", label, seconds(shown));
@@ -131,12 +148,12 @@ static void put_frame(const struct gp_profile *p, uint32_t loc, FILE *out)
 	const struct gp_location *l = gp_loc(p, loc);
 	const struct gp_function *f = gp_func(p, l->func);
 
-	fprintf(out, "      %s", f->name);
+	put_clean(out, "      %s", f->name);
 	if (f->kind != GP_FUNC_MARKER && f->filename[0]) {
+		put_clean(out, " (%s", f->filename);
 		if (l->line > 0)
-			fprintf(out, " (%s:%d)", f->filename, (int)l->line);
-		else
-			fprintf(out, " (%s)", f->filename);
+			fprintf(out, ":%d", (int)l->line);
+		fputc(')', out);
 	}
 	fputc('\n', out);
 }

@@ -79,7 +79,8 @@ def rec(tmp_path_factory):
         args = []
         for name in OUTPUTS.values():
             args += ["-o", d / name]
-        r = run_gil_prof("-p", t.pid, "-d", "3s", "-r", RATE_HZ, *args)
+        # cpu mode: on-CPU samples, so wall = cpu = samples x period below
+        r = run_gil_prof("-p", t.pid, "-d", "3s", "-r", RATE_HZ, "--mode", "cpu", *args)
     finally:
         t.kill()
     assert r.returncode == 0, r.stderr
@@ -220,20 +221,23 @@ def test_speedscope_rules_and_content(rec):
     speedscope_rules.check(doc)
     assert doc["exporter"].startswith("gil-prof@")
     frames = doc["shared"]["frames"]
-    profiles = {p["name"]: p for p in doc["profiles"]}
-    w = profiles['Thread %d "splitter"' % rec.worker]
-    assert w["unit"] == "nanoseconds"
-    assert sum(w["weights"]) == rec.folded_tid_samples(rec.worker) * PERIOD_NS
-    assert w["endValue"] - w["startValue"] == sum(w["weights"])
+    # one profile per GIL state the worker was in ("... [gil: holding]")
+    mine = [p for p in doc["profiles"] if p["name"].startswith('Thread %d "splitter"' % rec.worker)]
+    assert mine, [p["name"] for p in doc["profiles"]]
+    for w in mine:
+        assert w["unit"] == "nanoseconds"
+        assert w["endValue"] - w["startValue"] == sum(w["weights"])
+    assert sum(sum(w["weights"]) for w in mine) == rec.folded_tid_samples(rec.worker) * PERIOD_NS
     # the leaf frames and their share match the folded file
     body = function_lines("split.py", "spin_three_quarters")
     three = 0
-    for stack, weight in zip(w["samples"], w["weights"]):
-        leaf = frames[stack[-1]]
-        if leaf["name"] == "spin_three_quarters":
-            assert leaf["file"].endswith("split.py") and leaf["line"] in body, leaf
-            assert frames[stack[-2]]["name"] == "worker"
-            three += weight
+    for w in mine:
+        for stack, weight in zip(w["samples"], w["weights"]):
+            leaf = frames[stack[-1]]
+            if leaf["name"] == "spin_three_quarters":
+                assert leaf["file"].endswith("split.py") and leaf["line"] in body, leaf
+                assert frames[stack[-2]]["name"] == "worker"
+                three += weight
     assert three == rec.folded_leaf("spin_three_quarters") * PERIOD_NS
     # the heaviest profile is the one shown first
     active = doc["profiles"][doc["activeProfileIndex"]]

@@ -109,7 +109,7 @@ static void test_format_table(void **state)
 	assert_string_equal(gp_format_extension(GP_FORMAT_PPROF), ".pb.gz");
 	assert_string_equal(gp_format_extension(GP_FORMAT_DEFAULT), ".svg");
 	gp_format_list(list, sizeof(list));
-	assert_string_equal(list, "folded, pprof, speedscope, svg, html");
+	assert_string_equal(list, "folded, pprof, speedscope, svg, html, report");
 	gp_format_list(list, 8); /* truncates, never overflows */
 	assert_int_equal(strlen(list), 7);
 }

@@ -253,8 +253,6 @@ static void test_formats(void **state)
 	assert_string_equal(gp_format_extension(GP_FORMAT_FOLDED), ".folded");
 	assert_int_equal(gp_format_from_path("x.report"), GP_FORMAT_REPORT);
 	assert_int_equal(gp_format_from_name("report"), GP_FORMAT_REPORT);
-	assert_non_null(strstr(gp_format_names(), "folded"));
-	assert_non_null(strstr(gp_format_names(), "report"));
 }
 
 int main(void)
