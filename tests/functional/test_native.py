@@ -11,7 +11,26 @@ import sys
 
 import pytest
 
-from conftest import INTERPRETERS, TARGETS, frame_parts, marked_lines, parse_folded, run_gil_prof
+from conftest import (
+    INTERPRETERS,
+    TARGETS,
+    frame_parts,
+    marked_lines,
+    parse_folded,
+    run_gil_prof,
+    shares,
+    thread_states,
+    without_state,
+)
+
+# Native frames come with CPU samples; off-CPU stacks (wall mode) are Python
+# only. These tests look at native unwinding: CPU samples only.
+CPU = ("--mode", "cpu")
+
+
+def native_folded(path):
+    """Folded stacks with the gil:STATE frame dropped (thread, then frames)."""
+    return [(without_state(f), c) for f, c in parse_folded(path)]
 from test_containers import host_pid_of_child, start_in_own_root
 
 sys.path.insert(0, str(TARGETS))
@@ -100,9 +119,9 @@ def record(python, target, ext_dirs, tmp_path, *args, mode="all", depth=DEPTH, d
            rate="200"):
     t = target(python, APP, ext_dirs(python), mode, depth)
     out = tmp_path / "native.folded"
-    r = run_gil_prof("-p", t.pid, "-d", duration, "-r", rate, "-o", out, *args)
+    r = run_gil_prof("-p", t.pid, "-d", duration, "-r", rate, *CPU, "-o", out, *args)
     assert r.returncode == 0, r.stderr
-    return t, tids_of(t), parse_folded(out), r
+    return t, tids_of(t), native_folded(out), r
 
 
 def thread_start(frames):
@@ -192,8 +211,10 @@ def test_native_stacks_merged(python, target, ext_dirs, tmp_path):
         assert not PLUMBING & set(names[:-1]), f
 
     check_callback_chain(of_thread(stacks, tids["main"]))
-    # The released GIL state while gpn_spin_loop runs needs GIL states (issue 4).
     check_nogil(of_thread(stacks, tids["nogil"]))
+    # gpn_spin_loop runs with the GIL released (Py_BEGIN_ALLOW_THREADS).
+    nogil = thread_states(parse_folded(tmp_path / "native.folded"))[tids["nogil"]]
+    assert shares(nogil).get("released", 0) >= 0.85, nogil
     check_c_thread(of_thread(stacks, tids["cthread"]))
     check_deep(of_thread(stacks, tids["deep"]), DEPTH)
     check_library_leaf(of_thread(stacks, tids["zlib"]), "libz.so", "py_zlib", "zlib.compress(")
@@ -249,11 +270,11 @@ def test_container_files_through_proc(tmp_path):
     try:
         pid = host_pid_of_child(t.pid)
         out = tmp_path / "root.folded"
-        r = run_gil_prof("-p", pid, "-d", "1.5s", "--native", "-o", out)
+        r = run_gil_prof("-p", pid, "-d", "1.5s", "--native", *CPU, "-o", out)
         assert r.returncode == 0, r.stderr
     finally:
         t.kill()
-    stacks = parse_folded(out)
+    stacks = native_folded(out)
     worker = [(f, c) for f, c in stacks if any(name(x) == "spin_three_quarters" for x in f)]
 
     def good(f):
@@ -267,9 +288,9 @@ def test_container_files_through_proc(tmp_path):
 def test_kernel_frames(target, tmp_path):
     t = target(python311(), "syscall_app.py")
     out = tmp_path / "kernel.folded"
-    r = run_gil_prof("-p", t.pid, "-d", "2s", "--native", "--kernel", "-o", out)
+    r = run_gil_prof("-p", t.pid, "-d", "2s", "--native", "--kernel", *CPU, "-o", out)
     assert r.returncode == 0, r.stderr
-    stacks = parse_folded(out)
+    stacks = native_folded(out)
     call = next(i for i, l in enumerate((TARGETS / "syscall_app.py").read_text().splitlines(), 1)
                 if "# SYSCALL" in l)
 
@@ -289,9 +310,9 @@ def test_kernel_frames(target, tmp_path):
     assert any(name(x) == "getrandom" and module(x).startswith("libc.so") for f, _ in stacks for x in f)
 
     # Without --native: the Python frames, then the kernel's.
-    r = run_gil_prof("-p", t.pid, "-d", "1s", "--kernel", "-o", out)
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "--kernel", *CPU, "-o", out)
     assert r.returncode == 0, r.stderr
-    stacks = parse_folded(out)
+    stacks = native_folded(out)
     ok, total = share(stacks, in_kernel)
     assert total >= 10 and ok >= 0.5, stacks[:3]
     assert not any(module(x).startswith("libc.so") for f, _ in stacks for x in f)
