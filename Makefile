@@ -211,9 +211,13 @@ san:
 unit-san: san
 	$(SAN_ENV) $(SAN_MAKE) unit
 
+# The sanitizer pass repeats the whole suite over three interpreters: the
+# oldest and newest layouts and Debian's stripped static build.
+SAN_MATRIX ?= pyenv-3.9,pyenv-3.13,debian-3.11
+
 functional-san: san
 	$(SAN_MAKE) tools
-	$(SUDO) env $(SAN_ENV) GIL_PROF=$(abspath $(SAN_OUT)/gil-prof) \
+	$(SUDO) env $(SAN_ENV) GIL_PROF=$(abspath $(SAN_OUT)/gil-prof) GIL_PROF_MATRIX=$(SAN_MATRIX) \
 		$(PYTHON) -m pytest -q tests/functional
 
 # A short recording under valgrind memcheck: no invalid access, no leak.
@@ -222,7 +226,7 @@ valgrind: $(BIN)
 
 # libFuzzer targets for every decoder of target-controlled data. CI runs each
 # for FUZZ_SECONDS; run longer locally: `make fuzz FUZZ_SECONDS=3600`.
-FUZZ_SECONDS ?= 45
+FUZZ_SECONDS ?= 30
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZ_NAMES))
 FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.c \

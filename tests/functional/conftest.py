@@ -87,6 +87,14 @@ def find_old_interpreters():
 
 INTERPRETERS = find_interpreters()
 MATRIX = sorted(set(REQUIRED_INTERPRETERS) | set(INTERPRETERS), key=lambda i: (i[:5], version_key(i[6:])))
+# GIL_PROF_MATRIX=pyenv-3.9,debian-3.11 narrows a run to those interpreters
+# (make functional-san does: the sanitizer pass repeats the whole suite, so it
+# takes the oldest, the newest and the stripped static build; the plain pass
+# keeps the whole matrix).
+if os.environ.get("GIL_PROF_MATRIX"):
+    _wanted = os.environ["GIL_PROF_MATRIX"].split(",")
+    MATRIX = [i for i in MATRIX if any(i == w or i.startswith(w + ".") for w in _wanted)]
+    assert MATRIX, "GIL_PROF_MATRIX matches no interpreter: %s" % _wanted
 
 
 def pytest_configure(config):

@@ -7,6 +7,7 @@ machine (other tests on the two cores) moves both sides alike.
 """
 import pathlib
 import re
+import select
 import subprocess
 import time
 
@@ -70,6 +71,23 @@ def progress(lines, n):
     return snaps
 
 
+def reports_until(stream, t_end, timeout):
+    """Lines from the target's stdout up to the first report after t_end."""
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        line = stream.readline()
+        if not line:
+            break
+        lines.append(line)
+        f = line.split()
+        if f and f[0] == "at" and int(f[1]) > t_end:
+            return lines
+    raise AssertionError("no progress report after the recording within %d s" % timeout)
+
+
 def value_at(snaps, t, key):
     """A cumulative counter at time t, interpolated between snapshots."""
     before = [s for s in snaps if s[0] <= t]
@@ -89,11 +107,13 @@ def test_four_threads_contend(python, target, tmp_path):
     workers = [int(x) for x in t.ready_fields[:4]]
     out = tmp_path / "c.folded"
     r = record(t.pid, out, 3, 1000)
-    time.sleep(0.5)  # a snapshot after the end of the recording
+    t0, t1 = window(r.stderr)
+    # The reporter needs the GIL too: on a loaded machine its 50 ms reports
+    # come hundreds of ms apart. Read until one lies past the window.
+    lines = reports_until(t.proc.stdout, t1, timeout=60)
     t.kill()
     first = " ".join(t.ready_fields[4:])  # "at NS COUNT..." before any profiling
-    snaps = progress([first] + t.proc.stdout.read().splitlines(), len(workers))
-    t0, t1 = window(r.stderr)
+    snaps = progress([first] + lines, len(workers))
     done = [value_at(snaps, t1, i) - value_at(snaps, t0, i) for i in range(len(workers))]
     states = thread_states(parse_folded(out))
     seconds, rate = duration(r.stdout)
