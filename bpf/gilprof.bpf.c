@@ -549,3 +549,4 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 }
 
 #include "offcpu.h"
+#include "procevents.h"

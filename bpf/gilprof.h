@@ -199,6 +199,7 @@ struct gp_config {
 	__u32 stack_bytes;       /* user stack copied per sample; 0: no native stacks */
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
+	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
 };
 
 /* x86-64 futex(2): a thread inside it has this in pt_regs->orig_ax. */
@@ -233,6 +234,10 @@ enum gp_event_type {
 	 * with the holder's tstate, e.g. from take_gil/drop_gil uprobes.
 	 */
 	GP_EV_GIL = 5,
+	/* Profiled processes (struct gp_proc_event, bpf/procevents.h). */
+	GP_EV_FORK = 6,          /* pid forked (pid: the child, ppid: the parent) */
+	GP_EV_EXEC = 7,          /* pid replaced its program (exec): addresses are gone */
+	GP_EV_PROC_EXIT = 8,     /* the last thread of pid exited (status as wait(2) gives it) */
 };
 
 /*
@@ -282,6 +287,23 @@ struct gp_sample {
 };
 
 #define GP_SAMPLE_HDR_SIZE ((unsigned long)__builtin_offsetof(struct gp_sample, frames))
+
+/*
+ * A fork, exec or exit of a profiled process. Starts like struct
+ * gp_sample (type, pid, tid, cpu, ts) so the consumer dispatches on type.
+ */
+struct gp_proc_event {
+	__u32 type;              /* GP_EV_FORK, GP_EV_EXEC or GP_EV_PROC_EXIT */
+	__u32 pid;               /* host tgid of the process the event is about */
+	__u32 tid;               /* thread that forked, exec'd or exited last */
+	__u32 cpu;
+	__u64 ts;                /* bpf_ktime_get_ns() */
+	__u32 ppid;              /* GP_EV_FORK: the parent */
+	__s32 status;            /* GP_EV_PROC_EXIT: wait status (exit code << 8, or signal) */
+	__u32 followed;          /* GP_EV_FORK: the child is sampled too */
+	__u32 reserved;
+	char comm[16];           /* the process's command name (after exec: the new one) */
+};
 
 /*
  * Native stacks (--native, --kernel). The registers and a copy of the user
@@ -367,6 +389,11 @@ enum gp_counter {
 	GP_CNT_THREAD_EXIT,      /* target thread switched out for the last time(s) */
 	GP_CNT_SNAPSHOT,         /* threads recorded by the start snapshot */
 	GP_CNT_ITER_OTHER,       /* iterator visited a task outside the target */
+	GP_CNT_PROC_OTHER,       /* fork/exec/exit of a process not profiled */
+	GP_CNT_FORK,             /* a profiled process forked */
+	GP_CNT_FORK_FULL,        /* ... and its child could not be followed: procs map full */
+	GP_CNT_EXEC,             /* a profiled process exec'd: no longer sampled until found again */
+	GP_CNT_PROC_EXIT,        /* a profiled process exited */
 	GP_CNT__MAX,
 };
 

@@ -48,12 +48,20 @@ static void count(struct fg_node *n, const struct gp_stack *s)
 	n->state[s->state < GP_STATE__MAX ? s->state : GP_STATE_NONE] += s->samples;
 }
 
-/* Stacks by thread, then frames root first: equal paths side by side. */
-static int cmp_paths(const void *a, const void *b)
+static pid_t pid_of(const struct gp_profile *p, const struct gp_stack *s)
+{
+	return p->threads[s->thread]->pid;
+}
+
+/* Stacks by process, thread, then frames root first: equal paths side by side. */
+static int cmp_paths(const void *a, const void *b, void *ctx)
 {
 	const struct gp_stack *x = *(const struct gp_stack *const *)a;
 	const struct gp_stack *y = *(const struct gp_stack *const *)b;
+	pid_t px = pid_of(ctx, x), py = pid_of(ctx, y);
 
+	if (px != py)
+		return px < py ? -1 : 1;
 	if (x->thread != y->thread)
 		return x->thread < y->thread ? -1 : 1;
 	for (uint32_t i = 0; i < x->n && i < y->n; i++)
@@ -62,35 +70,48 @@ static int cmp_paths(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* Levels of the tree prev and s share below the root (thread, then frames). */
-static uint32_t shared_levels(const struct gp_stack *prev, const struct gp_stack *s)
+/*
+ * Levels of the tree prev and s share below the root: their process (with
+ * --subprocesses), thread, then frames.
+ */
+static uint32_t shared_levels(const struct fg_tree *t, const struct gp_stack *prev,
+			      const struct gp_stack *s)
 {
-	uint32_t i = 0;
+	uint32_t i = 0, procs = t->p->multiprocess ? 1 : 0;
 
-	if (!prev || prev->thread != s->thread)
+	if (!prev || pid_of(t->p, prev) != pid_of(t->p, s))
 		return 0;
+	if (prev->thread != s->thread)
+		return procs;
 	while (i < prev->n && i < s->n && prev->locs[i] == s->locs[i])
 		i++;
-	return 1 + i;
+	return procs + 1 + i;
 }
 
 /*
  * Merge sorted stacks into the tree: each stack shares the nodes of the
  * previous one down to where they differ, then gets new ones. path[l] is
- * the node at level l of the previous stack (0: the root, 1: its thread).
+ * the node at level l of the previous stack (0: the root, then its process
+ * with --subprocesses, its thread, its frames).
  */
 static int merge_sorted(struct fg_tree *t, struct gp_stack **v, size_t n, uint32_t *path)
 {
 	const struct gp_stack *prev = NULL;
+	uint32_t procs = t->p->multiprocess ? 1 : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct gp_stack *s = v[i];
-		uint32_t levels = s->n + 1;
+		uint32_t levels = procs + s->n + 1;
 
-		for (uint32_t l = shared_levels(prev, s) + 1; l <= levels; l++) {
-			int64_t node = l == 1 ? new_node(t, path[0], FG_THREAD, s->thread)
-					      : new_node(t, path[l - 1], FG_FRAME, s->locs[l - 2]);
+		for (uint32_t l = shared_levels(t, prev, s) + 1; l <= levels; l++) {
+			int64_t node;
 
+			if (l <= procs)
+				node = new_node(t, path[0], FG_PROCESS, (uint32_t)pid_of(t->p, s));
+			else if (l == procs + 1)
+				node = new_node(t, path[l - 1], FG_THREAD, s->thread);
+			else
+				node = new_node(t, path[l - 1], FG_FRAME, s->locs[l - procs - 2]);
 			if (node < 0)
 				return -1;
 			path[l] = (uint32_t)node;
@@ -118,8 +139,8 @@ static int add_stacks(struct fg_tree *t, const struct gp_profile *p)
 		if (p->stacks[i]->n > deepest)
 			deepest = p->stacks[i]->n;
 	}
-	qsort(v, n, sizeof(*v), cmp_paths);
-	path = calloc((size_t)deepest + 2, sizeof(*path));
+	qsort_r(v, n, sizeof(*v), cmp_paths, (void *)p);
+	path = calloc((size_t)deepest + 3, sizeof(*path));
 	if (path)
 		rc = merge_sorted(t, v, n, path);
 	free(path);
@@ -203,6 +224,8 @@ static int cmp_children(const void *a, const void *b, void *ctx)
 	const struct fg_node *y = &t->nodes[*(const uint32_t *)b];
 	int c;
 
+	if (x->kind == FG_PROCESS && y->kind == FG_PROCESS)
+		return x->key < y->key ? -1 : x->key > y->key;
 	if (x->kind == FG_THREAD && y->kind == FG_THREAD) {
 		pid_t tx = t->p->threads[x->key]->tid, ty = t->p->threads[y->key]->tid;
 
@@ -263,6 +286,9 @@ const char *fg_node_label(const struct fg_tree *t, uint32_t i, char *buf, size_t
 	switch (n->kind) {
 	case FG_ROOT:
 		return "all";
+	case FG_PROCESS:
+		gp_profile_process_label(t->p, (pid_t)n->key, buf, len);
+		return buf;
 	case FG_THREAD:
 		th = t->p->threads[n->key];
 		if (th->name[0])

@@ -8,7 +8,8 @@
 
 /*
  * The profile's stacks merged into one call tree, as a flame graph draws
- * it: a root ("all"), one child per thread, then the frames root first.
+ * it: a root ("all"), one child per thread, then the frames root first
+ * (with --subprocesses, a level of processes between the root and threads).
  * Each node knows its samples per GIL state and, after layout, where it
  * starts (in samples from the left edge). Children are ordered: threads by
  * tid, frames by their label, so the same profile always draws the same.
@@ -17,13 +18,14 @@ enum fg_kind {
 	FG_ROOT = 0,
 	FG_THREAD,
 	FG_FRAME,
+	FG_PROCESS,          /* --subprocesses: one per process, above its threads */
 };
 
 struct fg_node {
 	uint32_t parent;
 	uint32_t child;      /* first child; 0 = none (node 0 is the root) */
 	uint32_t sibling;    /* next sibling; 0 = none */
-	uint32_t key;        /* thread index (FG_THREAD), location id (FG_FRAME) */
+	uint32_t key;        /* thread index (FG_THREAD), location id (FG_FRAME), pid */
 	uint32_t depth;
 	uint8_t kind;        /* enum fg_kind */
 	uint64_t total;      /* samples in this node and below */

@@ -4,6 +4,7 @@
  *
  *   thread (TID name);gil:STATE;func (file.py:LINE);... COUNT
  *
+ * (with --subprocesses, py-spy's `process PID:"cmdline"` frame first),
  * with a "[gc]" leaf on samples taken while the thread ran a collection.
  * the format flamegraph.pl, speedscope and inferno read. Frame text never
  * contains ';' (replaced by ':') nor a newline.
@@ -68,6 +69,13 @@ int gp_write_folded(const struct gp_profile *p, FILE *out)
 
 		if (!s->samples)
 			continue;
+		if (p->multiprocess) {
+			char proc[320];
+
+			gp_profile_process_label(p, p->threads[s->thread]->pid, proc, sizeof(proc));
+			put_clean(out, proc);
+			fputc(';', out);
+		}
 		put_thread(out, p->threads[s->thread]);
 		if (s->state != GP_STATE_NONE)
 			fprintf(out, ";gil:%s", gp_state_name(s->state));

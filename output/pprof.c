@@ -6,7 +6,8 @@
  * The model is pprof's already: functions, locations and mappings map one to
  * one (same 1-based ids), each distinct stack is one Sample (leaf first)
  * with values [samples, wall ns, cpu ns] and labels thread_id (num),
- * thread_name, gil_state (when known) and gc (1 while a collection runs).
+ * thread_name, gil_state (when known), gc (1 while a collection runs), pid
+ * (num) and, with --subprocesses, process (its command line).
  * Metadata (tool, target, rate, lost samples, how the recording ended)
  * goes into comments. Encoded with protobuf-c from output/profile.proto.
  */
@@ -37,7 +38,8 @@ typedef Perftools__Profiles__Line PbLine;
 typedef Perftools__Profiles__Function PbFunction;
 
 enum { VAL_SAMPLES, VAL_WALL, VAL_CPU, NVALUES };
-enum { LABEL_THREAD_ID, LABEL_THREAD_NAME, LABEL_GIL_STATE, LABEL_GC, NLABELS };
+enum { LABEL_THREAD_ID, LABEL_THREAD_NAME, LABEL_GIL_STATE, LABEL_GC, LABEL_PID, LABEL_PROCESS,
+       NLABELS };
 #define MAX_COMMENTS 24
 
 /* The string table: index 0 is "", every string once. */
@@ -332,6 +334,15 @@ static void add_labels(struct pprof_build *b, const struct gp_stack *s, PbSample
 		num_label(&labels[n], b->key[LABEL_GC], 1);
 		n++;
 	}
+	num_label(&labels[n], b->key[LABEL_PID], t->pid);
+	n++;
+	if (b->p->multiprocess) {
+		const struct gp_process *pr = gp_profile_find_process(b->p, t->pid);
+
+		str_label(&labels[n], b->key[LABEL_PROCESS],
+			  str_id(&b->st, pr ? (pr->cmdline[0] ? pr->cmdline : pr->comm) : ""));
+		n++;
+	}
 	for (size_t i = 0; i < n; i++)
 		ptrs[i] = &labels[i];
 	ps->n_label = n;
@@ -365,6 +376,8 @@ static int add_samples(struct pprof_build *b)
 	b->key[LABEL_THREAD_NAME] = str_id(&b->st, "thread_name");
 	b->key[LABEL_GIL_STATE] = str_id(&b->st, "gil_state");
 	b->key[LABEL_GC] = str_id(&b->st, "gc");
+	b->key[LABEL_PID] = str_id(&b->st, "pid");
+	b->key[LABEL_PROCESS] = str_id(&b->st, "process");
 	for (int st = 0; st < GP_STATE__MAX; st++)
 		b->state_name[st] = str_id(&b->st, gp_state_name(st));
 	for (size_t i = 0; i < n; i++) {

@@ -45,6 +45,16 @@ static uint64_t thread_total(const struct gp_thread *t)
 	return n;
 }
 
+static uint64_t process_total(const struct gp_profile *p, pid_t pid)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i]->pid == pid)
+			n += thread_total(p->threads[i]);
+	return n;
+}
+
 /* s as cleaned text, to out. */
 static void put_clean(FILE *out, const char *fmt, const char *s)
 {
@@ -103,9 +113,25 @@ static void put_threads(const struct gp_profile *p, FILE *out)
 	if (other)
 		fprintf(out, " %9s", "unknown");
 	fputc('\n', out);
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (thread_total(p->threads[i]))
-			put_thread_row(p, p->threads[i], other, out);
+	if (p->multiprocess) {
+		/* --subprocesses: each process's threads under its label. */
+		for (size_t k = 0; k < p->nprocs; k++) {
+			char label[320];
+
+			if (!process_total(p, p->procs[k]->pid))
+				continue;
+			gp_profile_process_label(p, p->procs[k]->pid, label, sizeof(label));
+			put_clean(out, "%s\n", label);
+			for (size_t i = 0; i < p->nthreads; i++)
+				if (p->threads[i]->pid == p->procs[k]->pid &&
+				    thread_total(p->threads[i]))
+					put_thread_row(p, p->threads[i], other, out);
+		}
+	} else {
+		for (size_t i = 0; i < p->nthreads; i++)
+			if (thread_total(p->threads[i]))
+				put_thread_row(p, p->threads[i], other, out);
+	}
 	if (!p->nthreads)
 		fprintf(out, "(no samples)\n");
 }

@@ -6,7 +6,7 @@
  * One frame per profile location in the shared frame table (frame i is
  * location i + 1), and one sampled profile per thread and GIL state, named
  * like py-spy's ("Thread TID \"name\""), with " [gil: STATE]" added when the
- * state is known. Each distinct stack is one sample (root first) weighted by
+ * state is known (and with --subprocesses `process PID:"cmdline"` first). Each distinct stack is one sample (root first) weighted by
  * its wall-clock nanoseconds.
  */
 #include <errno.h>
@@ -118,14 +118,19 @@ static struct json_object *stack(const struct gp_stack *s)
 static struct json_object *profile_name(const struct gp_profile *p, const struct gp_stack *s)
 {
 	const struct gp_thread *t = p->threads[s->thread];
-	char name[160], state[40] = "";
+	char name[512], state[40] = "", proc[320] = "";
 
 	if (s->state != GP_STATE_NONE)
 		snprintf(state, sizeof(state), " [gil: %s]", gp_state_name(s->state));
+	if (p->multiprocess) {
+		gp_profile_process_label(p, t->pid, proc, sizeof(proc) - 1);
+		strcat(proc, " ");
+	}
 	if (t->name[0])
-		snprintf(name, sizeof(name), "Thread %d \"%s\"%s", (int)t->tid, t->name, state);
+		snprintf(name, sizeof(name), "%sThread %d \"%s\"%s", proc, (int)t->tid, t->name,
+			 state);
 	else
-		snprintf(name, sizeof(name), "Thread %d%s", (int)t->tid, state);
+		snprintf(name, sizeof(name), "%sThread %d%s", proc, (int)t->tid, state);
 	return jstr(name);
 }
 

@@ -69,6 +69,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.stack_bytes = cfg->stack_bytes;
 	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
 	b->skel->rodata->cfg.wall = cfg->wall;
+	b->skel->rodata->cfg.follow_children = cfg->follow_children;
 	/* cpu mode: the off-CPU programs are not even verified. */
 	bpf_program__set_autoload(b->skel->progs.on_switch, cfg->wall);
 	bpf_program__set_autoload(b->skel->progs.snapshot, cfg->wall);
@@ -93,6 +94,37 @@ int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc)
 				    BPF_ANY)
 		       ? -1
 		       : 0;
+}
+
+int gp_bpf_get_proc(struct gp_bpf *b, uint32_t pid, struct gp_proc *proc)
+{
+	return bpf_map__lookup_elem(b->skel->maps.procs, &pid, sizeof(pid), proc, sizeof(*proc),
+				    0)
+		       ? -1
+		       : 0;
+}
+
+void gp_bpf_del_proc(struct gp_bpf *b, uint32_t pid)
+{
+	bpf_map__delete_elem(b->skel->maps.procs, &pid, sizeof(pid), 0);
+}
+
+int gp_bpf_attach_procs(struct gp_bpf *b)
+{
+	struct bpf_program *progs[3] = { b->skel->progs.on_fork, b->skel->progs.on_exec,
+					 b->skel->progs.on_exit };
+
+	for (int i = 0; i < 3; i++) {
+		b->proc_links[i] = bpf_program__attach(progs[i]);
+		if (!b->proc_links[i]) {
+			int err = errno;
+
+			gp_error("cannot attach to %s: %s", bpf_program__name(progs[i]),
+				 strerror(err));
+			return exit_for_errno(err);
+		}
+	}
+	return 0;
 }
 
 static int perf_event_open(struct perf_event_attr *attr, int cpu)
@@ -260,6 +292,10 @@ void gp_bpf_detach(struct gp_bpf *b)
 	b->nlinks = 0;
 	bpf_link__destroy(b->switch_link);
 	b->switch_link = NULL;
+	for (int i = 0; i < 3; i++) {
+		bpf_link__destroy(b->proc_links[i]);
+		b->proc_links[i] = NULL;
+	}
 }
 
 void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX])
@@ -292,6 +328,12 @@ static struct bpf_program *prog_of(struct gp_bpf *b, enum gp_prog p)
 		return b->skel->progs.on_switch;
 	case GP_PROG_SNAPSHOT:
 		return b->skel->progs.snapshot;
+	case GP_PROG_FORK:
+		return b->skel->progs.on_fork;
+	case GP_PROG_EXEC:
+		return b->skel->progs.on_exec;
+	case GP_PROG_EXIT:
+		return b->skel->progs.on_exit;
 	default:
 		return NULL;
 	}
@@ -303,6 +345,9 @@ const char *gp_prog_name(enum gp_prog p)
 		[GP_PROG_SAMPLE] = "on_cpu_sample",
 		[GP_PROG_SWITCH] = "on_switch",
 		[GP_PROG_SNAPSHOT] = "snapshot",
+		[GP_PROG_FORK] = "on_fork",
+		[GP_PROG_EXEC] = "on_exec",
+		[GP_PROG_EXIT] = "on_exit",
 	};
 
 	return (unsigned int)p < GP_PROG__MAX ? names[p] : "?";

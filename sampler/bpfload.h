@@ -15,6 +15,7 @@ struct gp_bpf {
 	struct bpf_link **links;
 	int nlinks;
 	struct bpf_link *switch_link;  /* wall mode: sched_switch */
+	struct bpf_link *proc_links[3];/* fork, exec and exit of profiled processes */
 	int stats_fd;          /* keeps BPF run-time statistics on */
 };
 
@@ -27,6 +28,7 @@ struct gp_bpf_config {
 	uint32_t stack_bytes;  /* user stack copied per sample; 0: no native stacks */
 	bool kernel_stack;     /* kernel return addresses per sample */
 	bool wall;             /* wall mode: load the off-CPU programs */
+	bool follow_children;  /* --subprocesses: sample forked children too */
 };
 
 /* The BPF programs, for run-time statistics. */
@@ -34,6 +36,9 @@ enum gp_prog {
 	GP_PROG_SAMPLE = 0,    /* on_cpu_sample (perf_event) */
 	GP_PROG_SWITCH,        /* on_switch (tp_btf/sched_switch) */
 	GP_PROG_SNAPSHOT,      /* snapshot (iter.s/task) */
+	GP_PROG_FORK,          /* on_fork, on_exec, on_exit (bpf/procevents.h) */
+	GP_PROG_EXEC,
+	GP_PROG_EXIT,
 	GP_PROG__MAX,
 };
 
@@ -47,6 +52,15 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg);
 int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc);
 /* One CPU-clock perf event per online CPU. Returns 0 or an exit code. */
 int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz);
+/*
+ * Watch the profiled processes fork, exec and exit (bpf/procevents.h).
+ * Before any process is registered. 0 or an exit code.
+ */
+int gp_bpf_attach_procs(struct gp_bpf *b);
+/* The kernel's entry of a process (a forked child: its parent's copy). 0 or -1. */
+int gp_bpf_get_proc(struct gp_bpf *b, uint32_t pid, struct gp_proc *proc);
+/* Forget a process (it exec'd into something not followed). */
+void gp_bpf_del_proc(struct gp_bpf *b, uint32_t pid);
 /* Wall mode: start recording switch-outs and switch-ins. 0 or an exit code. */
 int gp_bpf_attach_switch(struct gp_bpf *b);
 /*

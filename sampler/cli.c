@@ -19,7 +19,7 @@
 #include "gp_log.h"
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
-       OPT_SPLIT_GIL };
+       OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -34,6 +34,8 @@ static const struct option long_opts[] = {
 	{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "split-gil", no_argument, NULL, OPT_SPLIT_GIL },
+	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -78,6 +80,12 @@ void gp_cli_usage(FILE *f)
 		"                         (default), 1K to 128K\n"
 		"      --split-gil        folded output: one file per GIL state\n"
 		"                         (FILE.holding.folded, FILE.waiting.folded, ...)\n"
+		"      --subprocesses     also profile the child processes the target starts\n"
+		"                         (fork, multiprocessing; exec'd ones if they run the\n"
+		"                         same Python); stacks are labelled by process\n"
+		"      --ring-size SIZE   kernel-to-gil-prof sample buffer: 16M (64M with\n"
+		"                         --native) by default, 64K to 1G, a power of two;\n"
+		"                         larger if samples are lost\n"
 		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
 		"  -q, --quiet            no status line, no summary and no report\n"
 		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
@@ -140,6 +148,7 @@ int gp_parse_size(const char *s, uint64_t *bytes)
 	} units[] = {
 		{ "", 1 },          { "k", 1024 },          { "K", 1024 },   { "KiB", 1024 },
 		{ "KB", 1024 },     { "M", 1024 * 1024 },   { "MiB", 1024 * 1024 },
+		{ "G", 1024 * 1024 * 1024 }, { "GiB", 1024 * 1024 * 1024 },
 	};
 	unsigned long long v;
 	char *end;
@@ -294,6 +303,19 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 	case OPT_SPLIT_GIL:
 		o->split_gil = true;
 		return 0;
+	case OPT_SUBPROCESSES:
+		o->subprocesses = true;
+		return 0;
+	case OPT_RING_SIZE: {
+		uint64_t bytes;
+
+		if (gp_parse_size(optarg, &bytes) || bytes < GP_MIN_RING_BYTES ||
+		    bytes > GP_MAX_RING_BYTES || (bytes & (bytes - 1)))
+			return usage_error("invalid ring size '%s' (a power of two, 64K to 1G)",
+					   optarg);
+		o->ring_bytes = (uint32_t)bytes;
+		return 0;
+	}
 	case 'v':
 		o->verbose = true;
 		return 0;

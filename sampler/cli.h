@@ -12,6 +12,9 @@
 #define GP_MAX_OUTPUTS 8
 #define GP_DEFAULT_RATE 100
 #define GP_MAX_RATE 20000
+/* --ring-size bounds: BPF ring buffers are a power of two of pages. */
+#define GP_MIN_RING_BYTES (64u << 10)
+#define GP_MAX_RING_BYTES (1u << 30)
 
 struct gp_output_spec {
 	const char *path;
@@ -32,6 +35,8 @@ struct gp_options {
 	bool native_all;              /* ... including interpreter plumbing */
 	bool kernel;                  /* kernel frames */
 	uint32_t stack_bytes;         /* user stack copied per sample (--stack-size) */
+	uint32_t ring_bytes;          /* --ring-size; 0: the default for the mode */
+	bool subprocesses;            /* --subprocesses: follow forked children */
 	bool verbose;
 	bool quiet;
 	bool help;

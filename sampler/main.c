@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "gp_log.h"
+#include "processes.h"
 #include "profile.h"
 #include "session.h"
 #include "target.h"
@@ -97,25 +98,26 @@ static void default_output(struct gp_options *o, pid_t pid, char *buf, size_t le
 static void describe_stop(const struct gp_target *t, const struct gp_session_result *res,
 			  struct gp_profile *prof)
 {
+	char how[128];
+
 	switch (res->reason) {
 	case GP_STOP_SIGNAL:
 		gp_note("stopped by %s", strsignal(res->signal));
 		break;
 	case GP_STOP_TARGET_EXIT:
-		if (t->launched && WIFEXITED(t->wait_status)) {
-			gp_note("process %d exited with status %d", (int)t->pid,
-				WEXITSTATUS(t->wait_status));
-			gp_profile_comment(prof, "target exited with status %d",
-					   WEXITSTATUS(t->wait_status));
-		} else if (t->launched && WIFSIGNALED(t->wait_status)) {
-			gp_note("process %d was killed by %s", (int)t->pid,
-				strsignal(WTERMSIG(t->wait_status)));
-			gp_profile_comment(prof, "target killed by signal %d",
-					   WTERMSIG(t->wait_status));
+		/* How it ended: waitpid for a launched target, the kernel's exit record else. */
+		if (t->status_known) {
+			gp_describe_status(t->wait_status, how, sizeof(how));
+			gp_note("process %d %s", (int)t->pid, how);
+			gp_profile_comment(prof, "target %s", how);
 		} else {
 			gp_note("process %d exited", (int)t->pid);
 			gp_profile_comment(prof, "target exited during the recording");
 		}
+		break;
+	case GP_STOP_TARGET_EXEC:
+		gp_note("recording stopped: process %d no longer runs a Python gil-prof follows",
+			(int)t->pid);
 		break;
 	default:
 		break;
@@ -128,7 +130,8 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 	const uint64_t *c = res->counters;
 
 	if (prof->lost)
-		gp_warn("%" PRIu64 " samples lost: the ring buffer was full; lower --rate",
+		gp_warn("%" PRIu64 " samples lost: the ring buffer was full; lower --rate or "
+			"raise --ring-size",
 			prof->lost);
 	if (c[GP_CNT_WALK_DEPTH])
 		gp_warn("%" PRIu64 " stacks deeper than %d frames were truncated (marked "
@@ -148,6 +151,10 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " samples were taken before the interpreter's GIL could be "
 			"found; their GIL state is shown as unknown",
 			c[GP_CNT_GIL_UNKNOWN]);
+	if (c[GP_CNT_FORK_FULL])
+		gp_warn("%" PRIu64 " child processes were not followed: at most %d processes are "
+			"profiled at once",
+			c[GP_CNT_FORK_FULL], GP_MAX_PROCS);
 	if (res->malformed)
 		gp_warn("%" PRIu64 " malformed sample records were dropped", res->malformed);
 }
@@ -174,6 +181,9 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_SWITCH_OTHER] = "switch_other",   [GP_CNT_SWITCH_OUT] = "switch_out",
 		[GP_CNT_SWITCH_IN] = "switch_in",         [GP_CNT_THREAD_EXIT] = "thread_exit",
 		[GP_CNT_SNAPSHOT] = "snapshot",           [GP_CNT_ITER_OTHER] = "iter_other",
+		[GP_CNT_PROC_OTHER] = "proc_other",       [GP_CNT_FORK] = "fork",
+		[GP_CNT_FORK_FULL] = "fork_full",         [GP_CNT_EXEC] = "exec",
+		[GP_CNT_PROC_EXIT] = "proc_exit",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)

@@ -186,6 +186,44 @@ struct gp_thread *gp_profile_thread(struct gp_profile *p, pid_t pid, pid_t tid)
 	return t;
 }
 
+const struct gp_process *gp_profile_find_process(const struct gp_profile *p, pid_t pid)
+{
+	/* A handful of processes: a scan is fine. */
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i]->pid == pid)
+			return p->procs[i];
+	return NULL;
+}
+
+struct gp_process *gp_profile_process(struct gp_profile *p, pid_t pid)
+{
+	struct gp_process *pr = (struct gp_process *)gp_profile_find_process(p, pid);
+
+	if (pr)
+		return pr;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return NULL;
+	pr->pid = pid;
+	if (PUSH(p, procs, pr)) {
+		free(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+void gp_profile_process_label(const struct gp_profile *p, pid_t pid, char *buf, size_t len)
+{
+	const struct gp_process *pr = gp_profile_find_process(p, pid);
+	const char *what = "";
+
+	if (pr)
+		what = pr->cmdline[0] ? pr->cmdline : pr->comm;
+	else if (pid == p->pid)
+		what = p->comm;
+	snprintf(buf, len, "process %d:\"%s\"", (int)pid, what);
+}
+
 struct stack_hdr {
 	uint32_t thread;
 	uint8_t state;
@@ -386,6 +424,8 @@ void gp_profile_free(struct gp_profile *p)
 		free(p->stacks[i]->key);
 		free(p->stacks[i]);
 	}
+	for (size_t i = 0; i < p->nprocs; i++)
+		free(p->procs[i]);
 	for (int i = 0; i < p->ncomments; i++)
 		free(p->comments[i]);
 	free(p->functions);
@@ -393,5 +433,6 @@ void gp_profile_free(struct gp_profile *p)
 	free(p->mappings);
 	free(p->threads);
 	free(p->stacks);
+	free(p->procs);
 	memset(p, 0, sizeof(*p));
 }

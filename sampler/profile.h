@@ -77,6 +77,16 @@ struct gp_thread {
 	UT_hash_handle hh;
 };
 
+/*
+ * A process whose threads are in the profile: the target and, with
+ * --subprocesses, its children. Text is the target's: writers clean it.
+ */
+struct gp_process {
+	pid_t pid, ppid;       /* host ids; ppid 0 for the target itself */
+	char comm[64];
+	char cmdline[256];     /* its arguments joined by spaces (cut), as /proc shows them */
+};
+
 struct gp_stack {
 	uint32_t thread;       /* index into gp_profile.threads */
 	uint8_t state;         /* enum gp_gil_state */
@@ -103,6 +113,8 @@ struct gp_profile {
 	size_t nthreads, cap_threads;
 	struct gp_stack **stacks;
 	size_t nstacks, cap_stacks;
+	struct gp_process **procs;
+	size_t nprocs, cap_procs;
 
 	struct gp_function *func_index;
 	struct gp_location *loc_index;
@@ -123,6 +135,7 @@ struct gp_profile {
 	uint64_t gil_contended_ns;  /* wall time in which >= 1 thread waited for the GIL */
 	char python_version[32];
 	char comm[64];              /* target's command name */
+	bool multiprocess;          /* --subprocesses: stacks are labelled by process */
 	char *comments[16];
 	int ncomments;
 };
@@ -139,6 +152,15 @@ uint32_t gp_profile_mapping(struct gp_profile *p, uint64_t start, uint64_t limit
 			    uint64_t offset, const char *filename, const char *build_id);
 
 struct gp_thread *gp_profile_thread(struct gp_profile *p, pid_t pid, pid_t tid);
+
+/* The process pid, made on first use (NULL on ENOMEM). */
+struct gp_process *gp_profile_process(struct gp_profile *p, pid_t pid);
+const struct gp_process *gp_profile_find_process(const struct gp_profile *p, pid_t pid);
+/*
+ * `process PID:"cmdline"` (py-spy's label; the command name when the
+ * command line is unknown), raw: writers clean it for their format.
+ */
+void gp_profile_process_label(const struct gp_profile *p, pid_t pid, char *buf, size_t len);
 
 /* Add counts to the stack (thread, state, gc, locs root first). -1 on ENOMEM. */
 int gp_profile_add(struct gp_profile *p, uint32_t thread, enum gp_gil_state state, bool gc,

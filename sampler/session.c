@@ -22,8 +22,7 @@
 #include "exitcodes.h"
 #include "gp_log.h"
 #include "interpreters.h"
-#include "pythreads.h"
-#include "procinfo.h"
+#include "processes.h"
 #include "symbolize.h"
 #include "wallclock.h"
 
@@ -32,8 +31,6 @@
 #define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
 #define RINGBUF_BYTES (16u << 20)
-/* threading._active is read again for a new thread at most this often. */
-#define PYTHREADS_INTERVAL_NS (250ULL * 1000 * 1000)
 /* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
 #define NATIVE_RINGBUF_BYTES (64u << 20)
 
@@ -77,19 +74,14 @@ struct recorder {
 	const struct gp_options *o;
 	struct gp_target *t;
 	struct gp_profile *prof;
-	struct gp_symbolizer sym;
+	struct gp_processes ps;    /* the target (ps.main) and followed children */
+	bool searching;            /* an address or an interpreter is still looked for */
 	struct gp_native_ctx native;  /* with --native / --kernel */
 	bool has_native;
 	struct gp_session_result *res;
-	pid_t mem_pid;
-	char main_comm[64];
-	struct gp_pythreads pythreads;
-	uint64_t pythreads_ns;     /* last read of threading._active */
 	uint32_t locs[GP_STACK_MAX];
 	struct gp_interps subinterps;
 	struct gp_bpf *b;
-	struct gp_proc proc;       /* as registered with the kernel */
-	bool proc_done;            /* every address in proc is known */
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
 	uint64_t samples;          /* CPU-clock samples read (for the status line) */
@@ -100,40 +92,6 @@ _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
 		       (int)GP_GIL_RELEASED == (int)GP_STATE_RELEASED &&
 		       (int)GP_GIL_IDLE == (int)GP_STATE_IDLE,
 	       "enum gp_gil and enum gp_gil_state differ");
-
-/* The thread's name in Python's threading module, read again if unknown. */
-static const char *python_name(struct recorder *r, const struct gp_thread *th, bool force)
-{
-	int64_t id = gp_ns_tid(th->pid, th->tid);
-	const char *name = force ? NULL : gp_pythreads_name(&r->pythreads, id);
-	uint64_t now = mono_ns();
-
-	if (name || (!force && now - r->pythreads_ns < PYTHREADS_INTERVAL_NS))
-		return name;
-	r->pythreads_ns = now;
-	gp_pythreads_refresh(&r->pythreads);
-	return gp_pythreads_name(&r->pythreads, id);
-}
-
-/*
- * Thread names: Python's (threading) where it has one; else the main
- * thread's comm, and other threads' only if they set their own.
- */
-static void name_thread(struct recorder *r, struct gp_thread *th, bool force)
-{
-	const char *py = python_name(r, th, force);
-	char comm[64];
-
-	if (py) {
-		snprintf(th->name, sizeof(th->name), "%s", py);
-		return;
-	}
-	gp_target_thread_name(th->pid, th->tid, comm, sizeof(comm));
-	if (!comm[0])
-		return;
-	if (th->tid == th->pid || strcmp(comm, r->main_comm))
-		snprintf(th->name, sizeof(th->name), "%s", comm);
-}
 
 static enum gp_gil_state state_of(const struct gp_sample *s)
 {
@@ -151,14 +109,15 @@ static bool well_formed(const struct recorder *r, const struct gp_sample *s, siz
 }
 
 /* Off-CPU records and marks (wall mode). */
-static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_thread *th)
+static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_thread *th,
+		       struct gp_tracked *tr)
 {
 	bool snap = s->flags & GP_SAMPLE_SNAPSHOT;
 	uint32_t n;
 
 	switch (s->type) {
 	case GP_EV_OFF_CPU:
-		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
+		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 		return gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
 				       s->flags & GP_SAMPLE_GC, r->locs, n);
 	case GP_EV_ON_CPU:
@@ -172,28 +131,39 @@ static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
 	const struct gp_sample *s = data;
+	struct gp_tracked *tr;
 	struct gp_thread *th;
 	uint32_t n;
 
+	if (size >= sizeof(s->type) && s->type >= GP_EV_FORK && s->type <= GP_EV_PROC_EXIT) {
+		gp_processes_event(&r->ps, data, size, mono_ns());
+		return 0;
+	}
 	if (!well_formed(r, s, size)) {
 		r->res->malformed++;
 		return 0;
 	}
+	/* Records of a process that exec'd and was not found again are dropped. */
+	tr = gp_processes_get(&r->ps, (pid_t)s->pid, mono_ns());
+	if (!tr)
+		return 0;
 	th = gp_profile_thread(r->prof, (pid_t)s->pid, (pid_t)s->tid);
 	if (!th)
 		return -ENOMEM;
 	if (!th->first_ns) {
 		th->first_ns = s->ts;
-		name_thread(r, th, false);
+		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
 	if (s->type != GP_EV_SAMPLE)
-		return handle_wall(r, s, th) ? -ENOMEM : 0;
+		return handle_wall(r, s, th, tr) ? -ENOMEM : 0;
 	r->samples++;
-	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE))
+	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
+		r->native.sym = &tr->sym; /* Python frames are read from their process */
 		n = gp_native_symbolize(&r->native, s, size, mono_ns(), r->locs);
-	else
-		n = gp_symbolize_python(&r->sym, s, mono_ns(), r->locs);
+	} else {
+		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+	}
 	/* Wall mode: the sample's share of its run is known when the run ends. */
 	if (r->wall) {
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
@@ -205,25 +175,6 @@ static int handle_sample(void *ctx, void *data, size_t size)
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
 	return 0;
-}
-
-/*
- * The GIL and gc.collecting live in the interpreter, which a launched
- * program creates after it starts: look until they are found, and tell
- * the kernel as soon as they are.
- */
-static void refresh_proc(struct recorder *r)
-{
-	struct gp_mem mem = gp_mem_process(&r->mem_pid);
-	struct gp_proc before = r->proc;
-
-	if (r->proc_done)
-		return;
-	r->proc_done = gp_procinfo_resolve(r->t->layout, &mem, &r->proc);
-	if (memcmp(&before, &r->proc, sizeof(before)) &&
-	    gp_bpf_add_proc(r->b, (uint32_t)r->t->pid, &r->proc))
-		gp_warn("cannot update process %d in the sampler: %s", (int)r->t->pid,
-			strerror(errno));
 }
 
 static void status_line(const struct recorder *r, uint64_t elapsed, uint64_t lost)
@@ -258,11 +209,15 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 		 * poll returns early only when the ring is filling up, so drain
 		 * it on every tick too, while the target's memory is readable.
 		 */
-		int err = ring_buffer__poll(rb, r->proc_done ? POLL_MS : POLL_MS_STARTING);
+		int err = ring_buffer__poll(rb, r->searching ? POLL_MS_STARTING : POLL_MS);
 
 		if (err >= 0)
 			err = ring_buffer__consume(rb);
-		refresh_proc(r);
+		/*
+		 * The GIL of an interpreter still starting, the interpreter of a
+		 * process that exec'd: looked for until found.
+		 */
+		r->searching = gp_processes_tick(&r->ps, mono_ns());
 		now = mono_ns();
 		if (err < 0 && err != -EINTR) {
 			gp_error("reading samples failed: %s", strerror(-err));
@@ -276,6 +231,10 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 		}
 		if (gp_target_exited(r->t)) {
 			r->res->reason = GP_STOP_TARGET_EXIT;
+			break;
+		}
+		if (r->ps.main_gone) {
+			r->res->reason = GP_STOP_TARGET_EXEC;
 			break;
 		}
 		if (r->o->duration_ns && now - t0 >= r->o->duration_ns) {
@@ -295,7 +254,9 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 /* Sub-interpreters, looked for at the start and at the end of a recording. */
 static void scan_interpreters(struct recorder *r)
 {
-	gp_interps_scan(r->t->layout, &r->sym.codes.mem, r->t->runtime, &r->subinterps);
+	struct gp_mem mem = gp_mem_process(&r->ps.main->mem_pid);
+
+	gp_interps_scan(r->t->layout, &mem, r->t->runtime, &r->subinterps);
 }
 
 static void warn_interpreters(const struct recorder *r)
@@ -319,7 +280,7 @@ static void finish_threads(struct recorder *r)
 
 		/* Threads may have renamed themselves since first seen. */
 		snprintf(before, sizeof(before), "%s", th->name);
-		name_thread(r, th, i == 0);
+		gp_processes_name_thread(&r->ps, th, i == 0, mono_ns());
 		if (!th->name[0])
 			snprintf(th->name, sizeof(th->name), "%s", before);
 	}
@@ -333,25 +294,22 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.layout = t->layout,
 		.rate_hz = o->rate_hz,
 		.max_frames = GP_MAX_FRAMES,
-		.ringbuf_bytes = o->native ? NATIVE_RINGBUF_BYTES : RINGBUF_BYTES,
+		.ringbuf_bytes = o->ring_bytes       ? o->ring_bytes
+				 : o->native ? NATIVE_RINGBUF_BYTES
+					     : RINGBUF_BYTES,
 		.stack_bytes = o->native ? o->stack_bytes : 0,
 		.kernel_stack = o->kernel,
+		.follow_children = o->subprocesses,
 	};
 	struct recorder r = { .o = o, .t = t, .prof = prof, .res = res };
 	struct ring_buffer *rb = NULL;
 	struct gp_bpf b = { 0 };
-	struct gp_mem mem;
 	uint64_t t0 = 0, t_end;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	r.mem_pid = t->pid;
 	r.b = &b;
 	r.wall = cfg.wall = o->mode == GP_MODE_WALL;
-	r.proc.runtime = t->runtime;
-	r.proc.code_type = t->code_type;
-	mem = gp_mem_process(&r.mem_pid);
-	r.proc_done = gp_procinfo_resolve(t->layout, &mem, &r.proc);
 	prof->pid = t->pid;
 	prof->mode = o->mode;
 	prof->gil_tracked = true;
@@ -359,13 +317,15 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	prof->period_ns = 1000000000ULL / o->rate_hz;
 	snprintf(prof->python_version, sizeof(prof->python_version), "%s", t->version);
 	snprintf(prof->comm, sizeof(prof->comm), "%s", t->comm);
-	snprintf(r.main_comm, sizeof(r.main_comm), "%s", t->comm);
-	gp_symbolizer_init(&r.sym, prof, t->layout, gp_mem_process(&r.mem_pid), t->code_type,
-			   cfg.max_frames);
-	gp_pythreads_init(&r.pythreads, t->layout, gp_objlayout_for(t->version_hex),
-			  gp_mem_process(&r.mem_pid), t->runtime);
+	if (gp_processes_init(&r.ps, prof, &b, t, cfg.max_frames, o->subprocesses)) {
+		gp_error("out of memory");
+		rc = GP_EXIT_FAILURE;
+		goto out;
+	}
+	r.searching = !r.ps.main->proc_done;
 	if (o->native || o->kernel) {
-		if (gp_native_init(&r.native, &r.sym, o->native, o->kernel, o->native_all)) {
+		if (gp_native_init(&r.native, &r.ps.main->sym, o->native, o->kernel,
+				   o->native_all)) {
 			gp_error("out of memory");
 			rc = GP_EXIT_FAILURE;
 			goto out;
@@ -374,9 +334,12 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	}
 
 	rc = gp_bpf_load(&b, &cfg);
+	/* Forks, execs and exits are watched before the target is registered. */
+	if (!rc)
+		rc = gp_bpf_attach_procs(&b);
 	if (rc)
 		goto out;
-	if (gp_bpf_add_proc(&b, (uint32_t)t->pid, &r.proc)) {
+	if (gp_bpf_add_proc(&b, (uint32_t)t->pid, &r.ps.main->proc)) {
 		gp_error("cannot register process %d with the sampler: %s", (int)t->pid,
 			 strerror(errno));
 		rc = GP_EXIT_FAILURE;
@@ -433,6 +396,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 			 t_end);
 	}
 	finish_threads(&r);
+	gp_processes_report(&r.ps);
 	gp_bpf_counters(&b, res->counters);
 	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
 	gp_bpf_all_prog_stats(&b, res->progs);
@@ -446,8 +410,7 @@ out:
 		gp_bpf_destroy(&b);
 	if (r.has_native)
 		gp_native_free(&r.native);
-	gp_symbolizer_free(&r.sym);
-	gp_pythreads_free(&r.pythreads);
+	gp_processes_free(&r.ps);
 	gp_wall_free(&r.wallclock);
 	return rc;
 }

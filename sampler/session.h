@@ -12,6 +12,7 @@ enum gp_stop_reason {
 	GP_STOP_DURATION = 0,
 	GP_STOP_SIGNAL,
 	GP_STOP_TARGET_EXIT,
+	GP_STOP_TARGET_EXEC,       /* the target exec'd a program that is not followed */
 	GP_STOP_ERROR,
 };
 

@@ -237,7 +237,7 @@ static int use_debug_offsets(struct gp_target *t)
 }
 
 /* discover() result while a launched program may still be loading Python. */
-#define NOT_YET (-1)
+#define NOT_YET GP_TARGET_NOT_YET
 
 /*
  * One look at the process. Returns 0, an exit code (error printed), or with
@@ -321,6 +321,19 @@ int gp_target_attach(pid_t pid, struct gp_target *t)
 		return errno == EPERM ? GP_EXIT_PERMISSION : GP_EXIT_FAILURE;
 	}
 	return discover(t, false);
+}
+
+int gp_target_probe(pid_t pid, struct gp_target *t, bool final, char *why, size_t len)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->pidfd = -1;
+	gp_log_capture(why, len);
+	rc = discover(t, !final);
+	gp_log_capture(NULL, 0);
+	return rc;
 }
 
 static int spawn(char **argv, struct gp_target *t)
@@ -420,6 +433,7 @@ bool gp_target_exited(struct gp_target *t)
 		if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
 			t->exited = true;
 			t->wait_status = status;
+			t->status_known = true;
 		}
 		return t->exited;
 	}

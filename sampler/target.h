@@ -15,7 +15,8 @@ struct gp_target {
 	int pidfd;                 /* readable once the process has exited */
 	bool launched;             /* started by gil-prof: reap it */
 	bool exited;
-	int wait_status;           /* valid when launched && exited */
+	int wait_status;           /* valid when status_known */
+	bool status_known;         /* how it ended: from waitpid, or the kernel's exit event */
 	char comm[64];
 	char python_path[PATH_MAX];/* libpython or executable, as the target sees it */
 	uint64_t runtime;          /* &_PyRuntime */
@@ -39,6 +40,16 @@ int gp_target_attach(pid_t pid, struct gp_target *t);
  */
 int gp_target_launch(char **argv, struct gp_target *t);
 void gp_target_resume(struct gp_target *t);
+
+/* gp_target_probe(): no interpreter in the process (yet). */
+#define GP_TARGET_NOT_YET (-1)
+
+/*
+ * Look for the CPython runtime of pid quietly (a child process that forked
+ * or exec'd): 0 when found, GP_TARGET_NOT_YET while nothing Python is
+ * mapped (unless final), or an exit code with the reason in why.
+ */
+int gp_target_probe(pid_t pid, struct gp_target *t, bool final, char *why, size_t len);
 
 /* Has the target exited? Reaps a launched child. */
 bool gp_target_exited(struct gp_target *t);
