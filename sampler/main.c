@@ -232,9 +232,30 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 	return rc;
 }
 
+/* " and 3 child processes" when other processes' threads are in the profile. */
+static const char *children_text(const struct gp_profile *prof, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < prof->nprocs; k++) {
+		if (prof->procs[k]->pid == prof->pid)
+			continue;
+		for (size_t i = 0; i < prof->nthreads; i++) {
+			if (prof->threads[i]->pid == prof->procs[k]->pid) {
+				n++;
+				break;
+			}
+		}
+	}
+	if (n)
+		snprintf(buf, len, " and %zu child process%s", n, n == 1 ? "" : "es");
+	return buf;
+}
+
 static int run(struct gp_options *o)
 {
-	char default_path[128];
+	char default_path[128], children[64];
 	struct gp_session_result res;
 	struct gp_profile prof;
 	struct gp_target t;
@@ -260,9 +281,10 @@ static int run(struct gp_options *o)
 		goto out;
 	}
 	describe_stop(&t, &res, &prof);
-	gp_note("%" PRIu64 " samples (%" PRIu64 " lost) from %zu threads of process %d "
+	gp_note("%" PRIu64 " samples (%" PRIu64 " lost) from %zu threads of process %d%s "
 		"(%s, Python %s) in %.1f s",
-		prof.samples, prof.lost, prof.nthreads, (int)t.pid, t.comm, t.version,
+		prof.samples, prof.lost, prof.nthreads, (int)t.pid,
+		children_text(&prof, children, sizeof(children)), t.comm, t.version,
 		prof.duration_ns / 1e9);
 	advise(&res, &prof);
 	verbose_counters(&res);

@@ -27,6 +27,8 @@
 
 /* How long a process that exec'd may take to load its interpreter. */
 #define FIND_TIMEOUT_NS (5ULL * 1000 * 1000 * 1000)
+/* ... looking at it this often meanwhile (a probe reads its maps and ELF files). */
+#define PROBE_INTERVAL_NS (20ULL * 1000 * 1000)
 /* threading._active is read again for a new thread at most this often. */
 #define PYTHREADS_INTERVAL_NS (250ULL * 1000 * 1000)
 
@@ -284,6 +286,7 @@ static void proc_execd(struct gp_processes *ps, const struct gp_proc_event *e, u
 	tr->state = GP_PROC_FINDING;
 	tr->proc_done = false;
 	tr->find_until_ns = now_ns + FIND_TIMEOUT_NS;
+	tr->next_probe_ns = 0;
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = '\0';
 	describe_process(ps, tr->pid, 0, comm);
@@ -352,6 +355,9 @@ static void find_again(struct gp_processes *ps, struct gp_tracked *tr, uint64_t 
 	struct gp_mem mem;
 	int rc;
 
+	if (now_ns < tr->next_probe_ns)
+		return;
+	tr->next_probe_ns = now_ns + PROBE_INTERVAL_NS;
 	rc = gp_target_probe(tr->pid, &found, now_ns >= tr->find_until_ns, why, sizeof(why));
 	if (rc == GP_TARGET_NOT_YET)
 		return;

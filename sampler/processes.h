@@ -43,6 +43,7 @@ struct gp_tracked {
 	struct gp_pythreads pythreads;
 	uint64_t pythreads_ns;     /* last read of threading._active */
 	uint64_t find_until_ns;    /* GP_PROC_FINDING: give up then */
+	uint64_t next_probe_ns;    /* ... and look next at this time */
 	UT_hash_handle hh;
 };
 

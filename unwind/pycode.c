@@ -146,14 +146,19 @@ static int load_code(struct gp_code_cache *c, struct gp_code *code)
 	return 0;
 }
 
-/* Same object as when it was loaded? One read of its header. */
+/*
+ * Same object as when it was loaded? One read of its header. When it
+ * cannot be read at all the process is gone (samples are read after the
+ * target exited): the entry stands, since the sample's firstlineno, read
+ * while the process lived, still matched it.
+ */
 static int still_same(struct gp_code_cache *c, const struct gp_code *code)
 {
 	const struct py_layout *L = c->L;
 	uint8_t hdr[CODE_HDR_MAX];
 
 	if (read_header(c, code->addr, hdr))
-		return 0;
+		return 1;
 	return hdr_u64(hdr, L->code_name) == code->ptrs[0] &&
 	       hdr_u64(hdr, L->code_filename) == code->ptrs[1] &&
 	       hdr_u64(hdr, L->code_linetable) == code->ptrs[2] &&

@@ -295,8 +295,122 @@ static void test_pprof_cpu_only_defaults_to_cpu(void **state)
 	m = decode_pprof(&p);
 	assert_string_equal(pstr(m, m->default_sample_type), "cpu");
 	assert_int_equal(m->n_sample, 1);
-	assert_int_equal(m->sample[0]->n_label, 1); /* thread_id only: no name, no state */
+	/* thread_id and pid only: no name, no state, no process (one process) */
+	assert_int_equal(m->sample[0]->n_label, 2);
+	{
+		int64_t pid = 0;
+
+		assert_string_equal(label_str(m, m->sample[0], "pid", &pid), "");
+		assert_int_equal(pid, 10);
+		assert_null(label_str(m, m->sample[0], "process", NULL));
+	}
 	perftools__profiles__profile__free_unpacked(m, NULL);
+	gp_profile_free(&p);
+}
+
+/* --- processes (--subprocesses) ------------------------------------------- */
+
+/* The target (pid 100, two threads) and a child (pid 200), labelled by process. */
+static void two_processes(struct gp_profile *p)
+{
+	uint32_t f = 0, l;
+	struct gp_process *pr;
+	const pid_t ids[3][2] = { { 100, 100 }, { 100, 101 }, { 200, 200 } };
+
+	gp_profile_init(p);
+	p->pid = 100;
+	p->multiprocess = true;
+	p->gil_tracked = true;
+	p->rate_hz = 100;
+	p->period_ns = 10000000;
+	snprintf(p->comm, sizeof(p->comm), "python3");
+	pr = gp_profile_process(p, 100);
+	snprintf(pr->cmdline, sizeof(pr->cmdline), "python3 app.py");
+	pr = gp_profile_process(p, 200);
+	pr->ppid = 100;
+	snprintf(pr->comm, sizeof(pr->comm), "python3");
+	snprintf(pr->cmdline, sizeof(pr->cmdline), "python3 -c work;\n");
+	f = gp_profile_function(p, GP_FUNC_PYTHON, "work", "work", "app.py", 1);
+	l = gp_profile_location(p, f, 3, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		struct gp_thread *t = gp_profile_thread(p, ids[i][0], ids[i][1]);
+
+		assert_int_equal(gp_profile_add(p, t->idx, GP_STATE_HOLDING, false, &l, 1,
+						(uint64_t)(i + 1), 1, 1),
+				 0);
+	}
+	gp_profile_sort_stacks(p);
+}
+
+static void test_process_labels(void **state)
+{
+	Perftools__Profiles__Profile *m;
+	struct gp_profile p;
+	struct fg_tree t;
+	char buf[320], *text;
+	size_t len;
+	uint32_t procs = 0;
+
+	(void)state;
+	two_processes(&p);
+	gp_profile_process_label(&p, 200, buf, sizeof(buf));
+	assert_string_equal(buf, "process 200:\"python3 -c work;\n\"");
+
+	/* folded: py-spy's process frame above the thread, cleaned */
+	text = write_to_memory(gp_write_folded, &p, &len);
+	assert_non_null(strstr(text, "process 100:\"python3 app.py\";thread (101);gil:holding;"
+				     "work (app.py:3) 2\n"));
+	assert_non_null(strstr(text, "process 200:\"python3 -c work: \";thread (200);"));
+	free(text);
+
+	/* pprof: pid and process labels on every sample */
+	m = decode_pprof(&p);
+	assert_int_equal(m->n_sample, 3);
+	for (size_t i = 0; i < m->n_sample; i++) {
+		int64_t pid = 0, tid = 0;
+
+		label_str(m, m->sample[i], "pid", &pid);
+		label_str(m, m->sample[i], "thread_id", &tid);
+		assert_int_equal(pid, tid == 200 ? 200 : 100);
+		assert_string_equal(label_str(m, m->sample[i], "process", NULL),
+				    pid == 200 ? "python3 -c work; " : "python3 app.py");
+	}
+	perftools__profiles__profile__free_unpacked(m, NULL);
+
+	/* speedscope: the process first in each profile's name */
+	text = write_to_memory(gp_write_speedscope, &p, &len);
+	assert_non_null(strstr(text, "\"process 100:\\\"python3 app.py\\\" Thread 101 [gil: holding]\""));
+	free(text);
+
+	/* flame graph: processes between the root and their threads */
+	assert_int_equal(fg_tree_build(&t, &p), 0);
+	fg_tree_layout(&t);
+	for (uint32_t c = t.nodes[0].child; c; c = t.nodes[c].sibling, procs++) {
+		uint32_t threads = 0;
+
+		assert_int_equal(t.nodes[c].kind, FG_PROCESS);
+		assert_int_equal(t.nodes[c].key, procs ? 200 : 100);
+		assert_int_equal(t.nodes[c].total, procs ? 3 : 3);
+		for (uint32_t k = t.nodes[c].child; k; k = t.nodes[k].sibling, threads++) {
+			assert_int_equal(t.nodes[k].kind, FG_THREAD);
+			assert_int_equal(p.threads[t.nodes[k].key]->pid, (pid_t)t.nodes[c].key);
+			assert_int_equal(t.nodes[k].depth, 2);
+		}
+		assert_int_equal(threads, procs ? 1 : 2);
+	}
+	assert_int_equal(procs, 2);
+	assert_string_equal(fg_node_label(&t, t.nodes[0].child, buf, sizeof(buf)),
+			    "process 100:\"python3 app.py\"");
+	assert_int_equal(t.max_depth, 3); /* all > process > thread > work */
+	fg_tree_free(&t);
+
+	/* report: each process's threads under its label */
+	text = write_to_memory(gp_write_report, &p, &len);
+	assert_non_null(strstr(text, "process 100:\"python3 app.py\"\n100 "));
+	assert_non_null(strstr(text, "\n101 "));
+	assert_true(strstr(text, "process 200:") < strstr(text, "\n200 "));
+	assert_true(strstr(text, "\n101 ") < strstr(text, "process 200:"));
+	free(text);
 	gp_profile_free(&p);
 }
 
@@ -519,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_format_table),
 		cmocka_unit_test(test_pprof),
 		cmocka_unit_test(test_pprof_cpu_only_defaults_to_cpu),
+		cmocka_unit_test(test_process_labels),
 		cmocka_unit_test(test_speedscope),
 		cmocka_unit_test(test_flametree),
 		cmocka_unit_test(test_flamegraph_svg),

@@ -96,6 +96,13 @@ static void test_cache_and_names(void **state)
 	a = gp_code_get(&c, CODE_A, 50, 4 + GP_CODE_RECHECK_NS);
 	assert_string_equal(a->name, "third");
 
+	/* The process is gone (samples read after it exited): the entry stands. */
+	membuf.len = 0;
+	a = gp_code_get(&c, CODE_A, 50, 5 + 2 * GP_CODE_RECHECK_NS);
+	assert_non_null(a);
+	assert_string_equal(a->name, "third");
+	membuf.len = MEMSZ;
+
 	/* Not a code object, or unmapped: no entry. */
 	assert_null(gp_code_get(&c, STRS, 0, 5));
 	assert_null(gp_code_get(&c, 0xdead0000, 0, 5));
