@@ -95,13 +95,17 @@ static const struct gp_map *exe_mapping(pid_t pid, const struct gp_maps *maps)
 
 static int inspect(pid_t pid, struct candidate *c)
 {
-	char path[PATH_MAX + 64];
 	struct gp_elf_info info;
+	int fd, rc;
 
 	for (int k = 0; k < SYM__MAX; k++)
 		c->syms[k].name = sym_names[k];
-	gp_maps_open_path(pid, c->map, path, sizeof(path));
-	if (gp_elf_lookup(path, c->syms, SYM__MAX, &info))
+	fd = gp_maps_open(pid, c->map);
+	if (fd < 0)
+		return -1;
+	rc = gp_elf_lookup_fd(fd, c->syms, SYM__MAX, &info);
+	close(fd);
+	if (rc)
 		return -1;
 	return c->syms[SYM_RUNTIME].found ? 0 : -1;
 }

@@ -191,6 +191,13 @@ fail:
 	return NULL;
 }
 
+struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path)
+{
+	if (fd < 0)
+		return NULL;
+	return cache_fd(c, fd, target_path);
+}
+
 struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_path,
 				      const char *target_path)
 {

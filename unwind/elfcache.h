@@ -45,6 +45,9 @@ void gp_elf_cache_free(struct gp_elf_cache *c);
 struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_path,
 				      const char *target_path);
 
+/* The same for an open file fd (taken: closed on failure or when cached already). */
+struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path);
+
 /* The kernel's vDSO image (the same for every process), or NULL. */
 struct gp_elf_file *gp_elf_cache_vdso(struct gp_elf_cache *c);
 

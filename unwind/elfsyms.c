@@ -7,6 +7,7 @@
 #include "elfsyms.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -83,21 +84,17 @@ static void read_soname(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct gp_elf
 	}
 }
 
-int gp_elf_lookup(const char *path, struct gp_elf_sym *syms, size_t n,
-		  struct gp_elf_info *info)
+int gp_elf_lookup_fd(int fd, struct gp_elf_sym *syms, size_t n, struct gp_elf_info *info)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
 	Elf *e = NULL;
-	int fd, rc = -1;
+	int rc = -1;
 
 	memset(info, 0, sizeof(*info));
 	for (size_t k = 0; k < n; k++)
 		syms[k].found = false;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
 		return -1;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh))
@@ -125,6 +122,21 @@ int gp_elf_lookup(const char *path, struct gp_elf_sym *syms, size_t n,
 out:
 	if (e)
 		elf_end(e);
+	return rc;
+}
+
+int gp_elf_lookup(const char *path, struct gp_elf_sym *syms, size_t n,
+		  struct gp_elf_info *info)
+{
+	struct stat st;
+	int fd, rc = -1;
+
+	memset(info, 0, sizeof(*info));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		rc = gp_elf_lookup_fd(fd, syms, n, info);
 	close(fd);
 	return rc;
 }

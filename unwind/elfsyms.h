@@ -29,5 +29,7 @@ struct gp_elf_info {
  */
 int gp_elf_lookup(const char *path, struct gp_elf_sym *syms, size_t n,
 		  struct gp_elf_info *info);
+/* The same for an open file (left open). */
+int gp_elf_lookup_fd(int fd, struct gp_elf_sym *syms, size_t n, struct gp_elf_info *info);
 
 #endif

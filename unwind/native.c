@@ -234,14 +234,11 @@ static int map_bias(const struct gp_elf_file *f, const struct gp_map *m, uint64_
 
 static struct gp_elf_file *open_file(struct gp_unwinder *u, const struct gp_map *m)
 {
-	char path[PATH_MAX + 64];
-
 	if (m->vdso)
 		return gp_elf_cache_vdso(u->files);
 	if (!m->path)
 		return NULL;
-	gp_maps_open_path(u->pid, m, path, sizeof(path));
-	return gp_elf_cache_open(u->files, path, m->path);
+	return gp_elf_cache_open_fd(u->files, gp_maps_open(u->pid, m), m->path);
 }
 
 static int add_map(struct gp_unwinder *u, const struct gp_map *m, size_t *cap)

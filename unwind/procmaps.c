@@ -6,10 +6,14 @@
 #include "procmaps.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAPS_MAX_BYTES (64u << 20)
@@ -166,11 +170,50 @@ const struct gp_map *gp_maps_find_prefix(const struct gp_maps *m, const char *pr
 	return NULL;
 }
 
-void gp_maps_open_path(pid_t pid, const struct gp_map *map, char *buf, size_t len)
+/* O_PATH fd of path relative to the target's root, never leaving it. */
+static int open_in_root(pid_t pid, const char *path)
 {
-	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, map->start,
-		 map->end);
-	if (access(buf, R_OK) == 0)
-		return;
-	snprintf(buf, len, "/proc/%d/root%s", (int)pid, map->path ? map->path : "/");
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int dirfd, fd, err;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	dirfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -1;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	err = errno;
+	close(dirfd);
+	errno = err;
+	return fd;
+}
+
+int gp_maps_open(pid_t pid, const struct gp_map *map)
+{
+	char path[64];
+	struct stat st;
+	int pfd, fd;
+
+	/* O_PATH first: nothing is opened for reading before it is known to be a file. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
+		 map->start, map->end);
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0 && map->path && map->path[0] == '/')
+		pfd = open_in_root(pid, map->path);
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
+		close(pfd);
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	close(pfd);
+	return fd;
 }

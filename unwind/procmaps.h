@@ -39,10 +39,13 @@ int gp_maps_bias(const struct gp_maps *m, const char *path, uint64_t seg_offset,
 const struct gp_map *gp_maps_find_prefix(const struct gp_maps *m, const char *prefix);
 
 /*
- * A path to open the file mapped at map: /proc/PID/map_files/START-END,
- * which reaches the exact file even across mount namespaces, else
- * /proc/PID/root/PATH. Never a path the target chose outside its root.
+ * Open the file mapped at map, read-only: through /proc/PID/map_files/
+ * START-END, which reaches the exact file mapped even across mount
+ * namespaces, else by its path inside the target's root (/proc/PID/root,
+ * resolved with RESOLVE_IN_ROOT, so no symlink or ".." the target planted
+ * leads outside it). Only a regular file is opened (a device is never
+ * opened at all). Returns an fd, or -1 with errno set.
  */
-void gp_maps_open_path(pid_t pid, const struct gp_map *map, char *buf, size_t len);
+int gp_maps_open(pid_t pid, const struct gp_map *map);
 
 #endif

@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "elfsyms.h"
@@ -129,12 +134,93 @@ static void test_layout_rows(void **state)
 	assert_null(gp_layout_for(0x030d0000, true));
 }
 
+/* Files of a target are opened inside its root: nothing planted there leads out. */
+static void test_open_inside_root(void **state)
+{
+	char dir[] = "/tmp/gp-root-XXXXXX", path[PATH_MAX], buf[32];
+	struct gp_map m = { .start = 1, .end = 2 }; /* no such map_files entry: by path */
+	int fd, go[2];
+	pid_t child;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/inside", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "inside\n", 7), 7);
+	close(fd);
+	/* absolute and relative symlinks out of the root, one to a file inside */
+	snprintf(path, sizeof(path), "%s/to-host", dir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	snprintf(path, sizeof(path), "%s/up", dir);
+	assert_int_equal(symlink("../../../../etc/passwd", path), 0);
+	snprintf(path, sizeof(path), "%s/etc-inside", dir);
+	assert_int_equal(symlink("/inside", path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+
+	/* The "target": a child chrooted into dir (as a container would be). */
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char c;
+
+		close(go[1]);
+		if (chroot(dir) || chdir("/"))
+			_exit(1);
+		n = read(go[0], &c, 1); /* until the parent is done */
+		_exit(0);
+	}
+	close(go[0]);
+	/* wait until its root is dir */
+	for (int i = 0; i < 1000; i++) {
+		char link[64];
+
+		snprintf(link, sizeof(link), "/proc/%d/root", (int)child);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n > 0 && (path[n] = '\0', !strcmp(path, dir)))
+			break;
+		usleep(1000);
+	}
+
+	m.path = "/inside";
+	fd = gp_maps_open(child, &m);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 7);
+	close(fd);
+	m.path = "/etc-inside"; /* an absolute symlink means the target's root */
+	fd = gp_maps_open(child, &m);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 7);
+	assert_memory_equal(buf, "inside\n", 7);
+	close(fd);
+	m.path = "/to-host";
+	assert_int_equal(gp_maps_open(child, &m), -1);
+	m.path = "/up";
+	assert_int_equal(gp_maps_open(child, &m), -1);
+	m.path = "/../../../etc/passwd";
+	assert_int_equal(gp_maps_open(child, &m), -1);
+	m.path = "/fifo"; /* not a regular file: never opened for reading (would block) */
+	assert_int_equal(gp_maps_open(child, &m), -1);
+
+	close(go[1]);
+	waitpid(child, NULL, 0);
+	for (const char *f = "inside\0to-host\0up\0etc-inside\0fifo\0"; *f; f += strlen(f) + 1) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_find),     cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_parse_rejects_garbage), cmocka_unit_test(test_own_maps_and_elf),
 		cmocka_unit_test(test_version_names),      cmocka_unit_test(test_layout_rows),
+		cmocka_unit_test(test_open_inside_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
