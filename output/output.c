@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "../sampler/profile.h"
+
+/* Less free space than this is no space for a profile. */
+#define MIN_FREE_BYTES (64u << 10)
 
 struct format_desc {
 	enum gp_format format;
@@ -99,6 +103,27 @@ static void dir_of(const char *path, char *dir, size_t len)
 	snprintf(dir, len, "%s", dirname(tmp));
 }
 
+/*
+ * A file system with no free block (or no free inode) takes no profile:
+ * say so now rather than after the recording. (Space running out during
+ * the recording is caught when writing; see gp_output_rescue.)
+ */
+static int check_space(const char *dir, char *why, size_t whylen)
+{
+	struct statvfs v;
+	uint64_t blocks;
+
+	if (statvfs(dir, &v))
+		return 0; /* cannot tell: the write will */
+	/* root may use the blocks reserved for it */
+	blocks = geteuid() ? v.f_bavail : v.f_bfree;
+	if (blocks * v.f_frsize >= MIN_FREE_BYTES && (v.f_favail || !v.f_files))
+		return 0;
+	snprintf(why, whylen, "no space left on the file system of %s", dir);
+	errno = ENOSPC;
+	return -1;
+}
+
 int gp_output_check(const char *path, char *why, size_t whylen)
 {
 	char dir[PATH_MAX];
@@ -121,10 +146,10 @@ int gp_output_check(const char *path, char *why, size_t whylen)
 		return -1;
 	}
 	if (access(dir, W_OK | X_OK)) {
-		snprintf(why, whylen, "directory %s is not writable", dir);
+		snprintf(why, whylen, "directory %s is not writable (%s)", dir, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return check_space(dir, why, whylen);
 }
 
 int gp_output_write(const struct gp_profile *p, const char *path, enum gp_format f)
@@ -171,6 +196,19 @@ fail:
 	unlink(tmp);
 	errno = err;
 	return -1;
+}
+
+int gp_output_rescue(const struct gp_profile *p, const char *path, enum gp_format f, char *out,
+		     size_t outlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char copy[PATH_MAX];
+
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(out, outlen, "%s/gil-prof-rescued-%d-%s", tmp, (int)getpid(), basename(copy));
+	return gp_output_write(p, out, f);
 }
 
 /* path with ".STATE" before the format's extension (or at the end). */

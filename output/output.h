@@ -48,6 +48,15 @@ int gp_output_check(const char *path, char *why, size_t whylen);
 int gp_output_write(const struct gp_profile *p, const char *path, enum gp_format f);
 
 /*
+ * After writing path failed (a full disk, a directory gone meanwhile):
+ * write the profile to the temporary directory instead ($TMPDIR, else
+ * /tmp) as gil-prof-rescued-PID-BASENAME, atomically too, so a recording
+ * is not lost with one of its files. 0 with the path written in out, or -1.
+ */
+int gp_output_rescue(const struct gp_profile *p, const char *path, enum gp_format f, char *out,
+		     size_t outlen);
+
+/*
  * --split-gil: write one file per GIL state, each with that state's stacks,
  * named by inserting the state before the extension (out.folded ->
  * out.holding.folded). The four states are always written (maybe empty);

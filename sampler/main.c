@@ -207,6 +207,17 @@ static void wrote_split(const char *path)
 	gp_note("wrote %s (folded)", path);
 }
 
+/* A file that could not be written goes to the temporary directory instead. */
+static void rescue(const struct gp_profile *prof, const char *path, enum gp_format f)
+{
+	char saved[PATH_MAX + 64];
+
+	if (gp_output_rescue(prof, path, f, saved, sizeof(saved)))
+		gp_error("cannot save it elsewhere either (%s): %s", saved, strerror(errno));
+	else
+		gp_note("saved the %s profile to %s instead", gp_format_name(f), saved);
+}
+
 static int write_outputs(const struct gp_options *o, const struct gp_profile *prof)
 {
 	int rc = 0;
@@ -218,12 +229,15 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 			if (gp_output_write_split(prof, o->outputs[i].path, o->outputs[i].format,
 						  wrote_split, failed, sizeof(failed))) {
 				gp_error("cannot write %s: %s", failed, strerror(errno));
+				/* All states in one file: nothing is lost. */
+				rescue(prof, o->outputs[i].path, o->outputs[i].format);
 				rc = GP_EXIT_OUTPUT;
 			}
 			continue;
 		}
 		if (gp_output_write(prof, o->outputs[i].path, o->outputs[i].format)) {
 			gp_error("cannot write %s: %s", o->outputs[i].path, strerror(errno));
+			rescue(prof, o->outputs[i].path, o->outputs[i].format);
 			rc = GP_EXIT_OUTPUT;
 			continue;
 		}

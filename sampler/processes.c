@@ -277,7 +277,7 @@ static void proc_forked(struct gp_processes *ps, const struct gp_proc_event *e)
 static void proc_execd(struct gp_processes *ps, const struct gp_proc_event *e, uint64_t now_ns)
 {
 	struct gp_tracked *tr = find(ps, (pid_t)e->pid);
-	char comm[sizeof(e->comm) + 1];
+	char comm[sizeof(e->comm) + 1], who[320];
 
 	if (!tr || tr->state == GP_PROC_EXITED)
 		return;
@@ -289,6 +289,8 @@ static void proc_execd(struct gp_processes *ps, const struct gp_proc_event *e, u
 	tr->next_probe_ns = 0;
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = '\0';
+	/* Said now: a program that is not Python may exit before it is given up on. */
+	add_note(ps, false, "%s exec'd %s", label(ps, tr->pid, who, sizeof(who)), comm);
 	describe_process(ps, tr->pid, 0, comm);
 }
 

@@ -74,6 +74,27 @@ void gp_target_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+/* Exited but not reaped by its parent yet: no memory left to read. */
+static bool is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "PID (comm) S ...": comm is the process's own text, ')' included. */
+	end = strrchr(buf, ')');
+	return end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+}
+
 /* The mapping of the main executable, found through /proc/PID/exe. */
 static const struct gp_map *exe_mapping(pid_t pid, const struct gp_maps *maps)
 {
@@ -268,6 +289,13 @@ static int discover(struct gp_target *t, bool quiet)
 		return errno == EACCES ? GP_EXIT_PERMISSION : GP_EXIT_FAILURE;
 	}
 	read_comm(t->pid, t->comm, sizeof(t->comm));
+	if (!maps.n && is_zombie(t->pid)) {
+		rc = quiet ? NOT_YET : GP_EXIT_TARGET_GONE;
+		if (!quiet)
+			gp_error("process %d (%s) has exited (a zombie its parent has not reaped)",
+				 (int)t->pid, t->comm);
+		goto out;
+	}
 	lib.map = gp_maps_find_prefix(&maps, "libpython");
 	exe.map = exe_mapping(t->pid, &maps);
 	if (lib.map && !inspect(t->pid, &lib))

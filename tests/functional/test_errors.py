@@ -12,6 +12,7 @@ from conftest import (
     assert_no_sanitizer_report,
     find_old_interpreters,
     run_gil_prof,
+    wait_for,
 )
 
 EXIT_USAGE = 2
@@ -22,6 +23,7 @@ EXIT_PERMISSION = 6
 EXIT_KERNEL = 7
 EXIT_OUTPUT = 8
 EXIT_LAUNCH = 9
+EXIT_TARGET_GONE = 10
 
 
 def python311():
@@ -90,6 +92,19 @@ def test_unsupported_real_interpreters(version, tmp_path):
     r = run_gil_prof("record", "-o", out, "--", exe, "-c", "import time; time.sleep(20)")
     short = ".".join(version.split(".")[:2])
     assert_refused(r, EXIT_UNSUPPORTED, "Python %s" % short, out)
+
+
+def test_target_exited_before_attach(tmp_path):
+    # a Python that has exited and is not reaped yet: its pid is still there
+    p = subprocess.Popen([python311(), "-c", "pass"])
+    try:
+        assert wait_for(lambda: open("/proc/%d/stat" % p.pid).read().rsplit(")", 1)[1].split()[0]
+                        == "Z", timeout=30)
+        out = tmp_path / "x.folded"
+        r = run_gil_prof("-p", p.pid, "-d", "1", "-o", out)
+        assert_refused(r, EXIT_TARGET_GONE, "process %d (python3) has exited" % p.pid, out)
+    finally:
+        p.wait()
 
 
 def test_missing_privileges(tmp_path):
