@@ -41,12 +41,14 @@ def default_python():
     return next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.11"))
 
 
-def run(seconds, python=None, threads=50, outdir=None, extra=(), log=None):
+def run(seconds, python=None, threads=50, outdir=None, extra=(), log=None, nice=0):
     """Record for `seconds`; returns a dict of what was measured."""
     python = python or default_python()
     outdir = pathlib.Path(outdir or tempfile.mkdtemp(prefix="gil-prof-soak-"))
+    # the target may be niced on a shared machine (gil-prof is not)
     target = subprocess.Popen([python, str(TARGETS / "busy_threads.py"), str(threads)],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True,
+                              preexec_fn=(lambda: os.nice(nice)) if nice else None)
     try:
         line = target.stdout.readline()
         assert line.startswith("ready"), line
@@ -123,9 +125,10 @@ def main():
     ap.add_argument("--seconds", type=int, default=1800)
     ap.add_argument("--threads", type=int, default=50)
     ap.add_argument("--python")
+    ap.add_argument("--nice", type=int, default=0, help="run the target at this niceness")
     ap.add_argument("--json", help="also write the measurements here")
     args = ap.parse_args()
-    r = run(args.seconds, args.python, args.threads,
+    r = run(args.seconds, args.python, args.threads, nice=args.nice,
             log=lambda m: print(m, file=sys.stderr, flush=True))
     print(summary(r))
     if args.json:
