@@ -22,6 +22,7 @@
 #include "exitcodes.h"
 #include "gp_log.h"
 #include "interpreters.h"
+#include "privileges.h"
 #include "processes.h"
 #include "symbolize.h"
 #include "wallclock.h"
@@ -370,6 +371,8 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		rc = GP_EXIT_TARGET_GONE;
 		goto out;
 	}
+	/* Attached: what loaded and attached the sampler is needed no more. */
+	gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(&r);
 	gp_target_resume(t);

@@ -222,6 +222,27 @@ def start_recording(t, *outs):
     return p
 
 
+CAP_DAC_OVERRIDE, CAP_SETUID, CAP_NET_ADMIN, CAP_SYS_MODULE = 1, 7, 12, 16
+CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF = 19, 21, 38, 39
+
+
+def assert_privileges_dropped(pid):
+    """Attached, gil-prof keeps only what reading the target and writing need."""
+    def status():
+        with open("/proc/%d/status" % pid) as f:
+            return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+    assert wait_for(lambda: status().get("NoNewPrivs") == "1", timeout=10), status()
+    st = status()
+    eff, bnd = int(st["CapEff"], 16), int(st["CapBnd"], 16)
+    for cap in (CAP_SYS_PTRACE, CAP_DAC_OVERRIDE, CAP_BPF):
+        assert eff >> cap & 1, (cap, st["CapEff"])
+    for cap in (CAP_SYS_ADMIN, CAP_PERFMON, CAP_SETUID, CAP_NET_ADMIN, CAP_SYS_MODULE):
+        assert not eff >> cap & 1, (cap, st["CapEff"])
+    # nothing to regain either: no capability outside the kept ones anywhere
+    assert bnd == eff and int(st["CapPrm"], 16) == eff, st
+    assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0, st
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
                          ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_detaches_and_writes(sig, target, tmp_path):
@@ -229,6 +250,7 @@ def test_signal_detaches_and_writes(sig, target, tmp_path):
     out = tmp_path / "sig.folded"
     p = start_recording(t, out)
     held = attached(p.pid)
+    assert_privileges_dropped(p.pid)
     time.sleep(1.5)
     p.send_signal(sig)
     _, err = p.communicate(timeout=30)
