@@ -36,20 +36,11 @@ void gp_read_cmdline(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
-	int fd;
 
-	buf[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	n = gp_read_proc(path, buf, len);
+	if (n <= 0)
 		return;
-	/* Bytes the process chose (it may rewrite its arguments): bounded, cut. */
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		buf[0] = '\0';
-		return;
-	}
 	for (ssize_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';

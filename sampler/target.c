@@ -53,24 +53,32 @@ static void read_comm(pid_t pid, char *buf, size_t len)
 	gp_target_thread_name(pid, pid, buf, len);
 }
 
-void gp_target_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
+ssize_t gp_read_proc(const char *path, char *buf, size_t len)
 {
-	char path[64];
 	ssize_t n;
 	int fd;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return -1;
+	/* Bytes the process chose (its name, its arguments): bounded, cut. */
 	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0) {
 		buf[0] = '\0';
-		return;
+		return -1;
 	}
 	buf[n] = '\0';
+	return n;
+}
+
+void gp_target_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	gp_read_proc(path, buf, len);
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
@@ -78,18 +86,10 @@ void gp_target_thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
 static bool is_zombie(pid_t pid)
 {
 	char path[64], buf[512], *end;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (gp_read_proc(path, buf, sizeof(buf)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* "PID (comm) S ...": comm is the process's own text, ')' included. */
 	end = strrchr(buf, ')');
 	return end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');

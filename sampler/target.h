@@ -54,6 +54,8 @@ int gp_target_probe(pid_t pid, struct gp_target *t, bool final, char *why, size_
 /* Has the target exited? Reaps a launched child. */
 bool gp_target_exited(struct gp_target *t);
 /* Thread name from /proc (comm); "" if gone. */
+/* A small /proc file into buf (NUL-terminated, cut to len - 1): its length, or -1. */
+ssize_t gp_read_proc(const char *path, char *buf, size_t len);
 void gp_target_thread_name(pid_t pid, pid_t tid, char *buf, size_t len);
 /* Kill a launched child that must not outlive a failed start. */
 void gp_target_abandon(struct gp_target *t);
