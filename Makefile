@@ -242,7 +242,8 @@ FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.
 	unwind/procmaps.c unwind/elfsyms.c sampler/pyversion.c sampler/pylayouts.c \
 	sampler/profile.c sampler/symbolize.c unwind/pyobj.c sampler/pyobjlayouts.c \
 	sampler/pythreads.c unwind/elfcache.c unwind/symtab.c unwind/native.c \
-	unwind/merge.c unwind/kallsyms.c unwind/strpool.c sampler/nativestack.c sampler/gp_log.c
+	unwind/merge.c unwind/kallsyms.c unwind/strpool.c sampler/nativestack.c sampler/gp_log.c \
+	sampler/timeline.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ibpf -Iunwind -Isampler -Ioutput
 

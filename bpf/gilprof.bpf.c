@@ -12,6 +12,7 @@
  * (gilstate.h). In wall mode, offcpu.h adds a sched_switch program that
  * records the stack of every target thread leaving a CPU, and a task
  * iterator that records the threads already off CPU when recording starts.
+ * gilevents.h traces every GIL acquisition and release for the timeline.
  *
  * The same code reads the current task's memory (perf_event, tp_btf) or,
  * in the sleepable iterator, another task's: functions take an `rtask`
@@ -550,3 +551,4 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 
 #include "offcpu.h"
 #include "procevents.h"
+#include "gilevents.h"

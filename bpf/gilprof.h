@@ -200,6 +200,14 @@ struct gp_config {
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
+	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
+};
+
+/* How GIL acquisitions and releases are traced (gilevents.h), if at all. */
+enum gp_gil_events {
+	GP_GIL_EVENTS_OFF = 0,
+	GP_GIL_EVENTS_UPROBES = 1,    /* take_gil return, drop_gil entry (symbols) */
+	GP_GIL_EVENTS_WATCHPOINT = 2, /* hardware write watchpoint on gil->locked */
 };
 
 /* x86-64 futex(2): a thread inside it has this in pt_regs->orig_ax. */
@@ -230,8 +238,9 @@ enum gp_event_type {
 				  * GP_SAMPLE_SNAPSHOT: was on a CPU at the start */
 	GP_EV_EXIT = 4,          /* thread is exiting (header only) */
 	/*
-	 * Reserved for exact GIL transitions (a timeline): acquire/release
-	 * with the holder's tstate, e.g. from take_gil/drop_gil uprobes.
+	 * The thread acquired (GP_SAMPLE_ACQUIRED) or released the main GIL
+	 * (gilevents.h). Header only, except an acquisition after another
+	 * thread held it (GP_SAMPLE_HANDOFF): frames = its Python stack.
 	 */
 	GP_EV_GIL = 5,
 	/* Profiled processes (struct gp_proc_event, bpf/procevents.h). */
@@ -268,6 +277,8 @@ enum gp_walk_end {
 #define GP_SAMPLE_HAS_NATIVE (1u << 1) /* a struct gp_native follows frames[nframes] */
 #define GP_SAMPLE_GC         (1u << 2) /* holder sampled while gc.collecting was set */
 #define GP_SAMPLE_SNAPSHOT   (1u << 3) /* from the start snapshot (task iterator) */
+#define GP_SAMPLE_ACQUIRED   (1u << 4) /* GP_EV_GIL: acquired (else released) */
+#define GP_SAMPLE_HANDOFF    (1u << 5) /* GP_EV_GIL: another thread held it last */
 
 struct gp_sample {
 	__u32 type;              /* enum gp_event_type */
@@ -394,6 +405,14 @@ enum gp_counter {
 	GP_CNT_FORK_FULL,        /* ... and its child could not be followed: procs map full */
 	GP_CNT_EXEC,             /* a profiled process exec'd: no longer sampled until found again */
 	GP_CNT_PROC_EXIT,        /* a profiled process exited */
+	GP_CNT_GIL_ACQUIRED,     /* GIL acquisitions recorded (timeline) */
+	GP_CNT_GIL_RELEASED,     /* GIL releases recorded */
+	GP_CNT_GIL_OTHER,        /* GIL probe hit outside the target */
+	GP_CNT_GIL_NOT_MAIN,     /* not the main GIL changing hands: another
+				    interpreter's GIL, or gil->locked set to
+				    neither 0 nor 1 (created, destroyed) */
+	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
+				    stack slot was in use (preempted probe) */
 	GP_CNT__MAX,
 };
 

@@ -36,6 +36,7 @@ static const struct format_desc formats[] = {
 	{ GP_FORMAT_SVG, "svg", { ".svg" }, gp_write_svg },
 	{ GP_FORMAT_HTML, "html", { ".html", ".htm" }, gp_write_html },
 	{ GP_FORMAT_REPORT, "report", { ".report" }, gp_write_report },
+	{ GP_FORMAT_CHROMETRACE, "chrometrace", { ".trace.json" }, gp_write_chrometrace },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

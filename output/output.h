@@ -19,6 +19,7 @@ enum gp_format {
 	GP_FORMAT_SVG,
 	GP_FORMAT_HTML,
 	GP_FORMAT_REPORT,
+	GP_FORMAT_CHROMETRACE,  /* the GIL timeline; needs the recording to trace the GIL */
 };
 
 /* The format that names default output files. */
@@ -74,5 +75,7 @@ int gp_write_svg(const struct gp_profile *p, FILE *out);
 int gp_write_html(const struct gp_profile *p, FILE *out);
 /* The end-of-run summary: per-thread GIL table, contention, top waiting stacks. */
 int gp_write_report(const struct gp_profile *p, FILE *out);
+/* The GIL timeline (p->timeline) as Chrome Trace Event JSON, for Perfetto. */
+int gp_write_chrometrace(const struct gp_profile *p, FILE *out);
 
 #endif

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "jsonout.h"
 #include "output.h"
-#include "text.h"
 #include "../sampler/profile.h"
 
 #ifndef GP_VERSION
@@ -23,38 +23,6 @@
 #endif
 
 #define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
-
-/* json-c refuses invalid UTF-8 nowhere, so the text is cleaned first. */
-static struct json_object *jstr(const char *s)
-{
-	char *clean = gp_text_clean(s);
-	struct json_object *o;
-
-	if (!clean)
-		return NULL;
-	o = json_object_new_string(clean);
-	free(clean);
-	return o;
-}
-
-/* Adds val under key; on failure val is freed and -1 returned. */
-static int put(struct json_object *obj, const char *key, struct json_object *val)
-{
-	if (!val || json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-static int append(struct json_object *arr, struct json_object *val)
-{
-	if (!val || json_object_array_add(arr, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
 
 static struct json_object *frame(const struct gp_profile *p, const struct gp_location *l)
 {
@@ -66,8 +34,9 @@ static struct json_object *frame(const struct gp_profile *p, const struct gp_loc
 		return NULL;
 	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
 		file = p->mappings[l->mapping - 1]->filename;
-	if (put(o, "name", jstr(f->name)) || (file[0] && put(o, "file", jstr(file))) ||
-	    (l->line > 0 && put(o, "line", json_object_new_int(l->line)))) {
+	if (gp_json_put(o, "name", gp_json_str(f->name)) ||
+	    (file[0] && gp_json_put(o, "file", gp_json_str(file))) ||
+	    (l->line > 0 && gp_json_put(o, "line", json_object_new_int(l->line)))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -79,7 +48,7 @@ static struct json_object *frames(const struct gp_profile *p)
 	struct json_object *arr = json_object_new_array();
 
 	for (size_t i = 0; arr && i < p->nlocations; i++) {
-		if (append(arr, frame(p, p->locations[i]))) {
+		if (gp_json_append(arr, frame(p, p->locations[i]))) {
 			json_object_put(arr);
 			return NULL;
 		}
@@ -107,7 +76,7 @@ static struct json_object *stack(const struct gp_stack *s)
 	struct json_object *arr = json_object_new_array_ext((int)s->n);
 
 	for (uint32_t i = 0; arr && i < s->n; i++) {
-		if (append(arr, json_object_new_int64((int64_t)s->locs[i] - 1))) {
+		if (gp_json_append(arr, json_object_new_int64((int64_t)s->locs[i] - 1))) {
 			json_object_put(arr);
 			return NULL;
 		}
@@ -131,7 +100,7 @@ static struct json_object *profile_name(const struct gp_profile *p, const struct
 			 state);
 	else
 		snprintf(name, sizeof(name), "%sThread %d%s", proc, (int)t->tid, state);
-	return jstr(name);
+	return gp_json_str(name);
 }
 
 /* One sampled profile of the stacks v[0..n), all of one thread and state. */
@@ -143,19 +112,19 @@ static struct json_object *sampled(const struct gp_profile *p, struct gp_stack *
 	*total = 0;
 	samples = json_object_new_array_ext((int)n);
 	weights = json_object_new_array_ext((int)n);
-	if (!o || put(o, "samples", samples) || put(o, "weights", weights))
+	if (!o || gp_json_put(o, "samples", samples) || gp_json_put(o, "weights", weights))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if (append(samples, stack(v[i])) ||
-		    append(weights, json_object_new_int64((int64_t)v[i]->wall_ns)))
+		if (gp_json_append(samples, stack(v[i])) ||
+		    gp_json_append(weights, json_object_new_int64((int64_t)v[i]->wall_ns)))
 			goto fail;
 		*total += v[i]->wall_ns;
 	}
-	if (put(o, "type", json_object_new_string("sampled")) ||
-	    put(o, "name", profile_name(p, v[0])) ||
-	    put(o, "unit", json_object_new_string("nanoseconds")) ||
-	    put(o, "startValue", json_object_new_int64(0)) ||
-	    put(o, "endValue", json_object_new_int64((int64_t)*total)))
+	if (gp_json_put(o, "type", json_object_new_string("sampled")) ||
+	    gp_json_put(o, "name", profile_name(p, v[0])) ||
+	    gp_json_put(o, "unit", json_object_new_string("nanoseconds")) ||
+	    gp_json_put(o, "startValue", json_object_new_int64(0)) ||
+	    gp_json_put(o, "endValue", json_object_new_int64((int64_t)*total)))
 		goto fail;
 	return o;
 fail:
@@ -172,7 +141,7 @@ static int profiles(const struct gp_profile *p, struct json_object *top)
 	size_t n = 0, best_idx = 0;
 	int rc = -1;
 
-	if (put(top, "profiles", arr))
+	if (gp_json_put(top, "profiles", arr))
 		return -1;
 	v = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*v));
 	if (!v)
@@ -184,14 +153,14 @@ static int profiles(const struct gp_profile *p, struct json_object *top)
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && v[j]->thread == v[i]->thread && v[j]->state == v[i]->state;)
 			j++;
-		if (append(arr, sampled(p, v + i, j - i, &total)))
+		if (gp_json_append(arr, sampled(p, v + i, j - i, &total)))
 			goto out;
 		if (total > best) {
 			best = total;
 			best_idx = json_object_array_length(arr) - 1;
 		}
 	}
-	rc = put(top, "activeProfileIndex", json_object_new_int64((int64_t)best_idx));
+	rc = gp_json_put(top, "activeProfileIndex", json_object_new_int64((int64_t)best_idx));
 out:
 	free(v);
 	return rc;
@@ -203,10 +172,10 @@ static struct json_object *document(const struct gp_profile *p)
 	char name[160];
 
 	snprintf(name, sizeof(name), "%s (pid %d)", p->comm[0] ? p->comm : "python", (int)p->pid);
-	if (!top || put(top, "$schema", json_object_new_string(SCHEMA_URL)) ||
-	    put(top, "shared", shared) || put(shared, "frames", frames(p)) ||
-	    profiles(p, top) || put(top, "name", jstr(name)) ||
-	    put(top, "exporter", json_object_new_string("gil-prof@" GP_VERSION))) {
+	if (!top || gp_json_put(top, "$schema", json_object_new_string(SCHEMA_URL)) ||
+	    gp_json_put(top, "shared", shared) || gp_json_put(shared, "frames", frames(p)) ||
+	    profiles(p, top) || gp_json_put(top, "name", gp_json_str(name)) ||
+	    gp_json_put(top, "exporter", json_object_new_string("gil-prof@" GP_VERSION))) {
 		if (!top)
 			json_object_put(shared);
 		json_object_put(top);

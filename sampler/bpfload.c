@@ -70,11 +70,20 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
 	b->skel->rodata->cfg.wall = cfg->wall;
 	b->skel->rodata->cfg.follow_children = cfg->follow_children;
-	/* cpu mode: the off-CPU programs are not even verified. */
+	b->skel->rodata->cfg.gil_events = cfg->gil_events;
+	/* cpu mode: the off-CPU programs are not even verified; nor are the
+	 * GIL transition programs without a timeline. */
 	bpf_program__set_autoload(b->skel->progs.on_switch, cfg->wall);
 	bpf_program__set_autoload(b->skel->progs.snapshot, cfg->wall);
+	bpf_program__set_autoload(b->skel->progs.gil_taken,
+				  cfg->gil_events == GP_GIL_EVENTS_UPROBES);
+	bpf_program__set_autoload(b->skel->progs.gil_dropping,
+				  cfg->gil_events == GP_GIL_EVENTS_UPROBES);
+	bpf_program__set_autoload(b->skel->progs.gil_written,
+				  cfg->gil_events == GP_GIL_EVENTS_WATCHPOINT);
 	b->skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(b->skel->maps.scratch, (__u32)ncpus);
+	bpf_map__set_max_entries(b->skel->maps.gil_slots, cfg->gil_events ? (__u32)ncpus : 1);
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
 
 	err = gilprof_bpf__load(b->skel);
@@ -334,6 +343,12 @@ static struct bpf_program *prog_of(struct gp_bpf *b, enum gp_prog p)
 		return b->skel->progs.on_exec;
 	case GP_PROG_EXIT:
 		return b->skel->progs.on_exit;
+	case GP_PROG_GIL_TAKEN:
+		return b->skel->progs.gil_taken;
+	case GP_PROG_GIL_DROPPING:
+		return b->skel->progs.gil_dropping;
+	case GP_PROG_GIL_WRITTEN:
+		return b->skel->progs.gil_written;
 	default:
 		return NULL;
 	}
@@ -348,6 +363,9 @@ const char *gp_prog_name(enum gp_prog p)
 		[GP_PROG_FORK] = "on_fork",
 		[GP_PROG_EXEC] = "on_exec",
 		[GP_PROG_EXIT] = "on_exit",
+		[GP_PROG_GIL_TAKEN] = "gil_taken",
+		[GP_PROG_GIL_DROPPING] = "gil_dropping",
+		[GP_PROG_GIL_WRITTEN] = "gil_written",
 	};
 
 	return (unsigned int)p < GP_PROG__MAX ? names[p] : "?";

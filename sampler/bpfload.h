@@ -29,6 +29,7 @@ struct gp_bpf_config {
 	bool kernel_stack;     /* kernel return addresses per sample */
 	bool wall;             /* wall mode: load the off-CPU programs */
 	bool follow_children;  /* --subprocesses: sample forked children too */
+	uint32_t gil_events;   /* enum gp_gil_events: load the GIL transition programs */
 };
 
 /* The BPF programs, for run-time statistics. */
@@ -39,6 +40,9 @@ enum gp_prog {
 	GP_PROG_FORK,          /* on_fork, on_exec, on_exit (bpf/procevents.h) */
 	GP_PROG_EXEC,
 	GP_PROG_EXIT,
+	GP_PROG_GIL_TAKEN,     /* gil_taken (uretprobe on take_gil) */
+	GP_PROG_GIL_DROPPING,  /* gil_dropping (uprobe on drop_gil) */
+	GP_PROG_GIL_WRITTEN,   /* gil_written (watchpoint on gil->locked) */
 	GP_PROG__MAX,
 };
 

@@ -19,7 +19,7 @@
 #include "gp_log.h"
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
-       OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE };
+       OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -36,6 +36,7 @@ static const struct option long_opts[] = {
 	{ "split-gil", no_argument, NULL, OPT_SPLIT_GIL },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "gil-trace", required_argument, NULL, OPT_GIL_TRACE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -71,6 +72,8 @@ void gp_cli_usage(FILE *f)
 		"                           speedscope  speedscope JSON (.speedscope.json)\n"
 		"                           folded      folded stacks (.folded, .txt)\n"
 		"                           report      the end-of-run GIL report (.report)\n"
+		"                           chrometrace GIL timeline for Perfetto (.trace.json):\n"
+		"                                       traces every GIL acquisition and release\n"
 		"      --native           also native (C) frames, unwound with DWARF CFI and\n"
 		"                         merged with the Python frames in call order\n"
 		"      --native-all       like --native, also the interpreter's call plumbing\n"
@@ -86,6 +89,10 @@ void gp_cli_usage(FILE *f)
 		"      --ring-size SIZE   kernel-to-gil-prof sample buffer: 16M (64M with\n"
 		"                         --native) by default, 64K to 1G, a power of two;\n"
 		"                         larger if samples are lost\n"
+		"      --gil-trace HOW    how the timeline traces the GIL: auto (default:\n"
+		"                         uprobes if the interpreter has take_gil/drop_gil\n"
+		"                         symbols, else watchpoint), uprobes, watchpoint\n"
+		"                         (a hardware watchpoint: any build, costlier)\n"
 		"      --btf PATH         kernel BTF file (default /sys/kernel/btf/vmlinux)\n"
 		"  -q, --quiet            no status line, no summary and no report\n"
 		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
@@ -96,6 +103,7 @@ void gp_cli_usage(FILE *f)
 		"  sudo gil-prof -p 1234 -d 30s\n"
 		"  sudo gil-prof record -p 1234 -d 10 -o out.pb.gz -o out.svg\n"
 		"  sudo gil-prof record -o out.folded -- python3 app.py arg1\n"
+		"  sudo gil-prof -p 1234 -d 5s -o gil.trace.json -o out.svg\n"
 		"\n"
 		"Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.\n",
 		GP_DEFAULT_RATE, GP_MAX_RATE, GP_MAX_OUTPUTS);
@@ -204,6 +212,28 @@ static int check_split(const struct gp_options *o)
 	return usage_error("%s", "--split-gil needs a folded output (-o FILE.folded)");
 }
 
+/* A timeline traces the GIL on top of wall mode's switch records. */
+static int check_timeline(struct gp_options *o)
+{
+	int n = o->noutputs ? o->noutputs : 1;
+
+	for (int i = 0; i < n; i++)
+		if (o->outputs[i].format == GP_FORMAT_CHROMETRACE)
+			o->timeline = true;
+	if (o->timeline && o->mode == GP_MODE_CPU)
+		return usage_error("%s", "the GIL timeline (.trace.json) needs --mode wall "
+				   "(the default)");
+	/* GIL transitions are traced in the target only (uprobes and
+	 * watchpoints are per process): a child's timeline would lack them. */
+	if (o->timeline && o->subprocesses)
+		return usage_error("%s", "the GIL timeline (.trace.json) covers one process: "
+				   "it does not go with --subprocesses");
+	if (o->gil_trace_set && !o->timeline)
+		return usage_error("%s", "--gil-trace goes with a timeline output "
+				   "(-o FILE.trace.json)");
+	return 0;
+}
+
 static int resolve_formats(struct gp_options *o, const char *format)
 {
 	enum gp_format forced = GP_FORMAT_NONE;
@@ -234,7 +264,7 @@ static int resolve_formats(struct gp_options *o, const char *format)
 	}
 	if (!o->noutputs && forced)
 		o->outputs[0].format = forced; /* default path, chosen later */
-	return check_split(o);
+	return check_split(o) ? GP_EXIT_USAGE : check_timeline(o);
 }
 
 static int parse_option(struct gp_options *o, int c, const char **format)
@@ -316,6 +346,19 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 		o->ring_bytes = (uint32_t)bytes;
 		return 0;
 	}
+	case OPT_GIL_TRACE:
+		if (!strcmp(optarg, "auto"))
+			o->gil_trace = GP_GIL_TRACE_AUTO;
+		else if (!strcmp(optarg, "uprobes"))
+			o->gil_trace = GP_GIL_TRACE_UPROBES;
+		else if (!strcmp(optarg, "watchpoint"))
+			o->gil_trace = GP_GIL_TRACE_WATCHPOINT;
+		else
+			return usage_error("unknown --gil-trace '%s' (known: auto, uprobes, "
+					   "watchpoint)",
+					   optarg);
+		o->gil_trace_set = true;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;

@@ -16,6 +16,13 @@
 #define GP_MIN_RING_BYTES (64u << 10)
 #define GP_MAX_RING_BYTES (1u << 30)
 
+/* --gil-trace: how a timeline traces GIL transitions (giltrace.c). */
+enum gp_gil_trace {
+	GP_GIL_TRACE_AUTO = 0,      /* uprobes where the symbols are, else a watchpoint */
+	GP_GIL_TRACE_UPROBES,
+	GP_GIL_TRACE_WATCHPOINT,
+};
+
 struct gp_output_spec {
 	const char *path;
 	enum gp_format format;
@@ -28,6 +35,9 @@ struct gp_options {
 	unsigned int rate_hz;
 	enum gp_mode mode;            /* --mode: wall (default) or cpu */
 	bool split_gil;               /* --split-gil: one folded file per GIL state */
+	bool timeline;                /* a GIL timeline output: trace GIL transitions */
+	enum gp_gil_trace gil_trace;  /* --gil-trace */
+	bool gil_trace_set;
 	struct gp_output_spec outputs[GP_MAX_OUTPUTS];
 	int noutputs;
 	const char *btf_path;         /* NULL: the running kernel's */

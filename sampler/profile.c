@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeline.h"
+
 static const char *const state_names[GP_STATE__MAX] = {
 	[GP_STATE_NONE] = "none",         [GP_STATE_HOLDING] = "holding",
 	[GP_STATE_WAITING] = "waiting",   [GP_STATE_RELEASED] = "released",
@@ -428,6 +430,7 @@ void gp_profile_free(struct gp_profile *p)
 		free(p->procs[i]);
 	for (int i = 0; i < p->ncomments; i++)
 		free(p->comments[i]);
+	gp_timeline_free(p->timeline);
 	free(p->functions);
 	free(p->locations);
 	free(p->mappings);

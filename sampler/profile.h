@@ -87,6 +87,8 @@ struct gp_process {
 	char cmdline[256];     /* its arguments joined by spaces (cut), as /proc shows them */
 };
 
+struct gp_timeline;
+
 struct gp_stack {
 	uint32_t thread;       /* index into gp_profile.threads */
 	uint8_t state;         /* enum gp_gil_state */
@@ -138,6 +140,7 @@ struct gp_profile {
 	bool multiprocess;          /* --subprocesses: stacks are labelled by process */
 	char *comments[16];
 	int ncomments;
+	struct gp_timeline *timeline; /* the GIL timeline, when one was traced (owned) */
 };
 
 void gp_profile_init(struct gp_profile *p);

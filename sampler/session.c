@@ -20,11 +20,13 @@
 
 #include "bpfload.h"
 #include "exitcodes.h"
+#include "giltrace.h"
 #include "gp_log.h"
 #include "interpreters.h"
 #include "privileges.h"
 #include "processes.h"
 #include "symbolize.h"
+#include "timeline.h"
 #include "wallclock.h"
 
 #define POLL_MS 100
@@ -86,6 +88,9 @@ struct recorder {
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
 	uint64_t samples;          /* CPU-clock samples read (for the status line) */
+	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
+	struct gp_timeline *tl;    /* with a timeline, once recording */
+	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -104,9 +109,42 @@ static bool well_formed(const struct recorder *r, const struct gp_sample *s, siz
 	if (size < GP_SAMPLE_HDR_SIZE || s->nframes > GP_MAX_FRAMES ||
 	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame))
 		return false;
-	return s->type == GP_EV_SAMPLE ||
+	return s->type == GP_EV_SAMPLE || (r->tl && s->type == GP_EV_GIL) ||
 	       (r->wall && (s->type == GP_EV_OFF_CPU || s->type == GP_EV_ON_CPU ||
 			    s->type == GP_EV_EXIT));
+}
+
+/* The timeline's view of a record (after the profile's). -1 on ENOMEM. */
+static int to_timeline(struct recorder *r, const struct gp_sample *s, const struct gp_thread *th,
+		       uint32_t n)
+{
+	static const uint8_t kinds[] = {
+		[GP_EV_SAMPLE] = GP_TL_STATE, [GP_EV_OFF_CPU] = GP_TL_OFF,
+		[GP_EV_ON_CPU] = GP_TL_ON,    [GP_EV_EXIT] = GP_TL_EXIT,
+	};
+	enum gp_tl_kind kind;
+
+	if (!r->tl)
+		return 0;
+	if (s->type == GP_EV_GIL)
+		kind = (s->flags & GP_SAMPLE_ACQUIRED) ? GP_TL_ACQUIRE : GP_TL_RELEASE;
+	else
+		kind = (enum gp_tl_kind)kinds[s->type];
+	/* Stacks of samples are not kept: only their state is. */
+	return gp_timeline_add(r->tl, kind, th->idx, s->ts, state_of(s),
+			       s->flags & GP_SAMPLE_SNAPSHOT, r->locs,
+			       s->type == GP_EV_SAMPLE ? 0 : n);
+}
+
+/* A GIL acquisition or release (timeline). */
+static int handle_gil(struct recorder *r, const struct gp_sample *s, struct gp_thread *th,
+		      struct gp_tracked *tr)
+{
+	uint32_t n = 0;
+
+	if (s->flags & GP_SAMPLE_HANDOFF && s->flags & GP_SAMPLE_HAS_TSTATE)
+		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+	return to_timeline(r, s, th, n);
 }
 
 /* Off-CPU records and marks (wall mode). */
@@ -114,18 +152,23 @@ static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_
 		       struct gp_tracked *tr)
 {
 	bool snap = s->flags & GP_SAMPLE_SNAPSHOT;
-	uint32_t n;
+	uint32_t n = 0;
+	int rc;
 
 	switch (s->type) {
 	case GP_EV_OFF_CPU:
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
-		return gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
-				       s->flags & GP_SAMPLE_GC, r->locs, n);
+		rc = gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
+				     s->flags & GP_SAMPLE_GC, r->locs, n);
+		break;
 	case GP_EV_ON_CPU:
-		return gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
+		rc = gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
+		break;
 	default:
-		return gp_wall_exit(&r->wallclock, th->idx, s->ts);
+		rc = gp_wall_exit(&r->wallclock, th->idx, s->ts);
+		break;
 	}
+	return rc ? rc : to_timeline(r, s, th, n);
 }
 
 static int handle_sample(void *ctx, void *data, size_t size)
@@ -156,6 +199,8 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if (s->type == GP_EV_GIL)
+		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
 		return handle_wall(r, s, th, tr) ? -ENOMEM : 0;
 	r->samples++;
@@ -170,12 +215,37 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
 						       s->flags & GP_SAMPLE_GC, r->locs, n);
 
-		return !st || gp_wall_sample(&r->wallclock, th->idx, s->ts, st) ? -ENOMEM : 0;
+		return !st || gp_wall_sample(&r->wallclock, th->idx, s->ts, st) ||
+				       to_timeline(r, s, th, n)
+			       ? -ENOMEM
+			       : 0;
 	}
 	if (gp_profile_add(r->prof, th->idx, state_of(s), s->flags & GP_SAMPLE_GC, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * A watchpoint needs the GIL's address, which a launched 3.12+ creates
+ * after it starts: attach once the process's addresses show it.
+ */
+static void attach_late_gil(struct recorder *r)
+{
+	uint64_t gil = r->ps.main->proc.gil;
+
+	if (!r->tl || gp_giltrace_active(&r->gil) || !gil)
+		return;
+	if (gp_giltrace_attach(&r->gil, r->b, gil, r->t->layout->gil_locked)) {
+		gp_warn("%s; the timeline has no GIL transitions", r->gil.why);
+		gp_timeline_free(r->tl);
+		r->tl = NULL;
+	}
+	/* Held back for this attachment (see gp_session_run). */
+	if (r->drop_pending) {
+		gp_drop_privileges();
+		r->drop_pending = false;
+	}
 }
 
 static void status_line(const struct recorder *r, uint64_t elapsed, uint64_t lost)
@@ -219,6 +289,7 @@ static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer
 		 * process that exec'd: looked for until found.
 		 */
 		r->searching = gp_processes_tick(&r->ps, mono_ns());
+		attach_late_gil(r);
 		now = mono_ns();
 		if (err < 0 && err != -EINTR) {
 			gp_error("reading samples failed: %s", strerror(-err));
@@ -271,6 +342,25 @@ static void warn_interpreters(const struct recorder *r)
 		"is shown with the main-interpreter stack that entered it; threads started "
 		"inside one are shown with their own",
 		(int)r->t->pid, ids);
+}
+
+/* Intervals and hand-offs from what was collected; the profile keeps them. */
+static int finish_timeline(struct recorder *r, uint64_t t_end)
+{
+	struct gp_timeline *tl = r->tl;
+
+	if (gp_timeline_finish(tl, r->prof, t_end))
+		return -1;
+	r->prof->timeline = tl;
+	r->tl = NULL;
+	if (tl->truncated)
+		gp_warn("the GIL timeline ends %.1f s into the recording: more than %u GIL "
+			"transitions and switches were recorded",
+			(tl->t_end - tl->t0) / 1e9, GP_TIMELINE_MAX_EVENTS);
+	gp_debug("timeline: %zu intervals, %zu hand-offs, %" PRIu64 " releases not seen "
+		 "(GIL events from %s)",
+		 tl->nslices, tl->nhandoffs, tl->missed_releases, tl->source);
+	return 0;
 }
 
 static void finish_threads(struct recorder *r)
@@ -334,6 +424,14 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		r.has_native = true;
 	}
 
+	if (o->timeline) {
+		rc = gp_giltrace_choose(&r.gil, t, o->gil_trace);
+		if (rc) {
+			gp_error("%s", r.gil.why);
+			goto out;
+		}
+		cfg.gil_events = r.gil.kind;
+	}
 	rc = gp_bpf_load(&b, &cfg);
 	/* Forks, execs and exits are watched before the target is registered. */
 	if (!rc)
@@ -353,10 +451,23 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		goto out;
 	}
 	install_signals();
+	/* GIL transitions first: the timeline starts knowing every one. */
+	if (o->timeline) {
+		rc = gp_giltrace_attach(&r.gil, &b, r.ps.main->proc.gil, t->layout->gil_locked);
+		if (rc) {
+			gp_error("%s", r.gil.why);
+			goto out;
+		}
+	}
 	if (r.wall) {
 		/* Switches first, then the snapshot: no thread falls between. */
 		t0 = mono_ns();
 		gp_wall_init(&r.wallclock, prof, t0);
+		if (o->timeline && !(r.tl = gp_timeline_new(gp_giltrace_name(&r.gil), t0))) {
+			gp_error("out of memory");
+			rc = GP_EXIT_FAILURE;
+			goto out;
+		}
 		rc = gp_bpf_attach_switch(&b);
 		if (!rc)
 			rc = gp_bpf_snapshot(&b, (uint32_t)t->pid);
@@ -371,8 +482,13 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		rc = GP_EXIT_TARGET_GONE;
 		goto out;
 	}
-	/* Attached: what loaded and attached the sampler is needed no more. */
-	gp_drop_privileges();
+	/*
+	 * Attached: what loaded and attached the sampler is needed no more;
+	 * unless a GIL watchpoint still waits for the GIL to exist.
+	 */
+	r.drop_pending = o->timeline && !gp_giltrace_active(&r.gil);
+	if (!r.drop_pending)
+		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(&r);
 	gp_target_resume(t);
@@ -385,6 +501,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	t_end = mono_ns();
 	if (r.wall)
 		gp_wall_stop(&r.wallclock, t_end);
+	gp_giltrace_detach(&r.gil);
 	gp_bpf_detach(&b);
 	gp_debug("sampling stopped");
 	ring_buffer__consume(rb);
@@ -397,6 +514,11 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		prof->duration_ns = t_end - t0;
 		gp_debug("wall-clock window %" PRIu64 " to %" PRIu64 " ns (CLOCK_MONOTONIC)", t0,
 			 t_end);
+	}
+	if (r.tl && finish_timeline(&r, t_end)) {
+		gp_error("out of memory while building the GIL timeline");
+		rc = GP_EXIT_FAILURE;
+		goto out;
 	}
 	finish_threads(&r);
 	gp_processes_report(&r.ps);
@@ -415,5 +537,7 @@ out:
 		gp_native_free(&r.native);
 	gp_processes_free(&r.ps);
 	gp_wall_free(&r.wallclock);
+	gp_giltrace_detach(&r.gil);
+	gp_timeline_free(r.tl);
 	return rc;
 }

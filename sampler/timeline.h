@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef GP_TIMELINE_H
+#define GP_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+/*
+ * The GIL timeline: per thread, the intervals it held the GIL, waited for
+ * it, ran without it and was idle, and the hand-offs between threads.
+ *
+ * During the recording it collects, in arrival order, the exact GIL
+ * acquisitions and releases (GP_EV_GIL) and wall mode's switch records;
+ * gp_timeline_finish() then replays them per thread:
+ *
+ *   holding   from an acquisition to the thread's next release;
+ *   waiting   from a switch-out inside a futex on the GIL (take_gil,
+ *             drop_gil's hand-off wait) to the next acquisition, the
+ *             runs in between included (it is still in take_gil);
+ *   idle      switched out blocked on anything else;
+ *   released  the rest: on CPU, or preempted, without the GIL.
+ *
+ * A hand-off is an acquisition by another thread than the last holder,
+ * with the acquiring thread's Python stack (walked in the kernel as it
+ * acquires). Times are CLOCK_MONOTONIC ns.
+ */
+
+/* Raw records kept at most (~24 bytes each); later ones end the timeline. */
+#define GP_TIMELINE_MAX_EVENTS (4u << 20)
+
+enum gp_tl_kind {
+	GP_TL_ACQUIRE = 0,
+	GP_TL_RELEASE,
+	GP_TL_OFF,      /* switched out, with its GIL state (snapshot: off at the start) */
+	GP_TL_ON,       /* switched in */
+	GP_TL_EXIT,
+	GP_TL_STATE,    /* a CPU sample's state: the first says if it held the GIL */
+};
+
+struct gp_tl_event {
+	uint64_t ts;
+	uint32_t thread;    /* gp_thread.idx */
+	uint32_t stack;     /* 0, or a stack id (acquisitions after a hand-off, switch-outs) */
+	uint32_t seq;       /* arrival order: ties in ts keep it */
+	uint8_t kind;       /* enum gp_tl_kind */
+	uint8_t state;      /* GP_TL_OFF, GP_TL_STATE: enum gp_gil_state */
+	uint8_t snapshot;   /* GP_TL_OFF, GP_TL_ON from the start snapshot */
+};
+
+/* One interval of one thread in one state. */
+struct gp_tl_slice {
+	uint64_t start, end;
+	uint32_t thread;
+	uint32_t stack;     /* where it began, if known: acquisition, switch-out */
+	uint8_t state;      /* enum gp_gil_state */
+};
+
+/* The GIL went from one thread to another. */
+struct gp_tl_handoff {
+	uint64_t ts;
+	uint32_t from, to;  /* gp_thread.idx */
+	uint32_t stack;     /* the acquiring thread's Python stack; 0 if unknown */
+};
+
+/* Threads waiting for the GIL from ts on. */
+struct gp_tl_waiters {
+	uint64_t ts;
+	uint32_t n;
+};
+
+struct gp_tl_stack {
+	uint32_t n;
+	uint32_t *locs;     /* location ids, root first */
+};
+
+struct gp_tl_stack_entry;
+
+struct gp_timeline {
+	const char *source;         /* how transitions were traced: "uprobes", "watchpoint" */
+	uint64_t t0, t_end;         /* the recording's window */
+	/* collected */
+	struct gp_tl_event *ev;
+	size_t nev, capev;
+	bool truncated;             /* GP_TIMELINE_MAX_EVENTS reached at t_end */
+	uint8_t *seen;              /* per thread: 1 once its first state is known */
+	size_t nseen;
+	/* stacks (id = index + 1), interned */
+	struct gp_tl_stack *stacks;
+	size_t nstacks, capstacks;
+	struct gp_tl_stack_entry *stack_index;
+	/* built by gp_timeline_finish */
+	struct gp_tl_slice *slices; /* by thread, then time */
+	size_t nslices, capslices;
+	struct gp_tl_handoff *handoffs;
+	size_t nhandoffs, caphandoffs;
+	struct gp_tl_waiters *waiters;
+	size_t nwaiters, capwaiters;
+	uint64_t missed_releases;   /* a holder's release never seen (another acquired) */
+};
+
+/* NULL on ENOMEM. source: a static string. */
+struct gp_timeline *gp_timeline_new(const char *source, uint64_t t0);
+void gp_timeline_free(struct gp_timeline *tl);
+
+/*
+ * Record one event of thread (gp_thread.idx); locs/n: its Python stack,
+ * root first, or n = 0. -1 on ENOMEM (a full timeline is not an error).
+ */
+int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t thread, uint64_t ts,
+		    enum gp_gil_state state, bool snapshot, const uint32_t *locs, uint32_t n);
+
+/*
+ * After the recording (and gp_wall_finish, which sets every thread's
+ * lifetime in prof): build slices, hand-offs and waiter counts, then drop
+ * the raw events. t_end: end of the recording. -1 on ENOMEM.
+ */
+int gp_timeline_finish(struct gp_timeline *tl, const struct gp_profile *prof, uint64_t t_end);
+
+static inline const struct gp_tl_stack *gp_tl_stack(const struct gp_timeline *tl, uint32_t id)
+{
+	return id && id <= tl->nstacks ? &tl->stacks[id - 1] : NULL;
+}
+
+#endif
