@@ -10,17 +10,35 @@ and HTML flame graphs and folded stacks in the same run. Then:
     frames are in the DOM, clicking zooms, searching reports the share;
 and all of them agree with the folded file of the same recording.
 A synthetic profile with all GIL states, GC labels and a native frame
-(tests/tools/write_synthetic) checks what a recording cannot show yet.
+(tests/tools/write_synthetic) checks the labels a recording cannot all
+show at once (gc, native mappings).
+
+A second recording, of two threads contending for the GIL, writes the GIL
+timeline (.trace.json) with pprof, speedscope and folded files while the
+tests' exact tracer (tests/tools/gilwait) measures the same window:
+  - the timeline passes the Chrome Trace Event rules (chrometrace_rules.py:
+    schema, per-thread nesting) and gil-prof's own (intervals cover each
+    thread without gap or overlap, held intervals of different threads
+    never overlap, hand-offs name real threads and land on holding);
+  - each thread's waiting share in the timeline agrees with the exact
+    tracer, and holding/waiting shares with the sampled profile;
+  - pprof -tagfocus=gil_state=waiting / holding and the speedscope profiles
+    per state show the contended loop, as do the hand-offs' stacks.
+Every interpreter of the matrix records a short timeline too (uprobes on
+pyenv builds, a watchpoint on Debian's stripped python3.11).
 """
 import json
 import os
 import pathlib
 import re
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
 
+import chrometrace_rules
 import pprof_tool
 import speedscope_rules
 from browser import Browser
@@ -33,7 +51,10 @@ from conftest import (
     marked_lines,
     parse_folded,
     run_gil_prof,
+    shares,
+    thread_states,
 )
+from test_gil import GILWAIT, libpython, tracer_totals, value_at, window
 
 OUTPUTS = {
     "pprof": "out.pb.gz",
@@ -439,3 +460,253 @@ def test_format_option_picks_the_writer(tmp_path, target):
     assert r.returncode == 0, r.stderr
     assert out.read_bytes()[:2] == b"\x1f\x8b"  # gzip
     assert sum(s["values"][0] for s in pprof_tool.raw(out).samples) > 0
+
+
+# --- GIL states of a real recording, and the GIL timeline -------------------
+
+CONTENTION = {
+    "trace": "c.trace.json",
+    "pprof": "c.pb.gz",
+    "speedscope": "c.speedscope.json",
+    "folded": "c.folded",
+}
+
+
+class Contention:
+    """Two threads spinning in Python, recorded with a timeline; the exact
+    tracer's waiting share of each thread over the same window."""
+
+    def __init__(self, directory, result, workers, exact):
+        self.dir = directory
+        self.stderr = result.stderr
+        self.workers = workers
+        self.exact = exact
+        self.doc = json.loads(self.path("trace").read_text())
+        self.folded = parse_folded(self.path("folded"))
+
+    def path(self, fmt):
+        return self.dir / CONTENTION[fmt]
+
+
+def record_timeline(python, directory, seconds, *extra, outputs=CONTENTION):
+    t = Target(python, "gil_contend.py", 2, 3600)
+    try:
+        args = []
+        for name in outputs.values():
+            args += ["-o", directory / name]
+        # 1000 Hz: each thread holds the GIL 5 ms at a time (the switch
+        # interval); slower sampling misses runs that short.
+        r = run_gil_prof("-p", t.pid, "-d", "%gs" % seconds, "-r", 1000, "-v", *args, *extra)
+    finally:
+        t.kill()
+    assert r.returncode == 0, r.stderr
+    return r, [int(x) for x in t.ready_fields]
+
+
+@pytest.fixture(scope="module")
+def contention(tmp_path_factory):
+    d = tmp_path_factory.mktemp("contention")
+    python = python311()
+    t = Target(python, "gil_contend.py", 2, 3600)
+    tracer = subprocess.Popen([str(GILWAIT), str(t.pid), str(libpython(python)), "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert tracer.stdout.readline().strip() == "ready", tracer.stderr.read()
+        args = []
+        for name in CONTENTION.values():
+            args += ["-o", d / name]
+        r = run_gil_prof("-p", t.pid, "-d", "2s", "-r", 1000, "-v", *args)
+        time.sleep(0.2)  # a tracer snapshot past the end of the recording
+    finally:
+        tracer.terminate()
+        text, err = tracer.communicate(timeout=30)
+        t.kill()
+    assert tracer.returncode in (0, -15), err
+    assert r.returncode == 0, r.stderr
+    t0, t1 = window(r.stderr)
+    snaps = tracer_totals(text)
+    workers = [int(x) for x in t.ready_fields]
+    exact = {tid: (value_at(snaps, t1, tid) - value_at(snaps, t0, tid)) / (t1 - t0)
+             for tid in workers}
+    return Contention(d, r, workers, exact)
+
+
+def timeline_shares(totals, tid):
+    per = totals[tid]
+    return {k: v / sum(per.values()) for k, v in per.items()}
+
+
+def held_intervals_disjoint(doc):
+    """The GIL has one holder: held intervals of all threads never overlap."""
+    held = sorted((x["ts"], x["ts"] + x["dur"], x["tid"]) for x in doc["traceEvents"]
+                  if x["ph"] == "X" and x["name"] == "holding")
+    for a, b in zip(held, held[1:]):
+        assert b[0] >= a[1] - chrometrace_rules.EPS_US, ("two holders at once", a, b)
+    return held
+
+
+def assert_timeline_matches_samples(rec_doc, folded, workers, tolerance=0.10):
+    """Holding and waiting shares of each worker: timeline vs sampled."""
+    totals, _ = chrometrace_rules.gil_timeline(rec_doc)
+    sampled = thread_states(folded)
+    for tid in workers:
+        tl, s = timeline_shares(totals, tid), shares(sampled[tid])
+        for state in ("holding", "waiting"):
+            assert abs(tl[state] - s.get(state, 0)) <= tolerance, (tid, state, tl, s)
+    return totals
+
+
+def spin_frame(frame):
+    parts = frame_parts(frame)
+    return parts and parts[0] == "spin" and parts[1].endswith("gil_contend.py")
+
+
+def test_timeline_follows_the_trace_rules(contention):
+    doc = contention.doc
+    totals, handoffs = chrometrace_rules.gil_timeline(doc)
+    assert doc["otherData"]["gil_events"] == "uprobes"
+    assert doc["otherData"]["truncated"] is False
+    assert "wrote %s (chrometrace)" % contention.path("trace") in contention.stderr
+    names = chrometrace_rules.thread_names(doc)
+    assert {names[w] for w in contention.workers} == {"spin-0", "spin-1"}
+    # both workers are there the whole recording: their slices cover it
+    length = doc["otherData"]["duration_us"]
+    for tid in contention.workers:
+        assert sum(totals[tid].values()) == pytest.approx(length, abs=0.01), (tid, totals[tid])
+    held = held_intervals_disjoint(doc)
+    assert sum(b - a for a, b, _ in held) >= 0.9 * length  # someone holds it nearly always
+    # one waiters counter, never more than the threads there are
+    counts = [e["args"]["waiting"] for e in doc["traceEvents"] if e["ph"] == "C"]
+    assert counts and max(counts) <= len(totals) and min(counts) >= 0
+
+
+def test_timeline_agrees_with_exact_tracer_and_samples(contention):
+    totals = assert_timeline_matches_samples(contention.doc, contention.folded, contention.workers)
+    for tid in contention.workers:
+        tl = timeline_shares(totals, tid)
+        assert abs(tl["waiting"] - contention.exact[tid]) <= 0.05, (tid, tl, contention.exact)
+        assert 0.3 <= tl["holding"] <= 0.7, (tid, tl)  # two threads share one GIL
+
+
+def test_timeline_handoffs_carry_the_acquiring_stack(contention):
+    doc = contention.doc
+    _, handoffs = chrometrace_rules.gil_timeline(doc)
+    workers = set(contention.workers)
+    between = [h for h in handoffs if {h["args"]["from_tid"], h["args"]["to_tid"]} == workers]
+    # the GIL changes hands every 5 ms (switch interval), ~400 times in 2 s
+    assert len(between) >= 50, len(handoffs)
+    with_stack = [h for h in between if h["args"]["stack"]]
+    assert len(with_stack) >= 0.9 * len(between)
+    body = function_lines("gil_contend.py", "spin")
+    for h in with_stack:
+        leaf = h["args"]["stack"][0]  # innermost first
+        assert spin_frame(leaf) and frame_parts(leaf)[2] in body, h
+        assert frame_parts(h["args"]["stack"][-1])[0] == "Thread._bootstrap", h
+    # the acquiring thread holds the GIL from the hand-off on; the other not
+    for h in between[:: max(1, len(between) // 20)]:
+        just_after = h["ts"] + 0.002
+        assert chrometrace_rules.state_at(doc, h["args"]["to_tid"], just_after) == "holding", h
+        assert chrometrace_rules.state_at(doc, h["args"]["from_tid"], just_after) != "holding", h
+
+
+def test_pprof_tagfocus_on_a_real_recording(contention):
+    path = contention.path("pprof")
+    for state in ("waiting", "holding"):
+        out, rows = pprof_tool.top(path, "-tagfocus=gil_state=%s" % state)
+        # the spinning loop is where both threads hold and wait
+        assert max(rows, key=lambda f: rows[f][0]) == "spin", (state, out)
+        raw = pprof_tool.raw(path, "-tagfocus=gil_state=%s" % state)
+        assert {s["labels"]["gil_state"] for s in raw.samples} == {state}
+        mine = [s for s in raw.samples if int(s["labels"]["thread_id"]) in contention.workers]
+        assert sum(s["values"][0] for s in mine) >= 0.9 * sum(s["values"][0] for s in raw.samples)
+    # the same samples as the folded file, state by state
+    for state in ("waiting", "holding"):
+        raw = pprof_tool.raw(path, "-tagfocus=gil_state=%s" % state)
+        folded = sum(c for f, c in contention.folded if f[1] == "gil:" + state)
+        assert sum(s["values"][0] for s in raw.samples) == folded
+
+
+def test_speedscope_profiles_per_state_on_a_real_recording(contention):
+    doc = json.loads(contention.path("speedscope").read_text())
+    speedscope_rules.check(doc)
+    frames = doc["shared"]["frames"]
+    by_name = {p["name"]: p for p in doc["profiles"]}
+    for tid, name in zip(contention.workers, ("spin-0", "spin-1")):
+        for state in ("holding", "waiting"):
+            prof = by_name['Thread %d "%s" [gil: %s]' % (tid, name, state)]
+            spin = sum(w for stack, w in zip(prof["samples"], prof["weights"])
+                       if frames[stack[-1]]["name"] == "spin")
+            assert spin >= 0.9 * sum(prof["weights"]), (tid, state)
+
+
+def test_timeline_on_every_interpreter(python, tmp_path):
+    """Uprobes where the interpreter has take_gil/drop_gil symbols (pyenv),
+    else a watchpoint on gil->locked (Debian's stripped python3.11)."""
+    outputs = {"trace": "t.trace.json", "folded": "t.folded"}
+    r, workers = record_timeline(python, tmp_path, 1.5, outputs=outputs)
+    doc = json.loads((tmp_path / outputs["trace"]).read_text())
+    source = "watchpoint" if python == INTERPRETERS.get("debian-3.11") else "uprobes"
+    assert doc["otherData"]["gil_events"] == source, r.stderr
+    totals = assert_timeline_matches_samples(doc, parse_folded(tmp_path / outputs["folded"]),
+                                             workers)
+    held_intervals_disjoint(doc)
+    for tid in workers:
+        tl = timeline_shares(totals, tid)
+        assert tl["holding"] + tl["waiting"] >= 0.9, (tid, tl)
+    _, handoffs = chrometrace_rules.gil_timeline(doc)
+    assert len(handoffs) >= 20, len(handoffs)
+
+
+def test_timeline_checker_catches_bad_files(contention):
+    """The trace checker is not a rubber stamp: each broken rule is caught."""
+    good = contention.doc
+
+    def first(doc, ph, name=None):
+        return next(e for e in doc["traceEvents"] if e["ph"] == ph and name in (None, e["name"]))
+
+    def overlap(doc):  # a slice reaching into the next one of its thread
+        x = first(doc, "X")
+        x["dur"] += 1000
+
+    breakers = [
+        overlap,
+        lambda d: first(d, "X").pop("dur"),
+        lambda d: first(d, "X").update(ph="Q"),
+        lambda d: first(d, "M", "thread_name")["args"].pop("name"),
+        lambda d: first(d, "i")["args"].update(to_tid=1),
+        lambda d: first(d, "X", "holding").update(name="napping"),
+        lambda d: d["traceEvents"].remove(  # a gap inside a thread's timeline
+            [e for e in d["traceEvents"] if e["ph"] == "X" and e["name"] == "waiting"][10]),
+    ]
+    for i, breaker in enumerate(breakers):
+        bad = json.loads(json.dumps(good))
+        breaker(bad)
+        try:
+            chrometrace_rules.gil_timeline(bad)
+        except (AssertionError, jsonschema.ValidationError):
+            continue
+        pytest.fail("breaker %d not caught" % i)
+    # nesting is allowed, partial overlap is not
+    nested = {"traceEvents": [
+        {"name": "a", "ph": "X", "pid": 1, "tid": 1, "ts": 0, "dur": 10},
+        {"name": "b", "ph": "X", "pid": 1, "tid": 1, "ts": 2, "dur": 8},
+        {"name": "c", "ph": "X", "pid": 1, "tid": 2, "ts": 5, "dur": 10}]}
+    chrometrace_rules.check(nested)
+    nested["traceEvents"][1]["dur"] = 9
+    with pytest.raises(AssertionError):
+        chrometrace_rules.check(nested)
+
+
+def test_timeline_needs_wall_mode_and_symbols(tmp_path, target):
+    stripped = INTERPRETERS.get("debian-3.11")
+    assert stripped, "Debian's /usr/bin/python3.11 is missing (see README, Tests)"
+    t = target(stripped, "gil_contend.py", 1, 3600)
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "--mode", "cpu", "-o", tmp_path / "x.trace.json")
+    assert r.returncode == 2 and "gil-prof: error: " in r.stderr and "--mode wall" in r.stderr
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "--gil-trace", "uprobes",
+                     "-o", tmp_path / "x.trace.json")
+    assert r.returncode == 5, r.stderr
+    assert "gil-prof: error: " in r.stderr and "--gil-trace watchpoint" in r.stderr, r.stderr
+    r = run_gil_prof("-p", t.pid, "-d", "1s", "--gil-trace", "watchpoint", "-o", tmp_path / "x.svg")
+    assert r.returncode == 2 and "--gil-trace goes with a timeline" in r.stderr, r.stderr
+    assert not list(tmp_path.iterdir())
