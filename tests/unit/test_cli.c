@@ -127,6 +127,38 @@ static void test_mode_and_split(void **state)
 	stderr = saved;
 }
 
+static void test_timeline_options(void **state)
+{
+	struct gp_options o;
+	FILE *saved = stderr;
+
+	(void)state;
+	const char *a1[] = { "gil-prof", "-p", "1", "-o", "a.svg", NULL };
+	assert_int_equal(parse(&o, 5, a1), 0);
+	assert_false(o.timeline);
+	const char *a2[] = { "gil-prof", "-p", "1", "-o", "a.svg", "-o", "gil.trace.json", NULL };
+	assert_int_equal(parse(&o, 7, a2), 0);
+	assert_true(o.timeline);
+	assert_int_equal(o.outputs[1].format, GP_FORMAT_CHROMETRACE);
+	assert_int_equal(o.gil_trace, GP_GIL_TRACE_AUTO);
+	const char *a3[] = { "gil-prof", "-p", "1", "-f", "chrometrace", "--gil-trace",
+			     "watchpoint", NULL };
+	assert_int_equal(parse(&o, 7, a3), 0);
+	assert_true(o.timeline);
+	assert_int_equal(o.gil_trace, GP_GIL_TRACE_WATCHPOINT);
+
+	stderr = fopen("/dev/null", "w");
+	const char *cpu[] = { "gil-prof", "-p", "1", "--mode", "cpu", "-o", "a.trace.json", NULL };
+	assert_int_equal(parse(&o, 7, cpu), GP_EXIT_USAGE);
+	const char *how[] = { "gil-prof", "-p", "1", "-o", "a.trace.json", "--gil-trace", "ptrace",
+			      NULL };
+	assert_int_equal(parse(&o, 7, how), GP_EXIT_USAGE);
+	const char *alone[] = { "gil-prof", "-p", "1", "--gil-trace", "uprobes", NULL };
+	assert_int_equal(parse(&o, 5, alone), GP_EXIT_USAGE);
+	fclose(stderr);
+	stderr = saved;
+}
+
 static void test_usage_errors(void **state)
 {
 	struct gp_options o;
@@ -224,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_record_and_plain_forms),
 		cmocka_unit_test(test_several_outputs),
 		cmocka_unit_test(test_mode_and_split),
+		cmocka_unit_test(test_timeline_options),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_native_options),
 	};

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The GIL timeline's replay (sampler/timeline.c): GIL acquisitions and
+ * releases plus switch records, in any arrival order, become per-thread
+ * intervals that cover each thread's life without gap or overlap,
+ * hand-offs with the acquiring thread's stack, and waiter counts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "profile.h"
+#include "timeline.h"
+
+#define MS 1000000ULL
+#define T0 (1000 * MS)
+#define END (T0 + 100 * MS)
+
+struct fixture {
+	struct gp_profile p;
+	struct gp_timeline *tl;
+	uint32_t loc_a, loc_b;
+	uint32_t a, b, c;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	uint32_t fa;
+
+	gp_profile_init(&f.p);
+	fa = gp_profile_function(&f.p, GP_FUNC_PYTHON, "spin", "spin", "a.py", 1);
+	f.loc_a = gp_profile_location(&f.p, fa, 2, 0, 0);
+	f.loc_b = gp_profile_location(&f.p, fa, 3, 0, 0);
+	f.a = gp_profile_thread(&f.p, 10, 11)->idx;
+	f.b = gp_profile_thread(&f.p, 10, 12)->idx;
+	f.c = gp_profile_thread(&f.p, 10, 13)->idx;
+	for (size_t i = 0; i < f.p.nthreads; i++) {
+		f.p.threads[i]->first_ns = T0;
+		f.p.threads[i]->last_ns = END;
+	}
+	f.tl = gp_timeline_new("uprobes", T0);
+	assert_non_null(f.tl);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gp_timeline_free(f->tl);
+	gp_profile_free(&f->p);
+	return 0;
+}
+
+static void add(struct fixture *f, enum gp_tl_kind kind, uint32_t th, uint64_t ms_x10,
+		enum gp_gil_state st, bool snap, const uint32_t *locs, uint32_t n)
+{
+	assert_int_equal(gp_timeline_add(f->tl, kind, th, T0 + ms_x10 * MS / 10, st, snap, locs, n),
+			 0);
+}
+
+/* The slices of thread th, checked to follow each other from T0 to end. */
+static size_t thread_slices(const struct gp_timeline *tl, uint32_t th, uint64_t end,
+			    const struct gp_tl_slice **out)
+{
+	size_t n = 0;
+	uint64_t at = T0;
+
+	for (size_t i = 0; i < tl->nslices; i++) {
+		const struct gp_tl_slice *s = &tl->slices[i];
+
+		if (s->thread != th)
+			continue;
+		assert_int_equal(s->start, at);
+		assert_true(s->end > s->start);
+		if (n)
+			assert_int_not_equal(out[n - 1]->state, s->state);
+		at = s->end;
+		out[n++] = s;
+	}
+	assert_int_equal(at, end);
+	return n;
+}
+
+static void expect(const struct gp_tl_slice *s, uint8_t state, uint64_t from_x10, uint64_t to_x10)
+{
+	assert_int_equal(s->state, state);
+	assert_int_equal(s->start, T0 + from_x10 * MS / 10);
+	assert_int_equal(s->end, T0 + to_x10 * MS / 10);
+}
+
+static void test_two_threads_hand_over(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+	uint32_t sa[] = { f->loc_a }, sb[] = { f->loc_b };
+	size_t n;
+
+	/* Records arrive per CPU: not in time order. */
+	add(f, GP_TL_OFF, f->b, 20, GP_STATE_WAITING, false, NULL, 0);     /* B blocks in take_gil */
+	add(f, GP_TL_STATE, f->a, 10, GP_STATE_HOLDING, false, sa, 1);     /* A's first sample */
+	add(f, GP_TL_STATE, f->a, 50, GP_STATE_WAITING, false, sa, 1);     /* later samples: ignored */
+	add(f, GP_TL_RELEASE, f->a, 100, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ON, f->b, 105, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ACQUIRE, f->b, 110, GP_STATE_NONE, false, sa, 1);     /* hand-off A -> B */
+	add(f, GP_TL_OFF, f->a, 120, GP_STATE_WAITING, false, sb, 1);
+	add(f, GP_TL_RELEASE, f->b, 200, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ON, f->a, 202, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ACQUIRE, f->a, 210, GP_STATE_NONE, false, NULL, 0);   /* B -> A, no stack sent */
+	add(f, GP_TL_OFF, f->b, 300, GP_STATE_IDLE, false, NULL, 0);
+	add(f, GP_TL_EXIT, f->a, 500, GP_STATE_NONE, false, NULL, 0);
+	f->p.threads[f->a]->last_ns = T0 + 50 * MS;
+	/* C: off CPU since before the start (snapshot), wakes at 40 ms */
+	add(f, GP_TL_OFF, f->c, 0, GP_STATE_IDLE, true, NULL, 0);
+	add(f, GP_TL_ON, f->c, 400, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_OFF, f->c, 450, GP_STATE_IDLE, false, NULL, 0);
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+
+	n = thread_slices(f->tl, f->a, T0 + 50 * MS, s);
+	assert_int_equal(n, 4);
+	expect(s[0], GP_STATE_HOLDING, 0, 100);
+	expect(s[1], GP_STATE_RELEASED, 100, 120);
+	expect(s[2], GP_STATE_WAITING, 120, 210); /* back on CPU at 20.2 ms, still in take_gil */
+	expect(s[3], GP_STATE_HOLDING, 210, 500);
+
+	n = thread_slices(f->tl, f->b, END, s);
+	assert_int_equal(n, 5);
+	expect(s[0], GP_STATE_RELEASED, 0, 20);
+	expect(s[1], GP_STATE_WAITING, 20, 110);
+	expect(s[2], GP_STATE_HOLDING, 110, 200);
+	expect(s[3], GP_STATE_RELEASED, 200, 300);
+	expect(s[4], GP_STATE_IDLE, 300, 1000);
+
+	n = thread_slices(f->tl, f->c, END, s);
+	assert_int_equal(n, 3);
+	expect(s[0], GP_STATE_IDLE, 0, 400);
+	expect(s[1], GP_STATE_RELEASED, 400, 450);
+	expect(s[2], GP_STATE_IDLE, 450, 1000);
+
+	assert_int_equal(f->tl->nhandoffs, 2);
+	assert_int_equal(f->tl->handoffs[0].from, f->a);
+	assert_int_equal(f->tl->handoffs[0].to, f->b);
+	assert_int_equal(f->tl->handoffs[0].ts, T0 + 11 * MS);
+	assert_int_equal(gp_tl_stack(f->tl, f->tl->handoffs[0].stack)->locs[0], f->loc_a);
+	assert_int_equal(f->tl->handoffs[1].from, f->b);
+	assert_int_equal(f->tl->handoffs[1].to, f->a);
+	/* no stack sent: the one A switched out with (it cannot change without the GIL) */
+	assert_int_equal(gp_tl_stack(f->tl, f->tl->handoffs[1].stack)->locs[0], f->loc_b);
+	assert_int_equal(f->tl->missed_releases, 0);
+
+	/* threads waiting: B 2..11 ms, A 12..21 ms */
+	assert_int_equal(f->tl->nwaiters, 4);
+	assert_int_equal(f->tl->waiters[0].ts, T0 + 2 * MS);
+	assert_int_equal(f->tl->waiters[0].n, 1);
+	assert_int_equal(f->tl->waiters[1].ts, T0 + 11 * MS);
+	assert_int_equal(f->tl->waiters[1].n, 0);
+	assert_int_equal(f->tl->waiters[2].n, 1);
+	assert_int_equal(f->tl->waiters[3].ts, T0 + 21 * MS);
+	assert_int_equal(f->tl->waiters[3].n, 0);
+}
+
+static void test_missed_release_ends_holding(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+
+	/* A's first GIL event is a release: it held the GIL from the start */
+	add(f, GP_TL_ACQUIRE, f->b, 50, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_STATE, f->a, 10, GP_STATE_HOLDING, false, NULL, 0);
+	add(f, GP_TL_RELEASE, f->b, 80, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ACQUIRE, f->a, 90, GP_STATE_NONE, false, NULL, 0);
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+
+	/* B acquired at 5 ms while A was never seen releasing: A stops holding */
+	assert_int_equal(thread_slices(f->tl, f->a, END, s), 3);
+	expect(s[0], GP_STATE_HOLDING, 0, 50);
+	expect(s[1], GP_STATE_RELEASED, 50, 90);
+	expect(s[2], GP_STATE_HOLDING, 90, 1000);
+	assert_int_equal(thread_slices(f->tl, f->b, END, s), 3);
+	expect(s[1], GP_STATE_HOLDING, 50, 80);
+	assert_int_equal(f->tl->missed_releases, 1);
+	assert_int_equal(f->tl->nhandoffs, 2);
+	/* a thread with no event at all is released the whole time */
+	assert_int_equal(thread_slices(f->tl, f->c, END, s), 1);
+	expect(s[0], GP_STATE_RELEASED, 0, 1000);
+}
+
+static void test_events_outside_a_life_are_dropped(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+
+	f->p.threads[f->c]->first_ns = T0 + 30 * MS; /* started in the recording */
+	f->p.threads[f->c]->last_ns = T0 + 60 * MS;
+	add(f, GP_TL_ACQUIRE, f->c, 400, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_RELEASE, f->c, 700, GP_STATE_NONE, false, NULL, 0); /* after its end */
+	add(f, GP_TL_ACQUIRE, 99, 450, GP_STATE_NONE, false, NULL, 0);   /* not a thread */
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+	assert_int_equal(f->tl->nslices, 2 + 2);
+	assert_int_equal(f->tl->slices[2].thread, f->c);
+	expect(&f->tl->slices[2], GP_STATE_RELEASED, 300, 400);
+	expect(&f->tl->slices[3], GP_STATE_HOLDING, 400, 600);
+	assert_int_equal(thread_slices(f->tl, f->a, END, s), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_two_threads_hand_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed_release_ends_holding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_outside_a_life_are_dropped, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
