@@ -2,9 +2,9 @@
 """What gil-prof's GIL tracking costs: target slowdown and BPF run time.
 
 Runs each workload in bench/workloads unprofiled and under gil-prof in
-each mode (launch mode: the whole run is recorded), alternating the
+each variant (launch mode: the whole run is recorded), alternating the
 variants so a busy machine slows them alike, and prints per workload and
-mode:
+variant:
 
   - slowdown: median elapsed time (measured by the workload itself for a
     fixed amount of work) over the unprofiled median;
@@ -12,7 +12,14 @@ mode:
   - gil-prof's own CPU time (user + system) per second of recording.
 
     sudo bench/gil_overhead.py [--python PATH] [--repeat N] [--rate HZ]
-                               [--modes cpu,wall] [--only NAME,...]
+                               [--modes cpu,wall,...] [--only NAME,...]
+
+Variants (--modes): cpu and wall (--mode, a folded output), timeline (wall
+mode writing a GIL timeline: GIL transitions traced with uprobes where the
+interpreter has the symbols, else the watchpoint) and timeline-watchpoint
+(--gil-trace watchpoint). The release-2 workload is the worst case for a
+timeline: two threads dropping and taking back the GIL around a cheap
+system call, about a million transitions a second.
 
 Needs root (BPF) and a built ./gil-prof. Takes about a minute with the
 defaults.
@@ -35,7 +42,16 @@ CASES = [
     ("spin-4", "spin.py", ["4", "3000000"]),
     ("pingpong-2", "pingpong.py", ["2", "20000"]),
     ("sleepers-50", "sleepers.py", ["50", "8000000"]),
+    ("release-2", "release.py", ["2", "100000"]),
 ]
+
+# variant -> gil-prof options (OUT: the output path without its extension)
+VARIANTS = {
+    "cpu": ["--mode", "cpu", "-o", "OUT.folded"],
+    "wall": ["--mode", "wall", "-o", "OUT.folded"],
+    "timeline": ["--mode", "wall", "-o", "OUT.trace.json"],
+    "timeline-watchpoint": ["-o", "OUT.trace.json", "--gil-trace", "watchpoint"],
+}
 
 PROG_RE = re.compile(r"bpf prog (\S+)\s+(\d+) runs, (\d+) ns")
 
@@ -54,16 +70,19 @@ def run_plain(python, script, args):
     return measured(r.stdout)[0], {}, 0.0
 
 
-def run_profiled(python, script, args, mode, rate, out):
+def run_profiled(python, script, args, variant, rate, out):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = subprocess.run([str(ROOT / "gil-prof"), "record", "-v", "--mode", mode,
-                        "-r", str(rate), "-o", out, "--", python, str(WORKLOADS / script),
+    opts = [o.replace("OUT", out) for o in VARIANTS[variant]]
+    r = subprocess.run([str(ROOT / "gil-prof"), "record", "-v", *opts,
+                        "-r", str(rate), "--", python, str(WORKLOADS / script),
                         *args], capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode:
         raise RuntimeError("gil-prof failed: %s" % r.stderr)
     progs = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in PROG_RE.finditer(r.stderr)}
     took, target_cpu = measured(r.stdout)
+    lost = re.search(r"samples \((\d+) lost\)", r.stderr)
+    progs["lost records"] = (int(lost.group(1)) if lost else -1, 0)
     # gil-prof and its target are both waited-for children: take the
     # target's own CPU time out to leave gil-prof's.
     both = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -80,7 +99,10 @@ def main():
     a = ap.parse_args()
     modes = [m for m in a.modes.split(",") if m]
     only = set(a.only.split(",")) - {""}
-    out = os.path.join(tempfile.mkdtemp(prefix="gp-bench-"), "out.folded")
+    unknown = [m for m in modes if m not in VARIANTS]
+    if unknown:
+        ap.error("unknown variant %s (known: %s)" % (unknown, ", ".join(VARIANTS)))
+    out = os.path.join(tempfile.mkdtemp(prefix="gp-bench-"), "out")
     print("python %s, rate %d Hz, %d runs per variant (medians)" % (a.python, a.rate, a.repeat))
     for name, script, args in CASES:
         if only and name not in only:
@@ -101,8 +123,10 @@ def main():
         print("\n%s: unprofiled %.3f s" % (name, base))
         for m in modes:
             t = statistics.median(times[m])
-            line = "  --mode %-4s %.3f s  slowdown x%.3f  gil-prof cpu %.3f s" % (
+            line = "  %-19s %.3f s  slowdown x%.3f  gil-prof cpu %.3f s" % (
                 m, t, t / base, statistics.median(own[m]))
+            lost = progs[m].pop("lost records", (0, 0))[0]
+            line += "  lost %d" % (lost // a.repeat)
             for prog, (runs, ns) in sorted(progs[m].items()):
                 line += "  | %s %d runs/run %.2f us" % (prog, runs // a.repeat, ns / runs / 1e3)
             print(line)
