@@ -16,16 +16,20 @@ def work(n):
     return x
 
 
-def main():
-    threads, iters = int(sys.argv[1]), int(sys.argv[2])
+def run_threads(target, threads, n):
+    """THREADS threads each run target(n); print the times when all are done."""
     start = time.perf_counter()
-    ts = [threading.Thread(target=work, args=(iters,)) for _ in range(threads)]
+    ts = [threading.Thread(target=target, args=(n,)) for _ in range(threads)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     print("elapsed %.6f cpu %.6f" % (time.perf_counter() - start, time.process_time()),
           flush=True)
+
+
+def main():
+    run_threads(work, int(sys.argv[1]), int(sys.argv[2]))
 
 
 if __name__ == "__main__":
