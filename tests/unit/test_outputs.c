@@ -102,6 +102,8 @@ static void test_format_table(void **state)
 	assert_int_equal(gp_format_from_path("x.html"), GP_FORMAT_HTML);
 	assert_int_equal(gp_format_from_path("x.htm"), GP_FORMAT_HTML);
 	assert_int_equal(gp_format_from_path("x.txt"), GP_FORMAT_FOLDED);
+	assert_int_equal(gp_format_from_path("gil.trace.json"), GP_FORMAT_CHROMETRACE);
+	assert_int_equal(gp_format_from_name("chrometrace"), GP_FORMAT_CHROMETRACE);
 	assert_int_equal(gp_format_from_name("pprof"), GP_FORMAT_PPROF);
 	assert_int_equal(gp_format_from_name("speedscope"), GP_FORMAT_SPEEDSCOPE);
 	assert_int_equal(gp_format_from_name("svg"), GP_FORMAT_SVG);
@@ -109,7 +111,7 @@ static void test_format_table(void **state)
 	assert_string_equal(gp_format_extension(GP_FORMAT_PPROF), ".pb.gz");
 	assert_string_equal(gp_format_extension(GP_FORMAT_DEFAULT), ".svg");
 	gp_format_list(list, sizeof(list));
-	assert_string_equal(list, "folded, pprof, speedscope, svg, html, report");
+	assert_string_equal(list, "folded, pprof, speedscope, svg, html, report, chrometrace");
 	gp_format_list(list, 8); /* truncates, never overflows */
 	assert_int_equal(strlen(list), 7);
 }

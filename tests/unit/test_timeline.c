@@ -10,10 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
+#include "output.h"
 #include "profile.h"
 #include "timeline.h"
+#include "writer_text.h"
 
 #define MS 1000000ULL
 #define T0 (1000 * MS)
@@ -94,12 +99,10 @@ static void expect(const struct gp_tl_slice *s, uint8_t state, uint64_t from_x10
 	assert_int_equal(s->end, T0 + to_x10 * MS / 10);
 }
 
-static void test_two_threads_hand_over(void **state)
+/* A holds the GIL, hands it to B, takes it back, exits; C sleeps. */
+static void hand_over(struct fixture *f)
 {
-	struct fixture *f = *state;
-	const struct gp_tl_slice *s[16];
 	uint32_t sa[] = { f->loc_a }, sb[] = { f->loc_b };
-	size_t n;
 
 	/* Records arrive per CPU: not in time order. */
 	add(f, GP_TL_OFF, f->b, 20, GP_STATE_WAITING, false, NULL, 0);     /* B blocks in take_gil */
@@ -120,6 +123,15 @@ static void test_two_threads_hand_over(void **state)
 	add(f, GP_TL_ON, f->c, 400, GP_STATE_NONE, false, NULL, 0);
 	add(f, GP_TL_OFF, f->c, 450, GP_STATE_IDLE, false, NULL, 0);
 	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+}
+
+static void test_two_threads_hand_over(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+	size_t n;
+
+	hand_over(f);
 
 	n = thread_slices(f->tl, f->a, T0 + 50 * MS, s);
 	assert_int_equal(n, 4);
@@ -208,12 +220,71 @@ static void test_events_outside_a_life_are_dropped(void **state)
 	assert_int_equal(thread_slices(f->tl, f->a, END, s), 1);
 }
 
+static struct json_object *key(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return v;
+}
+
+/* The Chrome Trace writer: one X per slice, one instant per hand-off. */
+static void test_chrometrace_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct json_object *doc, *events, *first_x = NULL, *handoff = NULL;
+	size_t nx = 0, ni = 0, nc = 0, nm = 0;
+	char *text;
+
+	hand_over(f);
+	f->p.pid = 10;
+	snprintf(f->p.threads[f->b]->name, sizeof(f->p.threads[f->b]->name), "worker");
+	f->p.timeline = f->tl;
+	text = writer_text(gp_write_chrometrace, &f->p);
+	f->p.timeline = NULL;
+	doc = json_tokener_parse(text);
+	assert_non_null(doc);
+	events = key(doc, "traceEvents");
+	for (size_t i = 0; i < json_object_array_length(events); i++) {
+		struct json_object *e = json_object_array_get_idx(events, i);
+		const char *ph = json_object_get_string(key(e, "ph"));
+
+		if (!strcmp(ph, "X") && !nx++)
+			first_x = e;
+		if (!strcmp(ph, "i") && !ni++)
+			handoff = e;
+		nc += !strcmp(ph, "C");
+		nm += !strcmp(ph, "M");
+	}
+	assert_int_equal(nx, f->tl->nslices);
+	assert_int_equal(ni, 2);
+	assert_int_equal(nc, f->tl->nwaiters);
+	assert_int_equal(nm, 1 + 2 * 3); /* process name; per thread name and sort index */
+	/* microseconds from the start, exact to the nanosecond */
+	assert_string_equal(json_object_to_json_string(key(first_x, "ts")), "0.000");
+	assert_string_equal(json_object_to_json_string(key(first_x, "dur")), "10000.000");
+	assert_string_equal(json_object_get_string(key(first_x, "name")), "holding");
+	assert_int_equal(json_object_get_int(key(first_x, "tid")), 11);
+	assert_string_equal(json_object_to_json_string(key(handoff, "ts")), "11000.000");
+	assert_int_equal(json_object_get_int(key(handoff, "tid")), 12);
+	assert_int_equal(json_object_get_int(key(key(handoff, "args"), "from_tid")), 11);
+	assert_string_equal(json_object_get_string(key(key(handoff, "args"), "to")), "worker");
+	assert_string_equal(
+		json_object_get_string(json_object_array_get_idx(key(key(handoff, "args"), "stack"), 0)),
+		"spin (a.py:2)");
+	assert_string_equal(json_object_get_string(key(key(doc, "otherData"), "gil_events")),
+			    "uprobes");
+	json_object_put(doc);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_threads_hand_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed_release_ends_holding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_outside_a_life_are_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chrometrace_writer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
