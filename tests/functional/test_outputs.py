@@ -657,6 +657,20 @@ def test_timeline_on_every_interpreter(python, tmp_path):
     assert len(handoffs) >= 20, len(handoffs)
 
 
+def test_timeline_watchpoint_where_uprobes_would_do(tmp_path):
+    """--gil-trace watchpoint on a build with symbols, where the GIL lives
+    in the interpreter state (3.12+): the same timeline as the samples."""
+    python = next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.13"))
+    outputs = {"trace": "w.trace.json", "folded": "w.folded"}
+    r, workers = record_timeline(python, tmp_path, 1.5, "--gil-trace", "watchpoint",
+                                 outputs=outputs)
+    doc = json.loads((tmp_path / outputs["trace"]).read_text())
+    assert doc["otherData"]["gil_events"] == "watchpoint", r.stderr
+    assert "GIL watchpoint at 0x" in r.stderr
+    assert_timeline_matches_samples(doc, parse_folded(tmp_path / outputs["folded"]), workers)
+    held_intervals_disjoint(doc)
+
+
 def test_timeline_checker_catches_bad_files(contention):
     """The trace checker is not a rubber stamp: each broken rule is caught."""
     good = contention.doc
