@@ -155,6 +155,9 @@ static void test_timeline_options(void **state)
 	assert_int_equal(parse(&o, 7, how), GP_EXIT_USAGE);
 	const char *alone[] = { "gil-prof", "-p", "1", "--gil-trace", "uprobes", NULL };
 	assert_int_equal(parse(&o, 5, alone), GP_EXIT_USAGE);
+	const char *subs[] = { "gil-prof", "--subprocesses", "-o", "a.trace.json", "--", "python3",
+			       NULL };
+	assert_int_equal(parse(&o, 6, subs), GP_EXIT_USAGE);
 	fclose(stderr);
 	stderr = saved;
 }
