@@ -27,7 +27,9 @@ def test_short_recording_is_clean(extra, tmp_path):
              str(GIL_PROF), "-p", str(target.pid), "-d", "2", "-o", str(out),
              # every writer runs under memcheck too
              "-o", str(tmp_path / "vg.pb.gz"), "-o", str(tmp_path / "vg.speedscope.json"),
-             "-o", str(tmp_path / "vg.svg"), "-o", str(tmp_path / "vg.html"), *extra],
+             "-o", str(tmp_path / "vg.svg"), "-o", str(tmp_path / "vg.html"),
+             # and the GIL timeline: transitions traced, replayed, written
+             "-o", str(tmp_path / "vg.trace.json"), *extra],
             capture_output=True, text=True, timeout=300,
         )
     finally:
@@ -39,5 +41,6 @@ def test_short_recording_is_clean(extra, tmp_path):
     # and it still profiled: the split target's functions are there
     shares, total = leaf_shares(parse_folded(out), ["spin_three_quarters", "spin_one_quarter"])
     assert total >= 10
+    assert '"gil_events":"uprobes"' in (tmp_path / "vg.trace.json").read_text()
     if extra:  # native frames unwound and named under valgrind too
         assert "pythread_wrapper (libpython3.11" in out.read_text()
