@@ -14,7 +14,11 @@
  *   - an instant (ph "i", thread scope, on the acquiring thread) per GIL
  *     hand-off, with args from/to (tid and name) and the acquiring
  *     thread's Python stack, innermost frame first;
- *   - a counter (ph "C") "GIL waiters": threads waiting for the GIL.
+ *   - a counter (ph "C") "GIL waiters": threads waiting for the GIL;
+ *   - a track of its own, "GIL" (on top), with one slice per holding
+ *     interval named after the holder: one holder at a time, so its
+ *     slices never overlap either. Its tid is past the kernel's largest
+ *     possible thread id, so it is no real thread's.
  *
  * ts and dur are microseconds (the format's unit) from the start of the
  * recording, with three decimals: the nanoseconds measured, exactly, so
@@ -37,6 +41,9 @@
 #ifndef GP_VERSION
 #define GP_VERSION "0.1.0"
 #endif
+
+/* PID_MAX_LIMIT is 4194304 (1 << 22): no thread has a larger id. */
+#define GIL_TRACK_TID ((1 << 22) + 1)
 
 struct writer {
 	const struct gp_profile *p;
@@ -131,6 +138,10 @@ static int put_metadata(struct writer *w)
 		 (int)w->p->pid, w->p->python_version);
 	if (metadata(w, "process_name", w->p->pid, "name", gp_json_str(name)))
 		return -1;
+	if (w->tl && (metadata(w, "thread_name", GIL_TRACK_TID, "name", gp_json_str("GIL")) ||
+		      metadata(w, "thread_sort_index", GIL_TRACK_TID, "sort_index",
+			       json_object_new_int(-1))))
+		return -1;
 	for (size_t i = 0; i < w->p->nthreads; i++) {
 		const struct gp_thread *t = w->p->threads[i];
 
@@ -190,6 +201,25 @@ static int put_slice(struct writer *w, const struct gp_tl_slice *s)
 				 !gp_json_put(ev, "ts", usec(rel(w, s->start))) &&
 				 !gp_json_put(ev, "dur", usec(s->end - s->start)) &&
 				 !gp_json_put(args, "gil_state", json_object_new_string(state)));
+}
+
+/* A holding interval again, on the GIL's own track, named after its holder. */
+static int put_held(struct writer *w, const struct gp_tl_slice *s)
+{
+	const struct gp_thread *t = w->p->threads[s->thread];
+	struct json_object *args, *ev;
+	char name[96];
+
+	if (t->name[0])
+		snprintf(name, sizeof(name), "%s (%d)", t->name, (int)t->tid);
+	else
+		thread_label(t, name, sizeof(name));
+	ev = event(w, name, "X", GIL_TRACK_TID, &args);
+	return put_event(w, ev,
+			 ev && !gp_json_put(ev, "cat", json_object_new_string("gil")) &&
+				 !gp_json_put(ev, "ts", usec(rel(w, s->start))) &&
+				 !gp_json_put(ev, "dur", usec(s->end - s->start)) &&
+				 !gp_json_put(args, "holder_tid", json_object_new_int((int)t->tid)));
 }
 
 static int put_thread_ref(const struct writer *w, struct json_object *args, const char *key,
@@ -252,7 +282,8 @@ static int put_timeline(struct writer *w)
 	const struct gp_timeline *tl = w->tl;
 
 	for (size_t i = 0; i < tl->nslices; i++)
-		if (put_slice(w, &tl->slices[i]))
+		if (put_slice(w, &tl->slices[i]) ||
+		    (tl->slices[i].state == GP_STATE_HOLDING && put_held(w, &tl->slices[i])))
 			return -1;
 	for (size_t i = 0; i < tl->nhandoffs; i++)
 		if (put_handoff(w, &tl->handoffs[i]))

@@ -10,8 +10,9 @@ names and values, instant scopes, numeric counters.
 
 gil_timeline() then checks what gil-prof promises on top: per thread, the
 GIL-state intervals follow each other without gap or overlap from the
-thread's first to its last event, and every hand-off names two threads
-of the trace.
+thread's first to its last event, every hand-off names two threads of
+the trace, and the "GIL" track holds exactly the holding intervals of
+all threads, each named after its holder, none overlapping another.
 """
 import collections
 
@@ -27,6 +28,7 @@ METADATA = {
 }
 # 1 ns: ts and dur are microseconds written with three decimals
 EPS_US = 0.0011
+PID_MAX_LIMIT = 1 << 22  # no real thread id is larger
 
 EVENT = {
     "type": "object",
@@ -122,8 +124,12 @@ def gil_timeline(doc):
     check(doc)
     names = thread_names(doc)
     length = doc["otherData"]["duration_us"]
+    gil_track = [tid for tid, name in names.items() if name == "GIL" and tid > PID_MAX_LIMIT]
+    assert len(gil_track) == 1, ("one GIL track", names)
+    per_thread = slices(doc)
+    check_gil_track(per_thread.pop(gil_track[0], []), per_thread, names)
     totals = {}
-    for tid, xs in slices(doc).items():
+    for tid, xs in per_thread.items():
         assert tid in names, ("slices of a thread without a name", tid)
         per = totals[tid] = dict.fromkeys(STATES, 0.0)
         for a, b in zip(xs, xs[1:]):
@@ -144,6 +150,19 @@ def gil_timeline(doc):
         assert a["to"] == names[a["to_tid"]] and a["from"] == names[a["from_tid"]], h
         assert isinstance(a["stack"], list), h
     return totals, handoffs
+
+
+def check_gil_track(track, per_thread, names):
+    """The GIL track: the holding slices of every thread, in time order,
+    each named after its holder, one at a time."""
+    held = sorted((x["ts"], x["dur"], tid) for tid, xs in per_thread.items()
+                  for x in xs if x["name"] == "holding")
+    assert len(track) == len(held), (len(track), len(held))
+    for x, (ts, dur, tid) in zip(track, held):
+        assert (x["ts"], x["dur"], x["args"]["holder_tid"]) == (ts, dur, tid), (x, ts, dur, tid)
+        assert x["name"] in ("%s (%d)" % (names[tid], tid), names[tid]), (x, names[tid])
+    for a, b in zip(track, track[1:]):
+        assert b["ts"] >= a["ts"] + a["dur"] - EPS_US, ("two holders at once", a, b)
 
 
 def state_at(doc, tid, ts):

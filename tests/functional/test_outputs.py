@@ -682,8 +682,14 @@ def test_timeline_checker_catches_bad_files(contention):
         x = first(doc, "X")
         x["dur"] += 1000
 
+    def wrong_holder(doc):  # the GIL track names another thread
+        x = next(e for e in doc["traceEvents"]
+                 if e["ph"] == "X" and e["tid"] > chrometrace_rules.PID_MAX_LIMIT)
+        x["args"]["holder_tid"] = 1
+
     breakers = [
         overlap,
+        wrong_holder,
         lambda d: first(d, "X").pop("dur"),
         lambda d: first(d, "X").update(ph="Q"),
         lambda d: first(d, "M", "thread_name")["args"].pop("name"),

@@ -256,10 +256,12 @@ static void test_chrometrace_writer(void **state)
 		nc += !strcmp(ph, "C");
 		nm += !strcmp(ph, "M");
 	}
-	assert_int_equal(nx, f->tl->nslices);
+	/* every slice, and the holding ones again on the GIL's track */
+	assert_int_equal(nx, f->tl->nslices + 3);
 	assert_int_equal(ni, 2);
 	assert_int_equal(nc, f->tl->nwaiters);
-	assert_int_equal(nm, 1 + 2 * 3); /* process name; per thread name and sort index */
+	/* process name; per thread (and the GIL track) name and sort index */
+	assert_int_equal(nm, 1 + 2 * (3 + 1));
 	/* microseconds from the start, exact to the nanosecond */
 	assert_string_equal(json_object_to_json_string(key(first_x, "ts")), "0.000");
 	assert_string_equal(json_object_to_json_string(key(first_x, "dur")), "10000.000");
