@@ -295,7 +295,11 @@ static int acquire(struct replay *r, const struct gp_tl_event *e)
 		if (cut(r, (uint32_t)h, e->ts, 0))
 			return -1;
 	}
-	if (r->last >= 0 && (uint32_t)r->last != e->thread) {
+	/*
+	 * GIL tracing starts just before the window (so the first holder is
+	 * known): a hand-off before it only sets the state at the start.
+	 */
+	if (r->last >= 0 && (uint32_t)r->last != e->thread && e->ts >= r->tl->t0) {
 		struct gp_timeline *tl = r->tl;
 
 		if (GROW(tl->handoffs, tl->nhandoffs, tl->caphandoffs))

@@ -181,7 +181,13 @@ static void test_missed_release_ends_holding(void **state)
 	struct fixture *f = *state;
 	const struct gp_tl_slice *s[16];
 
-	/* A's first GIL event is a release: it held the GIL from the start */
+	/* before the window: C hands the GIL to A (no hand-off shown) */
+	assert_int_equal(gp_timeline_add(f->tl, GP_TL_ACQUIRE, f->c, T0 - 2 * MS, GP_STATE_NONE,
+					 false, NULL, 0), 0);
+	assert_int_equal(gp_timeline_add(f->tl, GP_TL_RELEASE, f->c, T0 - MS, GP_STATE_NONE,
+					 false, NULL, 0), 0);
+	assert_int_equal(gp_timeline_add(f->tl, GP_TL_ACQUIRE, f->a, T0 - MS / 2, GP_STATE_NONE,
+					 false, NULL, 0), 0);
 	add(f, GP_TL_ACQUIRE, f->b, 50, GP_STATE_NONE, false, NULL, 0);
 	add(f, GP_TL_STATE, f->a, 10, GP_STATE_HOLDING, false, NULL, 0);
 	add(f, GP_TL_RELEASE, f->b, 80, GP_STATE_NONE, false, NULL, 0);
@@ -189,6 +195,7 @@ static void test_missed_release_ends_holding(void **state)
 	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
 
 	/* B acquired at 5 ms while A was never seen releasing: A stops holding */
+	assert_int_equal(f->tl->handoffs[0].ts, T0 + 5 * MS);
 	assert_int_equal(thread_slices(f->tl, f->a, END, s), 3);
 	expect(s[0], GP_STATE_HOLDING, 0, 50);
 	expect(s[1], GP_STATE_RELEASED, 50, 90);
@@ -197,7 +204,7 @@ static void test_missed_release_ends_holding(void **state)
 	expect(s[1], GP_STATE_HOLDING, 50, 80);
 	assert_int_equal(f->tl->missed_releases, 1);
 	assert_int_equal(f->tl->nhandoffs, 2);
-	/* a thread with no event at all is released the whole time */
+	/* a thread whose GIL events all came before the window: released */
 	assert_int_equal(thread_slices(f->tl, f->c, END, s), 1);
 	expect(s[0], GP_STATE_RELEASED, 0, 1000);
 }
