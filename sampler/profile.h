@@ -99,6 +99,8 @@ struct gp_stack {
 	uint64_t wall_ns;
 	uint64_t cpu_ns;
 	uint64_t pending_ns;   /* wall mode: time still to be turned into samples */
+	uint64_t raw_samples;  /* wall mode: CPU-clock samples, to share the thread's on-CPU time */
+	uint64_t unsampled_ns; /* wall mode: runs ended here, used if the thread has no samples */
 	void *key;
 	size_t keylen;
 	UT_hash_handle hh;

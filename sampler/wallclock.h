@@ -11,8 +11,9 @@
  * Wall-mode accounting. The kernel's switch-out records and switch-in
  * marks cut every thread's life into runs (on CPU) and off-CPU intervals,
  * both measured exactly. An off-CPU interval goes to the stack and GIL
- * state the thread left the CPU with; a run is shared by the CPU-clock
- * samples taken in it. Then every thread's time is turned into equivalent
+ * state the thread left the CPU with; a thread's runs add up to its on-CPU
+ * time, shared equally by all its CPU-clock samples (unbiased: each stands
+ * for one timer period of CPU time, whatever the length of its run). Then every thread's time is turned into equivalent
  * samples (gp_profile_apportion), so its samples add up to its lifetime x
  * rate even when the sampling timer loses periods on a busy machine. The
  * time in which at least one thread waited for the GIL is swept along.
@@ -28,9 +29,10 @@ struct gp_wall_thread {
 	bool off_gc;
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
-	struct gp_stack **run;    /* one entry per sample in the open run */
-	uint32_t nrun, caprun;
-	struct gp_stack *last;    /* latest stack seen: a run without samples goes here */
+	uint32_t nrun;            /* samples in the open run */
+	uint64_t nsamples;        /* CPU-clock samples of the thread */
+	uint64_t on_ns;           /* its runs' time, shared by its samples at the end */
+	struct gp_stack *last;    /* latest stack seen: a run without samples or switch-out goes here */
 };
 
 struct gp_wall {

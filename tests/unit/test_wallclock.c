@@ -112,7 +112,7 @@ static void test_intervals_and_lifetimes(void **state)
 	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 30 * MS);
 	assert_int_equal(state_ns(p, f->th[1], GP_STATE_WAITING), 60 * MS + 50 * MS);
 	assert_int_equal(state_ns(p, f->th[2], GP_STATE_HOLDING), 10 * MS);
-	/* runs without samples: to the stack they ended with, as on-CPU states */
+	/* threads never sampled: runs to the stack they ended with, as on-CPU states */
 	assert_int_equal(run_ns(p, f->th[0], GP_STATE_RELEASED), 170 * MS); /* 30..200 */
 	assert_int_equal(run_ns(p, f->th[1], GP_STATE_WAITING), 40 * MS + 50 * MS);
 	assert_int_equal(run_ns(p, f->th[2], GP_STATE_HOLDING), 10 * MS + 10 * MS);
@@ -137,7 +137,7 @@ static void test_intervals_and_lifetimes(void **state)
 	assert_int_equal(p->gil_contended_ns, 110 * MS);
 }
 
-/* A run is shared by its samples, however many the timer delivered. */
+/* On-CPU time is shared by the samples, however many the timer delivered. */
 static void test_runs_shared_by_samples(void **state)
 {
 	struct fixture *f = *state;
@@ -165,6 +165,45 @@ static void test_runs_shared_by_samples(void **state)
 	assert_int_equal(rel->samples, 6);
 	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_IDLE], 1);
 	assert_int_equal(p->samples, 13);
+}
+
+/*
+ * Runs shorter than the period: a thread holds the GIL for 5 ms, drops it
+ * and waits 5 ms, twenty times; the 10 ms timer hits every other run.
+ * Every sample stands for a period of CPU time, so all 100 ms on CPU are
+ * holding — not only the sampled runs' 50 ms, with the unsampled ones
+ * going to the waiting stack the thread left the CPU with.
+ */
+static void test_short_runs_unbiased(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+	struct gp_stack *hold = stack_of(f, f->th[0], GP_STATE_HOLDING, f->loc_a);
+	uint64_t t = T0;
+
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], t, true), 0);
+	for (int i = 0; i < 20; i++) {
+		if (i % 2 == 0)
+			assert_int_equal(gp_wall_sample(&f->w, f->th[0], t + 2 * MS, hold), 0);
+		assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], t + 5 * MS, false,
+						 GP_STATE_WAITING, false, &f->loc_b, 1),
+				 0);
+		t += 10 * MS;
+		assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], t, false), 0);
+	}
+	/* th1 never sampled: its run goes to the stack it left the CPU with */
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[1], T0, true), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[1], T0 + 7 * MS, false, GP_STATE_IDLE,
+					 false, &f->loc_b, 1),
+			 0);
+	gp_wall_stop(&f->w, t);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	assert_int_equal(hold->cpu_ns, 100 * MS);
+	assert_int_equal(run_ns(p, f->th[0], GP_STATE_WAITING), 0);
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_WAITING), 100 * MS);
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_HOLDING], 10);
+	assert_int_equal(p->threads[f->th[0]]->samples[GP_STATE_WAITING], 10);
+	assert_int_equal(run_ns(p, f->th[1], GP_STATE_RELEASED), 7 * MS);
 }
 
 /* The snapshot is older than anything sched_switch reported. */
@@ -255,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_intervals_and_lifetimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runs_shared_by_samples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_runs_unbiased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_never_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),
