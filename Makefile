@@ -5,6 +5,7 @@
 #   make demo     install dependencies, build, profile a bundled example
 #   make test     install dependencies, build, run every test layer
 #   make layouts  regenerate the CPython layout rows from installed headers
+#   make bench    gil-prof against py-spy and Austin (bench/results/latest.md)
 
 OUTPUT ?= .output
 BIN ?= gil-prof
@@ -34,7 +35,7 @@ endif
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest python3.11-dev procps \
 	util-linux libclang-rt-14-dev valgrind protobuf-c-compiler libprotobuf-c-dev xxd \
-	golang-go chromium python3-jsonschema
+	golang-go chromium python3-jsonschema wrk gnuplot-nox python3-venv
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
@@ -58,7 +59,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps demo test unit functional tools layouts clean san unit-san functional-san \
-	valgrind fuzz fuzz-build soak
+	valgrind fuzz fuzz-build soak bench bench-smoke
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -267,10 +268,38 @@ fuzz: fuzz-build
 		grep -E 'stat::number_of_executed_units' $(OUTPUT)/fuzz/$$f.log | sed 's/^/           /'; \
 	done
 
+# --- benchmarks -------------------------------------------------------------
+
+# py-spy and Austin come from PyPI into a virtual environment of their own
+# (pinned: the results name the versions they compare against).
+BENCH_VENV := $(OUTPUT)/bench/venv
+BENCH_PIP ?= py-spy==0.4.3 austin-dist==3.7.0
+# The knobs of bench/run.py, passed through sudo.
+BENCH_ENV = $(foreach v,BENCH_REPS BENCH_RATES BENCH_WORKLOADS BENCH_PROFILERS BENCH_PYTHON,$(v)="$($(v))")
+
+$(BENCH_VENV)/installed: | $(OUTPUT)
+	$(call msg,VENV,$(BENCH_VENV): $(BENCH_PIP))
+	$(Q)rm -rf $(BENCH_VENV) && $(PYTHON) -m venv $(BENCH_VENV)
+	$(Q)$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check $(BENCH_PIP)
+	$(Q)echo "$(BENCH_PIP)" > $@
+
+# The full run (about 35 minutes; BENCH_REPS, BENCH_RATES, BENCH_WORKLOADS,
+# BENCH_PROFILERS, BENCH_PYTHON change it): bench/results/latest.{md,png,json}.
+bench: deps
+	$(MAKE) $(BIN) $(BENCH_VENV)/installed
+	$(SUDO) env $(BENCH_ENV) $(PYTHON) bench/run.py --tools $(BENCH_VENV)/bin --out bench/results
+
+# One repetition of tiny workloads, one setting per profiler: proves the
+# harness works end to end (bench/check_results.py), not the figures.
+bench-smoke: $(BIN) $(BENCH_VENV)/installed
+	$(SUDO) env BENCH_PYTHON="$(BENCH_PYTHON)" $(PYTHON) bench/run.py --smoke --tools $(BENCH_VENV)/bin --out $(OUTPUT)/bench/smoke
+	$(PYTHON) bench/check_results.py $(OUTPUT)/bench/smoke
+
 test: deps
 	$(MAKE) $(BIN)
 	$(MAKE) unit
 	$(MAKE) functional
+	$(MAKE) bench-smoke
 	$(MAKE) unit-san
 	$(MAKE) functional-san
 	$(MAKE) valgrind

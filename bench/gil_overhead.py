@@ -25,6 +25,7 @@ Needs root (BPF) and a built ./gil-prof. Takes about a minute with the
 defaults.
 """
 import argparse
+import json
 import os
 import pathlib
 import re
@@ -39,9 +40,9 @@ WORKLOADS = ROOT / "bench" / "workloads"
 
 # name, script, arguments: fixed work of about 1-2 s each on this machine kind
 CASES = [
-    ("spin-4", "spin.py", ["4", "3000000"]),
+    ("contend-4", "contend.py", ["4", "3000000"]),
     ("pingpong-2", "pingpong.py", ["2", "20000"]),
-    ("sleepers-50", "sleepers.py", ["50", "8000000"]),
+    ("sleepers-50", "idle_threads.py", ["50", "3000000", "10"]),
     ("release-2", "release.py", ["2", "100000"]),
 ]
 
@@ -57,11 +58,14 @@ PROG_RE = re.compile(r"bpf prog (\S+)\s+(\d+) runs, (\d+) ns")
 
 
 def measured(stdout):
-    """(elapsed, cpu) seconds the workload reports for its fixed work."""
-    m = re.search(r"^elapsed ([\d.]+) cpu ([\d.]+)$", stdout, re.M)
+    """(elapsed, cpu) seconds the workload reports for its fixed work (its
+    "result {...}" line, see bench/workloads/gate.py): the wall time of the
+    work and the process's whole CPU time."""
+    m = re.search(r"^result (\{.*\})$", stdout, re.M)
     if not m:
-        raise RuntimeError("workload printed no times: %r" % stdout)
-    return float(m.group(1)), float(m.group(2))
+        raise RuntimeError("workload printed no result: %r" % stdout)
+    res = json.loads(m.group(1))
+    return res["elapsed"], res["cpu"]
 
 
 def run_plain(python, script, args):

@@ -1,42 +1,53 @@
-"""Fixed work, many context switches: PAIRS pairs of threads bounce one
-byte ROUNDS times over a socketpair (each bounce blocks, switches and
-hands the GIL over). Prints "elapsed SECONDS cpu SECONDS" (the process's
-CPU time) when all are done.
+"""Extra workload (not in the default set): fixed work with many context
+switches. PAIRS pairs of threads bounce one byte ROUNDS times over a
+socketpair (each bounce blocks, switches and hands the GIL over): the worst
+case for wall mode's per-switch cost.
 
-    pingpong.py PAIRS ROUNDS
+    pingpong.py [PAIRS] [ROUNDS] [--gate]
+
+Checked: every thread saw all its rounds.
 """
 import socket
-import sys
 import threading
-import time
+
+from gate import Run, args
 
 
-def ping(sock, rounds):
+def ping(sock, rounds, go, done):
+    go.wait()
+    n = 0
     for _ in range(rounds):
         sock.send(b"x")
-        sock.recv(1)
+        n += len(sock.recv(1))
+    done.append(n)
 
 
-def pong(sock, rounds):
+def pong(sock, rounds, go, done):
+    go.wait()
+    n = 0
     for _ in range(rounds):
-        sock.recv(1)
+        n += len(sock.recv(1))
         sock.send(b"x")
+    done.append(n)
 
 
 def main():
-    pairs, rounds = int(sys.argv[1]), int(sys.argv[2])
-    threads = []
+    pairs, rounds = args([2, 40000])
+    run = Run()
+    go = threading.Event()
+    done = []
+    ts = []
     for _ in range(pairs):
         a, b = socket.socketpair()
-        threads += [threading.Thread(target=ping, args=(a, rounds)),
-                    threading.Thread(target=pong, args=(b, rounds))]
-    start = time.perf_counter()
-    for t in threads:
+        ts += [run.thread(ping, a, rounds, go, done), run.thread(pong, b, rounds, go, done)]
+    for t in ts:
         t.start()
-    for t in threads:
+    run.gate()
+    go.set()
+    for t in ts:
         t.join()
-    print("elapsed %.6f cpu %.6f" % (time.perf_counter() - start, time.process_time()),
-          flush=True)
+    run.done()
+    run.finish(done == [rounds] * (2 * pairs), "rounds seen %r" % done, threads=2 * pairs + 1)
 
 
 if __name__ == "__main__":

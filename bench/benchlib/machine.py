@@ -1,0 +1,84 @@
+"""The machine: CPU time of processes and of the whole machine, load, and
+whether anything else ran while we measured."""
+import os
+import platform
+import subprocess
+import time
+
+HZ = os.sysconf("SC_CLK_TCK")
+QUIET_LOAD = 0.3        # 1-minute load average below which the machine counts as quiet
+FOREIGN_CORES = 0.10    # CPU used by other processes during a run, in cores, that flags it
+
+
+def proc_cpu(pid):
+    """utime + stime of a process (all its threads) in seconds, or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def busy_seconds():
+    """CPU seconds the machine spent busy (all CPUs, /proc/stat) since boot."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return (sum(v[:8]) - idle) / HZ
+
+
+def self_cpu():
+    t = os.times()
+    return t.user + t.system
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+class Window:
+    """Machine-wide CPU over a measured window, to tell how much of it went to
+    processes other than ours (target, profiler, this harness)."""
+
+    def __init__(self):
+        self.t0 = time.monotonic()
+        self.busy0 = busy_seconds()
+        self.self0 = self_cpu()
+
+    def foreign_cores(self, ours):
+        """CPU, in cores, that other processes used since the start; `ours` is
+        the target's and the profiler's CPU time in the window."""
+        wall = time.monotonic() - self.t0
+        other = busy_seconds() - self.busy0 - ours - (self_cpu() - self.self0)
+        return max(0.0, other) / wall if wall > 0 else 0.0
+
+
+def wait_quiet(max_wait, log):
+    """Wait (up to max_wait seconds) until the 1-minute load average is below
+    QUIET_LOAD; returns the load average it ended with."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        load = load1()
+        if load < QUIET_LOAD or time.monotonic() >= deadline:
+            return load
+        log("machine busy (load average %.2f): waiting for it to go below %.1f" % (load, QUIET_LOAD))
+        time.sleep(min(30, max(1, deadline - time.monotonic())))
+
+
+def describe(python):
+    """Facts about the machine and the interpreter for the results' header."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    pyver = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                           capture_output=True, text=True).stdout.strip()
+    return {"cpu": model, "cpus": os.cpu_count(), "kernel": platform.release(),
+            "python": python, "python_version": pyver}

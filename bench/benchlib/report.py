@@ -1,0 +1,310 @@
+"""From the runs to the figures: slowdowns against the baseline of the same
+repetition, medians and min-max per cell, the fidelity check and the
+targets of issue 7; and the Markdown table (latest.md)."""
+import statistics
+
+from .profilers import BY_KEY as SETTINGS
+from .workloads import BY_KEY as WORKLOADS
+
+FIDELITY_WORKLOAD = "calls"
+FIDELITY_REFERENCE = "pyspy"
+FIDELITY_POINTS = 3.0   # top-5 shares further apart than this are flagged
+TOP = 5
+
+
+def _med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def _span(xs):
+    xs = [x for x in xs if x is not None]
+    return (statistics.median(xs), min(xs), max(xs)) if xs else None
+
+
+def summarize(data):
+    runs = [r for r in data["runs"]]
+    base = {(r["workload"], r["rep"]): r for r in runs if r["setting"] == "none" and r["ok"]}
+    base_med = {}
+    for w in data["workloads"]:
+        b = [r for (bw, _), r in base.items() if bw == w]
+        base_med[w] = {k: _med([r.get(k) for r in b]) for k in ("elapsed", "throughput", "p99_ms")}
+    cells = {}
+    for r in runs:
+        c = cells.setdefault((r["workload"], r["setting"], r["rate"]), {"runs": [], "errors": []})
+        if r["ok"]:
+            c["runs"].append(r)
+        else:
+            c["errors"].append(r["error"])
+    for (w, s, rate), c in cells.items():
+        rs = c["runs"]
+
+        def paired(key, invert=False):
+            out = []
+            for r in rs:
+                b = base.get((w, r["rep"]), {}).get(key) or base_med[w].get(key)
+                if b and r.get(key):
+                    out.append(b / r[key] if invert else r[key] / b)
+            return _span(out)
+
+        c["base_s"] = base_med[w]["elapsed"]
+        c["elapsed"] = _span([r["elapsed"] for r in rs])
+        c["throughput_abs"] = _span([r.get("throughput") for r in rs])
+        c["p99_abs"] = _span([r.get("p99_ms") for r in rs])
+        c["slowdown"] = paired("elapsed")
+        c["throughput"] = paired("throughput")
+        c["p99"] = paired("p99_ms")
+        c["foreign"] = _med([r.get("foreign_cores") for r in rs])
+        if s == "none":
+            continue
+        c["prof_cpu"] = _span([r.get("prof_cpu") for r in rs])
+        c["rss_mb"] = _span([r.get("prof_rss_mb") for r in rs])
+        c["completeness"] = _span([r["samples"] / r["expected"] for r in rs
+                                   if r.get("samples") is not None and r.get("expected")])
+        c["samples"] = sum(r.get("samples") or 0 for r in rs)
+        c["lost"] = sum(r.get("lost") or 0 for r in rs) if any("lost" in r for r in rs) else None
+        c["behind_s"] = max([r.get("behind_s") or 0 for r in rs] or [0])
+        bpf = [(sum(v[0] for v in r["bpf"].values()), sum(v[1] for v in r["bpf"].values()),
+                r["record_s"]) for r in rs if r.get("bpf")]
+        if bpf:
+            c["bpf_runs_per_s"] = _med([n / t for n, _, t in bpf])
+            c["bpf_ns_per_run"] = _med([ns / n for n, ns, _ in bpf if n])
+            c["bpf_cpu"] = _med([ns / 1e9 / t for _, ns, t in bpf])
+        c["unwind_us"] = _med([r["unwind_us"][0] for r in rs if r.get("unwind_us")])
+    fid = fidelity(data, cells)
+    return {"cells": cells, "fidelity": fid, "targets": targets(data, cells, fid)}
+
+
+def fidelity(data, cells):
+    """Per rate: the reference's top functions on workload 1 and every
+    setting's share of each (leaf counts summed over the repetitions)."""
+    out = {}
+    for rate in data["rates"]:
+        counts = {}
+        for s in data["profilers"]:
+            c = cells.get((FIDELITY_WORKLOAD, s, rate))
+            if not c:
+                continue
+            total = {}
+            for r in c["runs"]:
+                for k, v in (r.get("leaves") or {}).items():
+                    total[k] = total.get(k, 0) + v
+            if total:
+                counts[s] = total
+        if not counts:
+            continue
+        ref = FIDELITY_REFERENCE if FIDELITY_REFERENCE in counts else next(iter(counts))
+        top = sorted(counts[ref], key=lambda k: -counts[ref][k])[:TOP]
+        shares = {s: {f: 100.0 * cnt.get(f, 0) / sum(cnt.values()) for f in top}
+                  for s, cnt in counts.items()}
+        worst = {s: max(abs(shares[s][f] - shares[ref][f]) for f in top) for s in shares}
+        out[rate] = {"reference": ref, "top": top, "shares": shares, "worst": worst,
+                     "samples": {s: sum(cnt.values()) for s, cnt in counts.items()}}
+    return out
+
+
+def _status(ok, measured=True):
+    if not measured:
+        return "not measured"
+    return "met" if ok else "NOT MET"
+
+
+def _slow(cells, w, s, rate):
+    c = cells.get((w, s, rate))
+    return c["slowdown"][0] if c and c.get("slowdown") else None
+
+
+def targets(data, cells, fid):
+    """Issue 7's targets: [(target, status, detail)]."""
+    ws = data["workloads"]
+    out = []
+
+    def slowdown_target(s, rate, limit, text):
+        got = {w: _slow(cells, w, s, rate) for w in ws}
+        have = {w: v for w, v in got.items() if v is not None}
+        worst = max(have.items(), key=lambda kv: kv[1]) if have else None
+        ok = bool(have) and all(v <= 1 + limit for v in have.values())
+        detail = ", ".join("%s %+.1f%%" % (w, 100 * (v - 1)) for w, v in have.items())
+        if have and not ok:
+            detail += "; worst %s, over by %.1f points" % (worst[0], 100 * (worst[1] - 1 - limit))
+        out.append((text, _status(ok, bool(have)), detail or "-"))
+
+    slowdown_target("gilprof-cpu", 100, 0.01, "gil-prof --mode cpu at 100 Hz: slowdown <= 1% on every workload")
+    slowdown_target("gilprof-cpu", 1000, 0.03, "gil-prof --mode cpu at 1000 Hz: slowdown <= 3% on every workload")
+    slowdown_target("gilprof-native", 100, 0.02,
+                    "gil-prof --mode wall --native at 100 Hz: slowdown <= 2% on every workload")
+
+    pairs = {w: (_slow(cells, w, "gilprof-native", 100), _slow(cells, w, "pyspy-native", 100)) for w in ws}
+    have = {w: p for w, p in pairs.items() if None not in p}
+    ok = bool(have) and all(g < p for g, p in have.values())
+    out.append(("gil-prof --mode wall --native below py-spy --native at 100 Hz on every workload",
+                _status(ok, bool(have)),
+                ", ".join("%s %+.1f%% vs %+.1f%%" % (w, 100 * (g - 1), 100 * (p - 1))
+                          for w, (g, p) in have.items()) or "-"))
+
+    for s in ("gilprof-cpu", "gilprof-wall", "gilprof-native"):
+        c = cells.get(("contend", s, 100))
+        cpu = c["prof_cpu"][0] if c and c.get("prof_cpu") else None
+        out.append(("%s: own CPU at 100 Hz on workload 2 < 2%% of one core" % SETTINGS[s].label,
+                    _status(cpu is not None and cpu < 0.02, cpu is not None),
+                    "%.2f%% of a core (median)" % (100 * cpu) if cpu is not None else "-"))
+
+    for s in ("gilprof-cpu", "gilprof-wall", "gilprof-native"):
+        lost = {w: cells[(w, s, 1000)].get("lost") for w in ("calls", "contend", "mixed")
+                if (w, s, 1000) in cells and cells[(w, s, 1000)]["runs"]}
+        have = {w: v for w, v in lost.items() if v is not None}
+        out.append(("%s: zero lost samples at 1000 Hz on workloads 1-3" % SETTINGS[s].label,
+                    _status(bool(have) and not any(have.values()), bool(have)),
+                    ", ".join("%s %d lost" % kv for kv in have.items()) or "-"))
+
+    for rate, f in sorted(fid.items()):
+        bad = {s: v for s, v in f["worst"].items()
+               if SETTINGS[s].tool == "gil-prof" and v > FIDELITY_POINTS}
+        gp = [s for s in f["worst"] if SETTINGS[s].tool == "gil-prof"]
+        out.append(("top-5 shares on workload 1 at %d Hz: gil-prof within %g points of %s"
+                    % (rate, FIDELITY_POINTS, SETTINGS[f["reference"]].label),
+                    _status(not bad, bool(gp) and f["reference"] == FIDELITY_REFERENCE),
+                    ", ".join("%s %.1f" % (SETTINGS[s].label, f["worst"][s]) for s in gp) or "-"))
+    return out
+
+
+# --- Markdown ------------------------------------------------------------------
+
+def _pct(span, signed=True):
+    """A ratio's median (min..max) as percent change, or as a percent."""
+    if not span:
+        return "-"
+    fmt = "%+.1f%%" if signed else "%.1f%%"
+    conv = (lambda v: 100 * (v - 1)) if signed else (lambda v: 100 * v)
+    if span[1] == span[2]:
+        return fmt % conv(span[0])
+    return (fmt + " (" + fmt + " .. " + fmt + ")") % (conv(span[0]), conv(span[1]), conv(span[2]))
+
+
+def _num(v, fmt="%.1f"):
+    return "-" if v is None else fmt % v
+
+
+def markdown(data, summary):
+    m = data["machine"]
+    cells = summary["cells"]
+    L = []
+    add = L.append
+    add("# gil-prof benchmark: overhead and fidelity against py-spy and Austin\n")
+    add("%s run, %s, %d repetition(s), rates %s Hz, %.0f minutes. Made by `%s`.\n" % (
+        "Smoke" if data["smoke"] else "Full", data["started"], data["reps"],
+        ", ".join(map(str, data["rates"])), data.get("minutes", 0),
+        "make bench-smoke" if data["smoke"] else "make bench"))
+    add("- Machine: %s, %d CPUs, Linux %s" % (m["cpu"], m["cpus"], m["kernel"]))
+    add("- Target interpreter: %s (Python %s)" % (m["python"], m["python_version"]))
+    add("- Profilers: %s" % "; ".join("%s (%s)" % (k, v or "missing")
+                                      for k, v in data["tools"].items()))
+    foreign = [r.get("foreign_cores") for r in data["runs"] if r.get("ok")]
+    fmed = _med(foreign)
+    add("- Load: 1-minute load average %.2f at the start, %.2f at the end; CPU used by other "
+        "processes during the measured runs: median %.2f cores, max %.2f (of %d)%s" % (
+            data["load_start"], data.get("load_end", 0), fmed or 0, max(foreign or [0]),
+            m["cpus"], "" if not data.get("note") else ". " + data["note"]))
+    if fmed and fmed > 0.1:
+        add("- **The machine was shared during this run**: slowdowns of a few percent are within "
+            "the noise (see each baseline's min..max spread below). Re-run on a quiet machine "
+            "for the small targets.")
+    add("")
+    add("Slowdown: the workload's elapsed time for its fixed work over the baseline's (no "
+        "profiler) in the same repetition; median (min .. max) over the repetitions. HTTP: "
+        "throughput and p99 latency against the baseline's. Profiler CPU: the profiler "
+        "process's user+system CPU while the workload ran, per second of recording (100% = "
+        "one core). Samples: collected over expected (cpu basis: rate x the target's CPU "
+        "time; wall: rate x the lifetimes of all its threads; tick: rate x wall time; "
+        "py-spy counts threads waiting for the GIL as active, so it can pass 100%). Lost: "
+        "gil-prof's lost samples, py-spy's and Austin's sampling errors, summed over the "
+        "repetitions.\n")
+
+    add("## Targets (issue 7)\n")
+    add("| Target | Status | Measured |")
+    add("|---|---|---|")
+    for text, status, detail in summary["targets"]:
+        add("| %s | %s | %s |" % (text, "**%s**" % status if status != "met" else status, detail))
+    add("")
+
+    for w in data["workloads"]:
+        wl = WORKLOADS[w]
+        base = cells.get((w, "none", None))
+        add("## Workload %d: %s (`%s`)\n" % (wl.number, wl.title, wl.script))
+        if base and base.get("elapsed"):
+            b = base["elapsed"]
+            add("Baseline: %.3f s (%.3f .. %.3f) for the fixed work, other processes %.2f cores "
+                "(median).\n" % (b[0], b[1], b[2], base.get("foreign") or 0))
+        http = w == "http"
+        head = ["Profiler", "Rate", "Slowdown"]
+        if http:
+            head += ["Throughput", "p99 latency"]
+        head += ["Profiler CPU", "Peak RSS MB", "Samples / expected", "Samples", "Lost", "Failed"]
+        add("| " + " | ".join(head) + " |")
+        add("|" + "---|" * len(head))
+        for (cw, s, rate), c in cells.items():
+            if cw != w:
+                continue
+            row = [SETTINGS[s].label, "%d Hz" % rate if rate else "-",
+                   _pct(c.get("slowdown")) if s != "none" else "(baseline)"]
+            if http and s == "none":
+                row += ["%.0f/s" % base["throughput_abs"][0] if base.get("throughput_abs") else "-",
+                        "%.1f ms" % base["p99_abs"][0] if base.get("p99_abs") else "-"]
+            elif http:
+                row += [_pct(c.get("throughput")), _pct(c.get("p99"))]
+            if s == "none":
+                row += ["-"] * 5
+            else:
+                comp = c.get("completeness")
+                row += [_pct(c.get("prof_cpu"), False),
+                        _num(c["rss_mb"][0] if c.get("rss_mb") else None, "%.0f"),
+                        _pct(comp, False) + (" (%s)" % SETTINGS[s].basis),
+                        str(c["samples"]),
+                        "-" if c.get("lost") is None else str(c["lost"])
+                        + (" (%.1f s behind)" % c["behind_s"] if c.get("behind_s") else "")]
+            row.append(str(len(c["errors"])) if c["errors"] else "0")
+            add("| " + " | ".join(row) + " |")
+        add("")
+        errs = sorted({e for (cw, _, _), c in cells.items() if cw == w for e in c["errors"]})
+        for e in errs[:5]:
+            add("- failed: %s" % e)
+        if errs:
+            add("")
+
+    add("## Fidelity: top-5 functions of workload 1\n")
+    add("Share of the samples inside `one_round()` whose innermost Python function is each of "
+        "the reference's top 5, summed over the repetitions. Flagged (**bold**): more than %g "
+        "points from %s.\n" % (FIDELITY_POINTS, SETTINGS[FIDELITY_REFERENCE].label))
+    for rate, f in sorted(summary["fidelity"].items()):
+        order = [f["reference"]] + [s for s in f["shares"] if s != f["reference"]]
+        add("At %d Hz:\n" % rate)
+        add("| Function | " + " | ".join(SETTINGS[s].label for s in order) + " |")
+        add("|---|" + "---|" * len(order))
+        for fn in f["top"]:
+            vals = []
+            for s in order:
+                v = f["shares"][s][fn]
+                d = abs(v - f["shares"][f["reference"]][fn])
+                vals.append(("**%.1f%%**" if d > FIDELITY_POINTS else "%.1f%%") % v)
+            add("| `%s` | %s |" % (fn, " | ".join(vals)))
+        add("| samples | " + " | ".join(str(f["samples"][s]) for s in order) + " |")
+        add("")
+
+    add("## Where gil-prof's time goes\n")
+    add("BPF: all gil-prof programs' runs per second of recording, mean run time "
+        "(bpf_prog_info run_time_ns / run_cnt) and their CPU share (100% = one core); "
+        "user space: the gil-prof process's own CPU share; unwind: user-space native "
+        "unwinding per sample (median of the runs' medians).\n")
+    add("| Workload | Setting | Rate | BPF runs/s | BPF ns/run | BPF CPU | User-space CPU | Unwind us |")
+    add("|---|---|---|---|---|---|---|---|")
+    for (w, s, rate), c in cells.items():
+        if s == "none" or SETTINGS[s].tool != "gil-prof" or not c["runs"]:
+            continue
+        add("| %d | %s | %d Hz | %s | %s | %s | %s | %s |" % (
+            WORKLOADS[w].number, SETTINGS[s].label, rate, _num(c.get("bpf_runs_per_s"), "%.0f"),
+            _num(c.get("bpf_ns_per_run"), "%.0f"),
+            _num(100 * c["bpf_cpu"] if c.get("bpf_cpu") is not None else None, "%.2f%%"),
+            _pct(c.get("prof_cpu"), False) if c.get("prof_cpu") else "-",
+            _num(c.get("unwind_us"), "%.1f")))
+    add("")
+    return "\n".join(L) + "\n"
