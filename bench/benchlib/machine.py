@@ -6,8 +6,7 @@ import subprocess
 import time
 
 HZ = os.sysconf("SC_CLK_TCK")
-QUIET_LOAD = 0.3        # 1-minute load average below which the machine counts as quiet
-FOREIGN_CORES = 0.10    # CPU used by other processes during a run, in cores, that flags it
+FOREIGN_CORES = 0.10    # CPU used by other processes during the runs, in cores, that flags them
 
 
 def proc_cpu(pid):
@@ -53,18 +52,6 @@ class Window:
         wall = time.monotonic() - self.t0
         other = busy_seconds() - self.busy0 - ours - (self_cpu() - self.self0)
         return max(0.0, other) / wall if wall > 0 else 0.0
-
-
-def wait_quiet(max_wait, log):
-    """Wait (up to max_wait seconds) until the 1-minute load average is below
-    QUIET_LOAD; returns the load average it ended with."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        load = load1()
-        if load < QUIET_LOAD or time.monotonic() >= deadline:
-            return load
-        log("machine busy (load average %.2f): waiting for it to go below %.1f" % (load, QUIET_LOAD))
-        time.sleep(min(30, max(1, deadline - time.monotonic())))
 
 
 def describe(python):

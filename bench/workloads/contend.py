@@ -32,13 +32,7 @@ def main():
         sum_squares(iters, out, idx)
 
     ts = [run.thread(worker, i, name="worker-%d" % i) for i in range(nthreads)]
-    for t in ts:
-        t.start()
-    run.gate()
-    go.set()
-    for t in ts:
-        t.join()
-    run.done()
+    run.run_threads(ts, go)
     expect = (iters - 1) * iters * (2 * iters - 1) // 6
     run.finish(all(v == expect for v in out), "sums %r, expected %d" % (out, expect),
                threads=nthreads, iters=iters)

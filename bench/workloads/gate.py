@@ -50,6 +50,18 @@ class Run:
         self.go = time.perf_counter()
         return self.go
 
+    def run_threads(self, threads, go, join=None):
+        """Start the threads (each waits for the event `go` before its work),
+        pass the gate, set `go`, wait for `join` (default: all the threads)
+        and stop the clock."""
+        for t in threads:
+            t.start()
+        self.gate()
+        go.set()
+        for t in join or threads:
+            t.join()
+        self.done()
+
     def done(self):
         """The fixed work is done: stop the clock (before checking the result)."""
         self.end = time.perf_counter()

@@ -40,13 +40,7 @@ def main():
 
     idlers = [run.thread(idle, i, name="idle-%d" % i) for i in range(nidle)]
     busies = [run.thread(busy, name="busy-%d" % i) for i in range(2)]
-    for t in idlers + busies:
-        t.start()
-    run.gate()
-    go.set()
-    for t in busies:
-        t.join()
-    run.done()
+    run.run_threads(idlers + busies, go, join=busies)
     stop.set()
     for t in idlers:
         t.join()

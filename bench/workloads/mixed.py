@@ -54,13 +54,7 @@ def main():
 
     ts = [run.thread(hasher, name="hasher"), run.thread(compressor, name="compressor"),
           run.thread(python, name="python-0"), run.thread(python, name="python-1")]
-    for t in ts:
-        t.start()
-    run.gate()
-    go.set()
-    for t in ts:
-        t.join()
-    run.done()
+    run.run_threads(ts, go)
     digest = hashlib.sha256(hbuf).digest()
     ok = (len(res["digests"]) == hashes and all(d == digest for d in res["digests"])
           and len(res["zips"]) == zips and all(z == res["zips"][0] for z in res["zips"])

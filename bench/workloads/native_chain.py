@@ -57,13 +57,7 @@ def main():
         out["zips"] = [py_zlib(data) for _ in range(zips)]
 
     ts = [run.thread(deep, name="deep"), run.thread(compress, name="zlib")]
-    for t in ts:
-        t.start()
-    run.gate()
-    go.set()
-    for t in ts:
-        t.join()
-    run.done()
+    run.run_threads(ts, go)
     ok = (out.get("sum") == (iters - 1) * iters * (2 * iters - 1) // 6
           and len(out.get("zips", [])) == zips and zlib.decompress(out["zips"][-1]) == data)
     run.finish(ok, "sum or compressed data wrong", threads=3)

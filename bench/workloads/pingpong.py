@@ -40,13 +40,7 @@ def main():
     for _ in range(pairs):
         a, b = socket.socketpair()
         ts += [run.thread(ping, a, rounds, go, done), run.thread(pong, b, rounds, go, done)]
-    for t in ts:
-        t.start()
-    run.gate()
-    go.set()
-    for t in ts:
-        t.join()
-    run.done()
+    run.run_threads(ts, go)
     run.finish(done == [rounds] * (2 * pairs), "rounds seen %r" % done, threads=2 * pairs + 1)
 
 
