@@ -256,17 +256,21 @@ $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard unwind/*.h sampler/*.h 
 fuzz-build: $(FUZZ_BINS)
 
 # New inputs go to $(OUTPUT)/fuzz/corpus-NAME; the checked-in corpus seeds it.
-fuzz: fuzz-build
-	@for f in $(FUZZ_NAMES); do \
-		mkdir -p $(OUTPUT)/fuzz/corpus-$$f tests/fuzz/corpus/$$f; \
-		echo "  FUZZ     $$f for $(FUZZ_SECONDS) s"; \
-		$(OUTPUT)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 -artifact_prefix=$(OUTPUT)/fuzz/$$f- \
-			$(OUTPUT)/fuzz/corpus-$$f tests/fuzz/corpus/$$f \
-			> $(OUTPUT)/fuzz/$$f.log 2>&1 \
-			|| { tail -40 $(OUTPUT)/fuzz/$$f.log; echo "FAILED: $$f"; exit 1; }; \
-		grep -E 'stat::number_of_executed_units' $(OUTPUT)/fuzz/$$f.log | sed 's/^/           /'; \
-	done
+# One rule per target, so `make -j2 fuzz` runs two at a time (libFuzzer uses
+# one core each); each fuzzer's log is printed whole only if it fails.
+FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZ_NAMES))
+.PHONY: $(FUZZ_RUNS)
+fuzz: $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: $(OUTPUT)/fuzz/%
+	@mkdir -p $(OUTPUT)/fuzz/corpus-$* tests/fuzz/corpus/$*
+	@echo "  FUZZ     $* for $(FUZZ_SECONDS) s"
+	@$(OUTPUT)/fuzz/$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix=$(OUTPUT)/fuzz/$*- \
+		$(OUTPUT)/fuzz/corpus-$* tests/fuzz/corpus/$* \
+		> $(OUTPUT)/fuzz/$*.log 2>&1 \
+		|| { tail -40 $(OUTPUT)/fuzz/$*.log; echo "FAILED: $*"; exit 1; }
+	@echo "  FUZZED   $*: $$(grep -E 'stat::number_of_executed_units' $(OUTPUT)/fuzz/$*.log)"
 
 # --- benchmarks -------------------------------------------------------------
 
@@ -304,7 +308,7 @@ test: deps
 	$(MAKE) functional-san
 	$(MAKE) valgrind
 	$(MAKE) soak
-	$(MAKE) fuzz
+	$(MAKE) -j2 fuzz
 
 clean:
 	rm -rf $(OUTPUT) $(SAN_OUT) gil-prof
