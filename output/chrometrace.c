@@ -269,6 +269,7 @@ static struct json_object *other_data(const struct writer *w)
 	    gp_json_put(o, "gil_events", json_object_new_string(tl ? tl->source : "none")) ||
 	    (tl && gp_json_put(o, "duration_us", usec(tl->t_end - tl->t0))) ||
 	    (tl && gp_json_put(o, "truncated", json_object_new_boolean(tl->truncated))) ||
+	    (tl && gp_json_put(o, "ended_at_exec", json_object_new_boolean(tl->exec_cut))) ||
 	    (tl && gp_json_put(o, "missed_releases",
 			       json_object_new_int64((int64_t)tl->missed_releases)))) {
 		json_object_put(o);

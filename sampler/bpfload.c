@@ -32,11 +32,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-static int exit_for_errno(int err)
-{
-	return (err == EPERM || err == EACCES) ? GP_EXIT_PERMISSION : GP_EXIT_KERNEL;
-}
-
 int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
@@ -90,7 +85,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	if (err) {
 		gp_error("the kernel refused the BPF programs (%s)%s", strerror(-err),
 			 gp_log_verbose ? "" : "; run with -v for the verifier log");
-		return exit_for_errno(-err);
+		return gp_exit_for_errno(-err);
 	}
 	/* Run-time statistics for the summary; sampling works without them. */
 	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -130,15 +125,15 @@ int gp_bpf_attach_procs(struct gp_bpf *b)
 
 			gp_error("cannot attach to %s: %s", bpf_program__name(progs[i]),
 				 strerror(err));
-			return exit_for_errno(err);
+			return gp_exit_for_errno(err);
 		}
 	}
 	return 0;
 }
 
-static int perf_event_open(struct perf_event_attr *attr, int cpu)
+int gp_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu)
 {
-	return (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	return (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 /* CPUs listed in /sys/devices/system/cpu/online ("0-3,5"), as a bitmap. */
@@ -216,14 +211,14 @@ int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz)
 	for (int cpu = 0; cpu < ncpus; cpu++) {
 		if (!online[cpu])
 			continue;
-		fd = perf_event_open(&attr, cpu);
+		fd = gp_perf_event_open(&attr, -1, cpu);
 		if (fd < 0) {
 			int err = errno;
 
 			free(online);
 			gp_error("cannot open a CPU-clock perf event on CPU %d: %s", cpu,
 				 strerror(err));
-			return exit_for_errno(err);
+			return gp_exit_for_errno(err);
 		}
 		b->links[b->nlinks] = bpf_program__attach_perf_event(b->skel->progs.on_cpu_sample,
 								      fd);
@@ -233,7 +228,7 @@ int gp_bpf_attach(struct gp_bpf *b, unsigned int rate_hz)
 			close(fd);
 			free(online);
 			gp_error("cannot attach the sampler on CPU %d: %s", cpu, strerror(err));
-			return exit_for_errno(err);
+			return gp_exit_for_errno(err);
 		}
 		b->nlinks++;
 	}
@@ -248,7 +243,7 @@ int gp_bpf_attach_switch(struct gp_bpf *b)
 		int err = errno;
 
 		gp_error("cannot attach to sched_switch: %s", strerror(err));
-		return exit_for_errno(err);
+		return gp_exit_for_errno(err);
 	}
 	return 0;
 }
@@ -270,14 +265,14 @@ int gp_bpf_snapshot(struct gp_bpf *b, uint32_t pid)
 	if (!link) {
 		err = errno;
 		gp_error("cannot create the thread snapshot iterator: %s", strerror(err));
-		return exit_for_errno(err);
+		return gp_exit_for_errno(err);
 	}
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		err = errno;
 		bpf_link__destroy(link);
 		gp_error("cannot run the thread snapshot iterator: %s", strerror(err));
-		return exit_for_errno(err);
+		return gp_exit_for_errno(err);
 	}
 	/* The program writes to the ring buffer, not to the iterator's file. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))

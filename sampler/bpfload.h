@@ -4,11 +4,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../bpf/gilprof.h"
 
 struct gilprof_bpf;
 struct bpf_link;
+struct perf_event_attr;
 
 struct gp_bpf {
 	struct gilprof_bpf *skel;
@@ -82,6 +84,8 @@ void gp_bpf_prog_stats(struct gp_bpf *b, uint64_t *run_ns, uint64_t *runs);
 void gp_bpf_all_prog_stats(struct gp_bpf *b, struct gp_prog_stats out[GP_PROG__MAX]);
 const char *gp_prog_name(enum gp_prog p);
 int gp_bpf_ringbuf_fd(struct gp_bpf *b);
+/* perf_event_open(2), close-on-exec: the CPU-clock events and the GIL watchpoints. */
+int gp_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu);
 void gp_bpf_destroy(struct gp_bpf *b);
 
 #endif

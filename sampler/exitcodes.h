@@ -20,4 +20,11 @@ enum gp_exit {
 	GP_EXIT_TARGET_GONE = 10,   /* the target exited before it could be attached */
 };
 
+/* The exit code for a failed kernel request: privileges, or the kernel. */
+static inline int gp_exit_for_errno(int err)
+{
+	return (err == 1 /* EPERM */ || err == 13 /* EACCES */) ? GP_EXIT_PERMISSION
+								 : GP_EXIT_KERNEL;
+}
+
 #endif

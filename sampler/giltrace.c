@@ -44,11 +44,6 @@ __attribute__((format(printf, 2, 3))) static void fail(struct gp_giltrace *g, co
 	va_end(ap);
 }
 
-static int exit_for_errno(int err)
-{
-	return (err == EPERM || err == EACCES) ? GP_EXIT_PERMISSION : GP_EXIT_KERNEL;
-}
-
 /* Only uprobes open the file: a zeroed, unused struct has no fd 0 to close. */
 static void close_file(struct gp_giltrace *g)
 {
@@ -164,7 +159,7 @@ static int attach_uprobe(struct gp_giltrace *g, struct bpf_program *prog, uint64
 		int err = errno;
 
 		fail(g, "cannot attach a uprobe to %s in %s: %s", func, g->path, strerror(err));
-		return exit_for_errno(err);
+		return gp_exit_for_errno(err);
 	}
 	if (keep_link(g, link)) {
 		fail(g, "out of memory");
@@ -181,11 +176,6 @@ static bool watched(const struct gp_giltrace *g, pid_t tid)
 		if (g->tids[i] == tid)
 			return true;
 	return false;
-}
-
-static int perf_event_open(struct perf_event_attr *attr, pid_t tid)
-{
-	return (int)syscall(SYS_perf_event_open, attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 /* One file descriptor per thread watched: allow as many as the hard limit. */
@@ -236,15 +226,17 @@ static int watch_thread(struct gp_giltrace *g, struct gp_bpf *b, pid_t tid)
 		.remove_on_exec = 1,
 	};
 	struct bpf_link *link;
-	int fd = perf_event_open(&attr, tid);
+	int fd = gp_perf_event_open(&attr, tid, -1), err;
 
 	if (fd < 0 && errno == EMFILE && raise_fd_limit())
-		fd = perf_event_open(&attr, tid);
+		fd = gp_perf_event_open(&attr, tid, -1);
 	if (fd < 0) {
-		if (errno == ESRCH)
+		/* Saved at once: building the message below may change errno. */
+		err = errno;
+		if (err == ESRCH)
 			return 1;
-		watch_error(g, tid, errno);
-		return exit_for_errno(errno);
+		watch_error(g, tid, err);
+		return gp_exit_for_errno(err);
 	}
 	link = bpf_program__attach_perf_event(b->skel->progs.gil_written, fd);
 	if (!link) {
@@ -253,7 +245,7 @@ static int watch_thread(struct gp_giltrace *g, struct gp_bpf *b, pid_t tid)
 		close(fd);
 		fail(g, "cannot attach to the GIL watchpoint of thread %d: %s", (int)tid,
 			 strerror(err));
-		return exit_for_errno(err);
+		return gp_exit_for_errno(err);
 	}
 	if (keep_link(g, link)) {
 		fail(g, "out of memory");

@@ -18,7 +18,6 @@
 #include "gp_log.h"
 
 /* Newer than some headers: numbers from linux/capability.h (5.9). */
-#define GP_CAP_PERFMON 38
 #define GP_CAP_BPF 39
 #define GP_CAP_CHECKPOINT_RESTORE 40
 

@@ -171,6 +171,16 @@ static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_
 	return rc ? rc : to_timeline(r, s, th, n);
 }
 
+/* The target's exec ends its GIL timeline (see gp_timeline_end_at_exec). */
+static void exec_ends_timeline(struct recorder *r, const void *data, size_t size)
+{
+	const struct gp_proc_event *e = data;
+
+	if (r->tl && size >= sizeof(*e) && e->type == GP_EV_EXEC &&
+	    (pid_t)e->pid == r->t->pid)
+		gp_timeline_end_at_exec(r->tl, e->ts);
+}
+
 static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct recorder *r = ctx;
@@ -180,6 +190,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	uint32_t n;
 
 	if (size >= sizeof(s->type) && s->type >= GP_EV_FORK && s->type <= GP_EV_PROC_EXIT) {
+		exec_ends_timeline(r, data, size);
 		gp_processes_event(&r->ps, data, size, mono_ns());
 		return 0;
 	}
@@ -238,6 +249,8 @@ static void attach_late_gil(struct recorder *r)
 		return;
 	if (gp_giltrace_attach(&r->gil, r->b, gil, r->t->layout->gil_locked)) {
 		gp_warn("%s; the timeline has no GIL transitions", r->gil.why);
+		/* Threads already watched would pay a debug exception per transition. */
+		gp_giltrace_detach(&r->gil);
 		gp_timeline_free(r->tl);
 		r->tl = NULL;
 	}
@@ -353,6 +366,9 @@ static int finish_timeline(struct recorder *r, uint64_t t_end)
 		return -1;
 	r->prof->timeline = tl;
 	r->tl = NULL;
+	if (tl->exec_cut)
+		gp_warn("the GIL timeline ends %.1f s into the recording, where the target exec'd",
+			(tl->t_end - tl->t0) / 1e9);
 	if (tl->truncated)
 		gp_warn("the GIL timeline ends %.1f s into the recording: more than %u GIL "
 			"transitions and switches were recorded",

@@ -137,7 +137,7 @@ int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t threa
 	struct gp_tl_event *e;
 	int first = 0;
 
-	if (tl->truncated)
+	if (tl->truncated || tl->exec_cut)
 		return 0;
 	if (tl->nev == GP_TIMELINE_MAX_EVENTS) {
 		tl->truncated = true;
@@ -421,13 +421,21 @@ static int count_waiters(struct gp_timeline *tl)
 	return 0;
 }
 
+void gp_timeline_end_at_exec(struct gp_timeline *tl, uint64_t ts)
+{
+	if (tl->truncated || tl->exec_cut)
+		return;
+	tl->exec_cut = true;
+	tl->t_end = ts;
+}
+
 int gp_timeline_finish(struct gp_timeline *tl, const struct gp_profile *prof, uint64_t t_end)
 {
 	struct replay r = { .tl = tl, .holder = -1, .last = -1, .nth = prof->nthreads };
 	size_t kept = 0;
 	int rc = -1;
 
-	if (!tl->truncated)
+	if (!tl->truncated && !tl->exec_cut)
 		tl->t_end = t_end;
 	r.th = calloc(r.nth ? r.nth : 1, sizeof(*r.th));
 	if (!r.th)

@@ -85,6 +85,7 @@ struct gp_timeline {
 	struct gp_tl_event *ev;
 	size_t nev, capev;
 	bool truncated;             /* GP_TIMELINE_MAX_EVENTS reached at t_end */
+	bool exec_cut;              /* the target exec'd at t_end (gp_timeline_end_at_exec) */
 	uint8_t *seen;              /* per thread: 1 once its first state is known */
 	size_t nseen;
 	/* stacks (id = index + 1), interned */
@@ -111,6 +112,13 @@ void gp_timeline_free(struct gp_timeline *tl);
  */
 int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t thread, uint64_t ts,
 		    enum gp_gil_state state, bool snapshot, const uint32_t *locs, uint32_t n);
+
+/*
+ * The target exec'd at ts: its GIL and threads' states are gone with the old
+ * program (a thread that exec'd holding the GIL would hold it for ever, and
+ * a watchpoint does not survive exec), so the timeline ends there.
+ */
+void gp_timeline_end_at_exec(struct gp_timeline *tl, uint64_t ts);
 
 /*
  * After the recording (and gp_wall_finish, which sets every thread's

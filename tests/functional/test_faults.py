@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import chrometrace_rules
 import pprof_tool
 from conftest import (
     GIL_PROF,
@@ -106,6 +107,26 @@ def test_target_exec_python_followed(target, tmp_path):
     assert leaves.get("spin_until", 0) >= 20, leaves
     assert leaves.get("spin_three_quarters", 0) >= 40, leaves
     assert leaves.get("spin_one_quarter", 0) >= 10, leaves
+
+
+def test_exec_ends_gil_timeline(target, tmp_path):
+    # A watchpoint does not survive exec and the old GIL is gone with the old
+    # program (the thread exec'd holding it): the timeline ends at the exec,
+    # it does not show the thread holding a vanished GIL to the end.
+    trace = tmp_path / "exec.trace.json"
+    t = target(python311(), "lifecycle.py", "exec", "2", python311(), str(TARGETS / "split.py"),
+               "1.5")
+    r = run_gil_prof("-p", t.pid, "-d", "30s", "--gil-trace", "watchpoint", "-o", trace)
+    assert r.returncode == 0, r.stderr
+    assert "where the target exec'd" in r.stderr, r.stderr
+    doc = json.loads(trace.read_text())
+    assert doc["otherData"]["ended_at_exec"] is True, doc["otherData"]
+    # exec'd 2 s after the target started, and gil-prof attached after that;
+    # the recording itself went on through split.py's 1.5 s
+    assert 300e3 <= doc["otherData"]["duration_us"] <= 2.1e6, doc["otherData"]
+    totals, _ = chrometrace_rules.gil_timeline(doc)
+    main = totals[t.pid]
+    assert main["holding"] >= 0.8 * sum(main.values()), main
 
 
 @pytest.mark.parametrize("follow", [False, True], ids=["parent-only", "subprocesses"])

@@ -227,6 +227,30 @@ static void test_events_outside_a_life_are_dropped(void **state)
 	assert_int_equal(thread_slices(f->tl, f->a, END, s), 1);
 }
 
+/* The target exec'd holding the GIL: the timeline ends there, not later. */
+static void test_exec_ends_the_timeline(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+
+	add(f, GP_TL_ACQUIRE, f->a, 100, GP_STATE_NONE, false, NULL, 0);
+	gp_timeline_end_at_exec(f->tl, T0 + 30 * MS);
+	/* the new program's events: a GIL at another address, new states */
+	add(f, GP_TL_RELEASE, f->a, 400, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ACQUIRE, f->b, 500, GP_STATE_NONE, false, NULL, 0);
+	gp_timeline_end_at_exec(f->tl, T0 + 60 * MS); /* only the first counts */
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+	assert_true(f->tl->exec_cut);
+	assert_false(f->tl->truncated);
+	assert_int_equal(f->tl->t_end, T0 + 30 * MS);
+	assert_int_equal(thread_slices(f->tl, f->a, T0 + 30 * MS, s), 2);
+	expect(s[0], GP_STATE_RELEASED, 0, 100);
+	expect(s[1], GP_STATE_HOLDING, 100, 300);
+	assert_int_equal(thread_slices(f->tl, f->b, T0 + 30 * MS, s), 1);
+	expect(s[0], GP_STATE_RELEASED, 0, 300);
+	assert_int_equal(f->tl->nhandoffs, 0); /* nobody held it before A */
+}
+
 static struct json_object *key(struct json_object *o, const char *k)
 {
 	struct json_object *v = NULL;
@@ -293,6 +317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_threads_hand_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed_release_ends_holding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_outside_a_life_are_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_ends_the_timeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chrometrace_writer, setup, teardown),
 	};
 
