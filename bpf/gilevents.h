@@ -60,8 +60,12 @@ static __always_inline bool handed_over(__u32 tgid, __u32 tid)
 	return true;
 }
 
-/* An acquisition by another thread than the last holder: with its stack. */
-static __always_inline void emit_handoff(const struct gp_proc *proc, struct task_struct *task)
+/*
+ * An acquisition by another thread than the last holder: with its stack.
+ * tstate: the thread's, when the caller found it already (else 0).
+ */
+static __always_inline void emit_handoff(const struct gp_proc *proc, struct task_struct *task,
+					 __u64 tstate)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct gil_slot *slot = bpf_map_lookup_elem(&gil_slots, &cpu);
@@ -76,7 +80,7 @@ static __always_inline void emit_handoff(const struct gp_proc *proc, struct task
 	fill_header(s, task, GP_EV_GIL);
 	s->flags = GP_SAMPLE_ACQUIRED | GP_SAMPLE_HANDOFF;
 	s->gil = GP_GIL_HOLDING;
-	s->tstate = find_tstate(proc, task, s->tid, NULL);
+	s->tstate = tstate ? tstate : find_tstate(proc, task, s->tid, NULL);
 	if (s->tstate) {
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
 		walk_python(s, proc, NULL);
@@ -85,10 +89,13 @@ static __always_inline void emit_handoff(const struct gp_proc *proc, struct task
 	slot->busy = 0;
 }
 
-/* The current thread acquired (or is releasing) the main GIL of proc. */
-static __always_inline void gil_event(const struct gp_proc *proc, bool acquired)
+/*
+ * The current thread (task, its tstate if known, else 0) acquired, or is
+ * releasing, the main GIL of proc.
+ */
+static __always_inline void gil_event(const struct gp_proc *proc, struct task_struct *task,
+				      __u64 tstate, bool acquired)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!acquired) {
@@ -98,7 +105,7 @@ static __always_inline void gil_event(const struct gp_proc *proc, bool acquired)
 	}
 	count(GP_CNT_GIL_ACQUIRED);
 	if (handed_over(id >> 32, (__u32)id))
-		emit_handoff(proc, task);
+		emit_handoff(proc, task, tstate);
 	else
 		emit_mark(task, GP_EV_GIL, GP_SAMPLE_ACQUIRED);
 }
@@ -124,15 +131,19 @@ static __always_inline const struct gp_proc *gil_proc(void)
 static __always_inline void gil_probe(bool acquired)
 {
 	const struct gp_proc *proc = gil_proc();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 tstate;
 
 	if (!proc)
 		return;
-	if (!holds_gil(proc, find_tstate(proc, bpf_get_current_task_btf(), tid, NULL), NULL)) {
+	/* Kept for a hand-off record, which would look it up again. */
+	tstate = find_tstate(proc, task, tid, NULL);
+	if (!holds_gil(proc, tstate, NULL)) {
 		count(GP_CNT_GIL_NOT_MAIN);
 		return;
 	}
-	gil_event(proc, acquired);
+	gil_event(proc, task, tstate, acquired);
 }
 
 SEC("uretprobe")
@@ -172,7 +183,7 @@ int gil_written(struct bpf_perf_event_data *ctx __attribute__((unused)))
 		count(GP_CNT_GIL_NOT_MAIN);
 		return 0;
 	}
-	gil_event(proc, locked == 1);
+	gil_event(proc, bpf_get_current_task_btf(), 0, locked == 1);
 	return 0;
 }
 
