@@ -141,12 +141,16 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " samples from threads not found among the first %d Python "
 			"threads; their stacks are missing",
 			c[GP_CNT_TSTATE_SCAN_LIMIT], GP_MAX_THREAD_SCAN);
-	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] +
-		    c[GP_CNT_TSTATE_READ_FAULT] >
+	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] >
 	    prof->samples / 100 + 10)
 		gp_warn("%" PRIu64 " stacks cut by unreadable, looping or garbage frames (memory "
 			"changing while read); shown with a [stack cut] root",
 			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE]);
+	/* Counted apart: no stack at all, not a cut one (e.g. across an exec). */
+	if (c[GP_CNT_TSTATE_READ_FAULT] > prof->samples / 100 + 10)
+		gp_warn("%" PRIu64 " samples have no Python stack: the interpreter's thread list "
+			"was unreadable (memory changing while read, or a program exec'd)",
+			c[GP_CNT_TSTATE_READ_FAULT]);
 	if (c[GP_CNT_GIL_UNKNOWN] > c[GP_CNT_SAMPLES] / 100 + 10)
 		gp_warn("%" PRIu64 " samples were taken before the interpreter's GIL could be "
 			"found; their GIL state is shown as unknown",
