@@ -508,9 +508,12 @@ def contention(tmp_path_factory):
     d = tmp_path_factory.mktemp("contention")
     python = python311()
     t = Target(python, "gil_contend.py", 2, 3600)
-    tracer = subprocess.Popen([str(GILWAIT), str(t.pid), str(libpython(python)), "60"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tracer = None
     try:
+        # Inside the try: a tracer that cannot start must not leave the
+        # target spinning for an hour.
+        tracer = subprocess.Popen([str(GILWAIT), str(t.pid), str(libpython(python)), "60"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert tracer.stdout.readline().strip() == "ready", tracer.stderr.read()
         args = []
         for name in CONTENTION.values():
@@ -518,9 +521,12 @@ def contention(tmp_path_factory):
         r = run_gil_prof("-p", t.pid, "-d", "2s", "-r", 1000, "-v", *args)
         time.sleep(0.2)  # a tracer snapshot past the end of the recording
     finally:
-        tracer.terminate()
-        text, err = tracer.communicate(timeout=30)
-        t.kill()
+        try:
+            if tracer:
+                tracer.terminate()
+                text, err = tracer.communicate(timeout=30)
+        finally:
+            t.kill()
     assert tracer.returncode in (0, -15), err
     assert r.returncode == 0, r.stderr
     t0, t1 = window(r.stderr)
