@@ -137,18 +137,24 @@ def check_callback_chain(stacks):
     assert total >= 10, mine
     assert ok >= 0.85, mine[:3]
     loop = marked_lines(APP, "LOOP-CALLBACK")
+    # A sample can land on the call's entry (the def line) or its return:
+    # any line of py_callback is right, and most must be in the loop.
+    body = range(line_of("def py_callback():"), max(loop) + 2)
     call = line_of("gpnative.call_back(py_callback)")
-    for f, _ in mine:
+    in_loop = 0
+    for f, c in mine:
         idx = in_order(f, ["py_outer", "gpn_call_back", "py_callback"])
         if not idx:
             continue
         assert frame_parts(f[idx[0]])[2] == call, f
         assert module(f[idx[1]]).startswith("gpnative."), f
-        assert frame_parts(f[idx[2]])[2] in loop, f
+        assert frame_parts(f[idx[2]])[2] in body, f
+        in_loop += c if frame_parts(f[idx[2]])[2] in loop else 0
         # Merged, plumbing hidden: only the C function between the two
         # Python frames (and, stripped, plumbing without a name).
         between = f[idx[0] + 1:idx[2]]
         assert all(x == f[idx[1]] or UNNAMED.match(x) for x in between), f
+    assert in_loop >= 0.85 * total, mine[:3]
 
 
 def check_nogil(stacks):
