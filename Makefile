@@ -287,7 +287,7 @@ $(BENCH_VENV)/installed: | $(OUTPUT)
 	$(Q)$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check $(BENCH_PIP)
 	$(Q)echo "$(BENCH_PIP)" > $@
 
-# The full run (about 35 minutes; BENCH_REPS, BENCH_RATES, BENCH_WORKLOADS,
+# The full run (25-35 minutes; BENCH_REPS, BENCH_RATES, BENCH_WORKLOADS,
 # BENCH_PROFILERS, BENCH_PYTHON change it): bench/results/latest.{md,png,json}.
 bench: deps
 	$(MAKE) $(BIN) $(BENCH_VENV)/installed
