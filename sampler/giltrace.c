@@ -25,6 +25,7 @@
 #include "exitcodes.h"
 #include "gilprof.skel.h"
 #include "gp_log.h"
+#include "grow.h"
 #include "../unwind/elfsyms.h"
 #include "../unwind/procmaps.h"
 
@@ -132,16 +133,9 @@ bool gp_giltrace_active(const struct gp_giltrace *g)
 
 static int keep_link(struct gp_giltrace *g, struct bpf_link *link)
 {
-	if (g->nlinks == g->caplinks) {
-		size_t cap = g->caplinks ? 2 * g->caplinks : 16;
-		struct bpf_link **v = realloc(g->links, cap * sizeof(*v));
-
-		if (!v) {
-			bpf_link__destroy(link);
-			return -1;
-		}
-		g->links = v;
-		g->caplinks = cap;
+	if (GP_GROW(g->links, g->nlinks, g->caplinks, 16)) {
+		bpf_link__destroy(link);
+		return -1;
 	}
 	g->links[g->nlinks++] = link;
 	return 0;
@@ -256,15 +250,8 @@ static int watch_thread(struct gp_giltrace *g, struct gp_bpf *b, pid_t tid)
 
 static int remember(struct gp_giltrace *g, pid_t tid)
 {
-	if (g->ntids == g->captids) {
-		size_t cap = g->captids ? 2 * g->captids : 64;
-		pid_t *v = realloc(g->tids, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		g->tids = v;
-		g->captids = cap;
-	}
+	if (GP_GROW(g->tids, g->ntids, g->captids, 64))
+		return -1;
 	g->tids[g->ntids++] = tid;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "timeline.h"
 
 static const char *const state_names[GP_STATE__MAX] = {
@@ -38,15 +39,8 @@ void gp_profile_init(struct gp_profile *p)
 /* Append item to a growable pointer array. */
 static int push(void ***v, size_t *n, size_t *cap, void *item)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		void **nv = realloc(*v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (gp_grow((void **)v, *n, cap, sizeof(**v), 64))
+		return -1;
 	(*v)[(*n)++] = item;
 	return 0;
 }

@@ -5,6 +5,7 @@
  * hand-offs and the number of waiting threads over time.
  */
 #include "timeline.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +16,6 @@ struct gp_tl_stack_entry {
 	UT_hash_handle hh;  /* keyed by the stack's locs */
 };
 
-/* Grow *v (elements of size sz) to hold one more. -1 on ENOMEM. */
-static int grow(void **v, size_t n, size_t *cap, size_t sz)
-{
-	void *nv;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 256;
-	nv = realloc(*v, ncap * sz);
-	if (!nv)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
-#define GROW(v, n, cap) grow((void **)&(v), (n), &(cap), sizeof(*(v)))
 
 struct gp_timeline *gp_timeline_new(const char *source, uint64_t t0)
 {
@@ -90,7 +73,7 @@ static int intern_stack(struct gp_timeline *tl, const uint32_t *locs, uint32_t n
 		*id = e->id;
 		return 0;
 	}
-	if (GROW(tl->stacks, tl->nstacks, tl->capstacks))
+	if (GP_GROW(tl->stacks, tl->nstacks, tl->capstacks, 256))
 		return -1;
 	e = calloc(1, sizeof(*e));
 	copy = malloc(len);
@@ -152,7 +135,7 @@ int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t threa
 	/* Of CPU samples only the first counts: did the thread hold the GIL? */
 	if (kind == GP_TL_STATE && !first)
 		return 0;
-	if (GROW(tl->ev, tl->nev, tl->capev))
+	if (GP_GROW(tl->ev, tl->nev, tl->capev, 256))
 		return -1;
 	e = &tl->ev[tl->nev];
 	memset(e, 0, sizeof(*e));
@@ -231,7 +214,7 @@ static int cut(struct replay *r, uint32_t i, uint64_t ts, uint32_t stack)
 	if (ts < t->since)
 		ts = t->since;
 	if (t->open && ts > t->since) {
-		if (GROW(tl->slices, tl->nslices, tl->capslices))
+		if (GP_GROW(tl->slices, tl->nslices, tl->capslices, 256))
 			return -1;
 		tl->slices[tl->nslices++] = (struct gp_tl_slice){
 			.start = t->since, .end = ts, .thread = i, .stack = t->since_stack,
@@ -302,7 +285,7 @@ static int acquire(struct replay *r, const struct gp_tl_event *e)
 	if (r->last >= 0 && (uint32_t)r->last != e->thread && e->ts >= r->tl->t0) {
 		struct gp_timeline *tl = r->tl;
 
-		if (GROW(tl->handoffs, tl->nhandoffs, tl->caphandoffs))
+		if (GP_GROW(tl->handoffs, tl->nhandoffs, tl->caphandoffs, 256))
 			return -1;
 		tl->handoffs[tl->nhandoffs++] = (struct gp_tl_handoff){
 			.ts = e->ts, .from = (uint32_t)r->last, .to = e->thread, .stack = stack,
