@@ -323,32 +323,6 @@ void gp_bpf_counters(struct gp_bpf *b, uint64_t out[GP_CNT__MAX])
 	free(vals);
 }
 
-static struct bpf_program *prog_of(struct gp_bpf *b, enum gp_prog p)
-{
-	switch (p) {
-	case GP_PROG_SAMPLE:
-		return b->skel->progs.on_cpu_sample;
-	case GP_PROG_SWITCH:
-		return b->skel->progs.on_switch;
-	case GP_PROG_SNAPSHOT:
-		return b->skel->progs.snapshot;
-	case GP_PROG_FORK:
-		return b->skel->progs.on_fork;
-	case GP_PROG_EXEC:
-		return b->skel->progs.on_exec;
-	case GP_PROG_EXIT:
-		return b->skel->progs.on_exit;
-	case GP_PROG_GIL_TAKEN:
-		return b->skel->progs.gil_taken;
-	case GP_PROG_GIL_DROPPING:
-		return b->skel->progs.gil_dropping;
-	case GP_PROG_GIL_WRITTEN:
-		return b->skel->progs.gil_written;
-	default:
-		return NULL;
-	}
-}
-
 const char *gp_prog_name(enum gp_prog p)
 {
 	static const char *const names[GP_PROG__MAX] = {
@@ -364,6 +338,12 @@ const char *gp_prog_name(enum gp_prog p)
 	};
 
 	return (unsigned int)p < GP_PROG__MAX ? names[p] : "?";
+}
+
+/* The program of p, found by the name above: one table, not two. */
+static struct bpf_program *prog_of(struct gp_bpf *b, enum gp_prog p)
+{
+	return bpf_object__find_program_by_name(b->skel->obj, gp_prog_name(p));
 }
 
 void gp_bpf_all_prog_stats(struct gp_bpf *b, struct gp_prog_stats out[GP_PROG__MAX])
