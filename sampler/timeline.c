@@ -16,7 +16,6 @@ struct gp_tl_stack_entry {
 	UT_hash_handle hh;  /* keyed by the stack's locs */
 };
 
-
 struct gp_timeline *gp_timeline_new(const char *source, uint64_t t0)
 {
 	struct gp_timeline *tl = calloc(1, sizeof(*tl));
@@ -95,19 +94,8 @@ static int intern_stack(struct gp_timeline *tl, const uint32_t *locs, uint32_t n
 /* 1 if this is the first event of thread that tells its GIL state, else 0. */
 static int first_state_seen(struct gp_timeline *tl, uint32_t thread)
 {
-	if (thread >= tl->nseen) {
-		size_t n = tl->nseen ? tl->nseen : 64;
-		uint8_t *v;
-
-		while (n <= thread)
-			n *= 2;
-		v = realloc(tl->seen, n);
-		if (!v)
-			return -1;
-		memset(v + tl->nseen, 0, n - tl->nseen);
-		tl->seen = v;
-		tl->nseen = n;
-	}
+	if (GP_GROW_INDEX(tl->seen, tl->nseen, thread, 64))
+		return -1;
 	if (tl->seen[thread])
 		return 0;
 	tl->seen[thread] = 1;
@@ -390,7 +378,6 @@ static int count_waiters(struct gp_timeline *tl)
 	qsort(d, nd, sizeof(*d), cmp_waiter);
 	/* d is reused for the output: entry k is written after entry k is read. */
 	tl->waiters = d;
-	tl->capwaiters = 2 * tl->nslices + 1;
 	tl->nwaiters = 0;
 	for (size_t k = 0; k < nd; k++) {
 		struct gp_tl_waiters change = d[k];

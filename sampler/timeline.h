@@ -98,7 +98,7 @@ struct gp_timeline {
 	struct gp_tl_handoff *handoffs;
 	size_t nhandoffs, caphandoffs;
 	struct gp_tl_waiters *waiters;
-	size_t nwaiters, capwaiters;
+	size_t nwaiters;
 	uint64_t missed_releases;   /* a holder's release never seen (another acquired) */
 };
 

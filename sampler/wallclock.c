@@ -25,6 +25,7 @@
  * (full ring) is made up for by the next one of the same thread.
  */
 #include "wallclock.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,19 +60,8 @@ static uint64_t clamp(const struct gp_wall *w, uint64_t ts)
 
 static struct gp_wall_thread *slot(struct gp_wall *w, uint32_t thread)
 {
-	if (thread >= w->nth) {
-		size_t n = w->nth ? w->nth : 16;
-		struct gp_wall_thread *v;
-
-		while (n <= thread)
-			n *= 2;
-		v = realloc(w->th, n * sizeof(*v));
-		if (!v)
-			return NULL;
-		memset(v + w->nth, 0, (n - w->nth) * sizeof(*v));
-		w->th = v;
-		w->nth = n;
-	}
+	if (GP_GROW_INDEX(w->th, w->nth, thread, 16))
+		return NULL;
 	return &w->th[thread];
 }
 
