@@ -25,7 +25,6 @@
  * that one slice's end is the next one's start. Events are written one at
  * a time: the document is never held in memory whole.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 
 #include "jsonout.h"
 #include "output.h"
+#include "text.h"
 #include "../sampler/profile.h"
 #include "../sampler/timeline.h"
 
@@ -154,24 +154,12 @@ static int put_metadata(struct writer *w)
 	return 0;
 }
 
-/* "func (file.py:12)", as in folded stacks. */
+/* "func (file.py:12)", as in the flame graph's tooltips. */
 static struct json_object *frame_text(const struct gp_profile *p, uint32_t loc)
 {
-	const struct gp_location *l = gp_loc(p, loc);
-	const struct gp_function *f = gp_func(p, l->func);
-	struct json_object *o;
-	char *s;
-	int n;
+	char *s = gp_frame_text(p, gp_loc(p, loc), true);
+	struct json_object *o = s ? json_object_new_string(s) : NULL;
 
-	if (f->kind == GP_FUNC_MARKER || !f->filename[0])
-		n = asprintf(&s, "%s", f->name);
-	else if (l->line > 0)
-		n = asprintf(&s, "%s (%s:%d)", f->name, f->filename, (int)l->line);
-	else
-		n = asprintf(&s, "%s (%s)", f->name, f->filename);
-	if (n < 0)
-		return NULL;
-	o = gp_json_str(s);
 	free(s);
 	return o;
 }

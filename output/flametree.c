@@ -148,31 +148,6 @@ static int add_stacks(struct fg_tree *t, const struct gp_profile *p)
 	return rc;
 }
 
-/* "func (file:LINE)", "func (file)" or "func"; file shortened or not. */
-static char *frame_text(const struct gp_profile *p, const struct gp_location *l, int full)
-{
-	const struct gp_function *f = gp_func(p, l->func);
-	const char *file = f->filename;
-	char *raw = NULL, *clean;
-	int rc;
-
-	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
-		file = p->mappings[l->mapping - 1]->filename;
-	if (!full)
-		file = gp_basename(file);
-	if (f->kind == GP_FUNC_MARKER || !file[0])
-		rc = asprintf(&raw, "%s", f->name);
-	else if (l->line > 0)
-		rc = asprintf(&raw, "%s (%s:%d)", f->name, file, (int)l->line);
-	else
-		rc = asprintf(&raw, "%s (%s)", f->name, file);
-	if (rc < 0)
-		return NULL;
-	clean = gp_text_clean(raw);
-	free(raw);
-	return clean;
-}
-
 static int make_labels(struct fg_tree *t)
 {
 	const struct gp_profile *p = t->p;
@@ -182,8 +157,8 @@ static int make_labels(struct fg_tree *t)
 	if (!t->labels || !t->titles)
 		return -1;
 	for (size_t i = 0; i < p->nlocations; i++) {
-		t->labels[i + 1] = frame_text(p, p->locations[i], 0);
-		t->titles[i + 1] = frame_text(p, p->locations[i], 1);
+		t->labels[i + 1] = gp_frame_text(p, p->locations[i], false);
+		t->titles[i + 1] = gp_frame_text(p, p->locations[i], true);
 		if (!t->labels[i + 1] || !t->titles[i + 1])
 			return -1;
 	}

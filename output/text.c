@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * text.c — target-controlled text made safe for UTF-8 formats.
+ * text.c — target-controlled text made safe for UTF-8 formats, and frames
+ * as text.
  */
+#define _GNU_SOURCE
 #include "text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../sampler/profile.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
@@ -124,4 +128,29 @@ const char *gp_basename(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return slash ? slash + 1 : path;
+}
+
+/* See text.h. */
+char *gp_frame_text(const struct gp_profile *p, const struct gp_location *l, bool full)
+{
+	const struct gp_function *f = gp_func(p, l->func);
+	const char *file = f->filename;
+	char *raw = NULL, *clean;
+	int rc;
+
+	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
+		file = p->mappings[l->mapping - 1]->filename;
+	if (!full)
+		file = gp_basename(file);
+	if (f->kind == GP_FUNC_MARKER || !file[0])
+		rc = asprintf(&raw, "%s", f->name);
+	else if (l->line > 0)
+		rc = asprintf(&raw, "%s (%s:%d)", f->name, file, (int)l->line);
+	else
+		rc = asprintf(&raw, "%s (%s)", f->name, file);
+	if (rc < 0)
+		return NULL;
+	clean = gp_text_clean(raw);
+	free(raw);
+	return clean;
 }

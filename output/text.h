@@ -2,6 +2,7 @@
 #ifndef GP_TEXT_H
 #define GP_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,5 +23,15 @@ int gp_xml_put(FILE *out, const char *s);
 
 /* The part of path after its last '/'. */
 const char *gp_basename(const char *path);
+
+struct gp_profile;
+struct gp_location;
+
+/*
+ * A frame as the flame graph and the timeline show it, cleaned as above:
+ * "func (file:LINE)", "func (file)" or "func"; the file as recorded (full)
+ * or its base name; a native frame's file is its module. NULL on ENOMEM.
+ */
+char *gp_frame_text(const struct gp_profile *p, const struct gp_location *l, bool full);
 
 #endif
