@@ -2,6 +2,8 @@
 #ifndef GP_EXITCODES_H
 #define GP_EXITCODES_H
 
+#include <errno.h>
+
 /*
  * gil-prof's exit codes: one per cause, so scripts can tell them apart.
  * Listed in README.md ("Exit codes"); keep the two in step.
@@ -23,8 +25,7 @@ enum gp_exit {
 /* The exit code for a failed kernel request: privileges, or the kernel. */
 static inline int gp_exit_for_errno(int err)
 {
-	return (err == 1 /* EPERM */ || err == 13 /* EACCES */) ? GP_EXIT_PERMISSION
-								 : GP_EXIT_KERNEL;
+	return (err == EPERM || err == EACCES) ? GP_EXIT_PERMISSION : GP_EXIT_KERNEL;
 }
 
 #endif

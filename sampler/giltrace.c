@@ -234,8 +234,7 @@ static int watch_thread(struct gp_giltrace *g, struct gp_bpf *b, pid_t tid)
 	}
 	link = bpf_program__attach_perf_event(b->skel->progs.gil_written, fd);
 	if (!link) {
-		int err = errno;
-
+		err = errno;
 		close(fd);
 		fail(g, "cannot attach to the GIL watchpoint of thread %d: %s", (int)tid,
 			 strerror(err));

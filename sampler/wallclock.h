@@ -13,10 +13,11 @@
  * both measured exactly. An off-CPU interval goes to the stack and GIL
  * state the thread left the CPU with; a thread's runs add up to its on-CPU
  * time, shared equally by all its CPU-clock samples (unbiased: each stands
- * for one timer period of CPU time, whatever the length of its run). Then every thread's time is turned into equivalent
- * samples (gp_profile_apportion), so its samples add up to its lifetime x
- * rate even when the sampling timer loses periods on a busy machine. The
- * time in which at least one thread waited for the GIL is swept along.
+ * for one timer period of CPU time, whatever the length of its run). Then
+ * every thread's time is turned into equivalent samples
+ * (gp_profile_apportion), so its samples add up to its lifetime x rate
+ * even when the sampling timer loses periods on a busy machine. The time
+ * in which at least one thread waited for the GIL is swept along.
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
  */
 
