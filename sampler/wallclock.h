@@ -17,7 +17,8 @@
  * every thread's time is turned into equivalent samples
  * (gp_profile_apportion), so its samples add up to its lifetime x rate
  * even when the sampling timer loses periods on a busy machine. The time
- * in which at least one thread waited for the GIL is swept along.
+ * in which at least one thread waited for the GIL is swept along (off-CPU
+ * waits exactly, on-CPU waits estimated from the samples).
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns).
  */
 
@@ -33,6 +34,7 @@ struct gp_wall_thread {
 	uint32_t nrun;            /* samples in the open run */
 	uint64_t nsamples;        /* CPU-clock samples of the thread */
 	uint64_t on_ns;           /* its runs' time, shared by its samples at the end */
+	uint64_t nwait_alone;     /* samples waiting on CPU while no thread waited off CPU */
 	struct gp_stack *last;    /* latest stack seen: a run without samples or switch-out goes here */
 };
 

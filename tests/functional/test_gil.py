@@ -123,7 +123,7 @@ def check_contention(python, target, tmp_path, nthreads, rate):
         assert abs(s.get("holding", 0) - truth) <= 0.10, (tid, s, truth)
         assert abs(s.get("waiting", 0) - (1 - truth)) <= 0.10, (tid, s, truth)
         assert_lifetime(states[tid], seconds, rate, tid)
-    assert contention(r.stdout) > 90, r.stdout
+    assert contention(r.stdout) > 90, r.stdout + r.stderr
     # The workers wait in their loop: the leaf is spin() in gil_contend.py.
     for frames, count in parse_folded(out):
         if thread_tid(frames[0]) in workers and frames[1] == "gil:waiting" and count > 50:

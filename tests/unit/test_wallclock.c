@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -254,6 +255,39 @@ static void test_contention_union(void **state)
 	assert_int_equal(state_ns(&f->p, f->th[3], GP_STATE_IDLE), 25 * MS);
 }
 
+/*
+ * Waiting on CPU counts where no thread waits off CPU, by the samples that
+ * found it: th0 runs 0..100 ms with ten samples, three waiting while
+ * nobody is off CPU waiting (30 ms), one while th1 is (already counted).
+ */
+static void test_contention_on_cpu(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_stack *hold = stack_of(f, f->th[0], GP_STATE_HOLDING, f->loc_a);
+	struct gp_stack *wait = stack_of(f, f->th[0], GP_STATE_WAITING, f->loc_b);
+
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0, true), 0);
+	for (int i = 1; i <= 10; i++) {
+		bool waiting = i == 2 || i == 3 || i == 6 || i == 9;
+
+		/* records in time order: th1 waits off CPU 50..70 */
+		if (i == 6)
+			assert_int_equal(gp_wall_off_cpu(&f->w, f->th[1], T0 + 50 * MS, false,
+							 GP_STATE_WAITING, false, &f->loc_a, 1),
+					 0);
+		if (i == 8)
+			assert_int_equal(gp_wall_on_cpu(&f->w, f->th[1], T0 + 70 * MS, false), 0);
+		assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + (uint64_t)i * 10 * MS - MS,
+						waiting ? wait : hold),
+				 0);
+	}
+	gp_wall_stop(&f->w, T0 + 100 * MS);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	/* th1 off CPU waiting 50..70 (covers the sample at 59) + 3 x 10 ms */
+	assert_int_equal(f->p.gil_contended_ns, 20 * MS + 30 * MS);
+	assert_int_equal(wait->cpu_ns, 40 * MS);
+}
+
 /* Per thread the samples add up to its time x rate, by largest remainder. */
 static void test_apportion_sums_per_thread(void **state)
 {
@@ -297,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_runs_unbiased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_never_overrides, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contention_on_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),
 	};
 
