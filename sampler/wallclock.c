@@ -251,13 +251,18 @@ int gp_wall_sample(struct gp_wall *w, uint32_t thread, uint64_t ts, struct gp_st
 		t->on_since = ts;
 	t->nrun++;
 	t->nsamples++;
-	/* Waiting on CPU (spinning in the GIL's futex): see gp_wall_finish. */
-	tick(w, ts);
+	/* Waiting on CPU, in the GIL's futex call: see on_cpu_contention. */
 	if (stack->state == GP_STATE_WAITING && w->waiters == 0)
 		t->nwait_alone++;
 	t->last = stack;
 	stack->raw_samples++;
 	return 0;
+}
+
+/* The on-CPU time that n of t's samples stand for. */
+static uint64_t samples_ns(const struct gp_wall_thread *t, uint64_t n)
+{
+	return (uint64_t)((unsigned __int128)t->on_ns * n / t->nsamples);
 }
 
 /*
@@ -278,9 +283,7 @@ static void share_on_cpu(struct gp_wall *w)
 		if (!t->nsamples)
 			gp_profile_add_time(s, s->unsampled_ns, true);
 		else if (s->raw_samples)
-			gp_profile_add_time(s, (uint64_t)((unsigned __int128)t->on_ns *
-							  s->raw_samples / t->nsamples),
-					    true);
+			gp_profile_add_time(s, samples_ns(t, s->raw_samples), true);
 		s->unsampled_ns = 0;
 		s->raw_samples = 0;
 	}
@@ -303,9 +306,8 @@ static uint64_t on_cpu_contention(const struct gp_wall *w)
 	for (size_t i = 0; i < w->nth; i++) {
 		const struct gp_wall_thread *t = &w->th[i];
 
-		if (t->nwait_alone && t->nsamples)
-			ns += (uint64_t)((unsigned __int128)t->on_ns * t->nwait_alone /
-					 t->nsamples);
+		if (t->nwait_alone)
+			ns += samples_ns(t, t->nwait_alone);
 	}
 	return ns;
 }
@@ -313,7 +315,7 @@ static uint64_t on_cpu_contention(const struct gp_wall *w)
 int gp_wall_finish(struct gp_wall *w)
 {
 	struct gp_profile *p = w->prof;
-	uint64_t t_end = w->t_end ? w->t_end : w->clock, window;
+	uint64_t t_end = w->t_end ? w->t_end : w->clock;
 
 	for (uint32_t i = 0; i < w->nth && i < p->nthreads; i++) {
 		struct gp_wall_thread *t = &w->th[i];
@@ -327,10 +329,10 @@ int gp_wall_finish(struct gp_wall *w)
 	}
 	share_on_cpu(w);
 	tick(w, t_end);
-	window = t_end > w->t0 ? t_end - w->t0 : 0;
+	/* t_end >= clock >= t0 (gp_wall_stop, tick) */
 	p->gil_contended_ns = w->contended_ns + on_cpu_contention(w);
-	if (p->gil_contended_ns > window)
-		p->gil_contended_ns = window;
+	if (p->gil_contended_ns > t_end - w->t0)
+		p->gil_contended_ns = t_end - w->t0;
 	p->contention_known = true;
 	return gp_profile_apportion(p);
 }
