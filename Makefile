@@ -44,9 +44,14 @@ ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lprotobuf-c -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
-GEN_SRC := sampler/pylayout_gen.c
-OBJGEN_SRC := sampler/pyobjlayout_gen.c
-SRCS := $(filter-out $(GEN_SRC) $(OBJGEN_SRC), $(wildcard sampler/*.c)) $(wildcard unwind/*.c) \
+GEN_SRC := sampler/target/pylayout_gen.c
+OBJGEN_SRC := sampler/target/pyobjlayout_gen.c
+# sampler/ is grouped by concern: cmd/ (front ends) over record/ (the one
+# sampler) over target/ (the interpreter) and account/ (profiles); cli/ and
+# common/ serve them all.
+SAMPLER_DIRS := $(sort $(dir $(wildcard sampler/*/*.c sampler/*/*.h)))
+SAMPLER_INC := $(patsubst %/,-I%,$(SAMPLER_DIRS))
+SRCS := $(filter-out $(GEN_SRC) $(OBJGEN_SRC), $(wildcard sampler/*.c sampler/*/*.c)) $(wildcard unwind/*.c) \
 	$(wildcard output/*.c)
 # Generated at build time, never committed: C for profile.proto (protoc-c)
 # and the flame graph's script as a C array.
@@ -149,17 +154,17 @@ layouts:
 		v=$$(basename $$inc | sed 's/^python//'); \
 		case $$v in 3.[0-8]|3.[0-8]m) continue;; esac; \
 		$(CC) -w -I$$inc -I$$inc/internal $(GEN_SRC) -o $(OUTPUT)/pylayout_gen || exit 1; \
-		$(OUTPUT)/pylayout_gen > sampler/layouts/py$$v.inc || exit 1; \
+		$(OUTPUT)/pylayout_gen > sampler/target/layouts/py$$v.inc || exit 1; \
 		$(CC) -w -I$$inc -I$$inc/internal $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen || exit 1; \
-		$(OUTPUT)/pyobjlayout_gen > sampler/objlayouts/py$$v.inc || exit 1; \
-		echo "generated sampler/layouts/py$$v.inc sampler/objlayouts/py$$v.inc"; \
+		$(OUTPUT)/pyobjlayout_gen > sampler/target/objlayouts/py$$v.inc || exit 1; \
+		echo "generated sampler/target/layouts/py$$v.inc sampler/target/objlayouts/py$$v.inc"; \
 	done
 
 # --- tests ------------------------------------------------------------------
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind $(SAMPLER_INC) -Ioutput $< $(LIB_OBJS) $(LDLIBS) -lcmocka -o $@
 
 # Test tools the functional tests run (built from tests/tools/*.c; a tool
 # with a BPF part, NAME.bpf.c, has its own rules below).
@@ -168,7 +173,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tests/%,\
 
 $(OUTPUT)/tests/%: tests/tools/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,TOOL-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind -Isampler $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Iunwind $(SAMPLER_INC) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 tools: $(TOOL_BINS)
 
@@ -240,15 +245,15 @@ FUZZ_SECONDS ?= 30
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(OUTPUT)/fuzz/,$(FUZZ_NAMES))
 FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.c \
-	unwind/procmaps.c unwind/elfsyms.c sampler/pyversion.c sampler/pylayouts.c \
-	sampler/profile.c sampler/symbolize.c unwind/pyobj.c sampler/pyobjlayouts.c \
-	sampler/pythreads.c unwind/elfcache.c unwind/symtab.c unwind/native.c \
-	unwind/merge.c unwind/kallsyms.c unwind/strpool.c sampler/nativestack.c sampler/gp_log.c \
-	sampler/timeline.c
+	unwind/procmaps.c unwind/elfsyms.c sampler/target/pyversion.c sampler/target/pylayouts.c \
+	sampler/account/profile.c sampler/record/symbolize.c unwind/pyobj.c \
+	sampler/target/pyobjlayouts.c sampler/target/pythreads.c unwind/elfcache.c unwind/symtab.c \
+	unwind/native.c unwind/merge.c unwind/kallsyms.c unwind/strpool.c \
+	sampler/record/nativestack.c sampler/common/gp_log.c sampler/account/timeline.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Ibpf -Iunwind -Isampler -Ioutput
+	-Ibpf -Iunwind $(SAMPLER_INC) -Ioutput
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard unwind/*.h sampler/*.h bpf/*.h)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard unwind/*.h sampler/*/*.h bpf/*.h)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -ldw -lelf -o $@

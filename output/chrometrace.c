@@ -35,8 +35,8 @@
 #include "jsonout.h"
 #include "output.h"
 #include "text.h"
-#include "../sampler/profile.h"
-#include "../sampler/timeline.h"
+#include "../sampler/account/profile.h"
+#include "../sampler/account/timeline.h"
 
 #ifndef GP_VERSION
 #define GP_VERSION "0.1.0"

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 /*
  * The profile's stacks merged into one call tree, as a flame graph draws

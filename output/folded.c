@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "output.h"
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 static int put_clean(FILE *out, const char *s)
 {

@@ -15,7 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 /* Less free space than this is no space for a profile. */
 #define MIN_FREE_BYTES (64u << 10)

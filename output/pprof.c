@@ -22,7 +22,7 @@
 #include "output.h"
 #include "text.h"
 #include "profile.pb-c.h"
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 #ifndef GP_VERSION
 #define GP_VERSION "0.1.0"

@@ -21,7 +21,7 @@
 
 #include "output.h"
 #include "text.h"
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 #define TOP_STACKS 5
 #define TOP_FRAMES 8   /* frames shown per top stack, leaf first */

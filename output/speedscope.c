@@ -16,7 +16,7 @@
 
 #include "jsonout.h"
 #include "output.h"
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 #ifndef GP_VERSION
 #define GP_VERSION "0.1.0"

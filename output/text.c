@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sampler/profile.h"
+#include "../sampler/account/profile.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,

@@ -139,7 +139,7 @@ def minor_of(python):
 
 def layout_row(minor):
     """The generated layout row of (3, minor) as a dict of field -> int."""
-    text = (ROOT / "sampler" / "layouts" / ("py%d.%d.inc" % minor)).read_text()
+    text = (ROOT / "sampler" / "target" / "layouts" / ("py%d.%d.inc" % minor)).read_text()
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"\.([\w.]+) = (-?\w+),", text)
             if not m.group(2).startswith("0x")} | {
         m.group(1): int(m.group(2), 16) for m in re.finditer(r"\.([\w.]+) = (0x[0-9a-f]+),", text)}

@@ -7,7 +7,7 @@ it cannot be regenerated here, so it must say so, have exactly the fields
 the generator makes today (a field added since would be silently zero),
 and not be left untested once that version is installed.
 
-The object layout rows (sampler/objlayouts/, for thread names) exist only
+The object layout rows (sampler/target/objlayouts/, for thread names) exist only
 for installed versions and are regenerated the same way.
 """
 import re
@@ -18,10 +18,10 @@ import pytest
 from conftest import ROOT, pyenv_root
 
 LAYOUTS = sorted(
-    (ROOT / "sampler" / "layouts").glob("py3.*.inc"),
+    (ROOT / "sampler" / "target" / "layouts").glob("py3.*.inc"),
     key=lambda p: tuple(int(x) for x in p.stem[len("py"):].split(".")),
 )
-OBJ_LAYOUTS = sorted((ROOT / "sampler" / "objlayouts").glob("py3.*.inc"))
+OBJ_LAYOUTS = sorted((ROOT / "sampler" / "target" / "objlayouts").glob("py3.*.inc"))
 
 
 def headers_for(minor):
@@ -35,7 +35,7 @@ def generate(inc, tmp_path, generator="pylayout_gen.c"):
     gen = tmp_path / "gen"
     subprocess.run(
         ["cc", "-w", "-I%s" % inc, "-I%s/internal" % inc,
-         str(ROOT / "sampler" / generator), "-o", str(gen)],
+         str(ROOT / "sampler" / "target" / generator), "-o", str(gen)],
         check=True,
     )
     return subprocess.run([str(gen)], check=True, capture_output=True, text=True).stdout

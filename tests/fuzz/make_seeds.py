@@ -26,7 +26,7 @@ def write(name, key, data):
 
 
 def layout(minor):
-    text = (ROOT / "sampler" / "layouts" / ("py3.%d.inc" % minor)).read_text()
+    text = (ROOT / "sampler" / "target" / "layouts" / ("py3.%d.inc" % minor)).read_text()
     return {k: int(v, 0) for k, v in re.findall(r"\.(\w+) = (-?\w+),", text)}
 
 

@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../sampler/profile.h"
+#include "../../sampler/account/profile.h"
 
 #define SYN_PERIOD_NS 10000000ULL
 

@@ -19,15 +19,15 @@
 #include <bpf/libbpf.h>
 
 #include "bpfload.h"
-#include "exitcodes.h"
+#include "../common/exitcodes.h"
 #include "giltrace.h"
-#include "gp_log.h"
-#include "interpreters.h"
+#include "../common/gp_log.h"
+#include "../target/interpreters.h"
 #include "privileges.h"
 #include "processes.h"
 #include "symbolize.h"
-#include "timeline.h"
-#include "wallclock.h"
+#include "../account/timeline.h"
+#include "../account/wallclock.h"
 
 #define POLL_MS 100
 /* While the interpreter (and so its GIL) does not exist yet, look often. */

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/pystr.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/pystr.h"
 
 void gp_pythreads_init(struct gp_pythreads *pt, const struct py_layout *L,
 		       const struct py_objlayout *O, struct gp_mem mem, uint64_t runtime)

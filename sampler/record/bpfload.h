@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../bpf/gilprof.h"
+#include "../../bpf/gilprof.h"
 
 struct gilprof_bpf;
 struct bpf_link;

@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "debugoffsets.h"
-#include "exitcodes.h"
-#include "gp_log.h"
+#include "../common/exitcodes.h"
+#include "../common/gp_log.h"
 #include "pyversion.h"
-#include "../unwind/elfsyms.h"
-#include "../unwind/procmaps.h"
-#include "../unwind/targetmem.h"
+#include "../../unwind/elfsyms.h"
+#include "../../unwind/procmaps.h"
+#include "../../unwind/targetmem.h"
 
 /* How long a launched command may take to load its interpreter. */
 #define LAUNCH_FIND_TIMEOUT_MS 5000

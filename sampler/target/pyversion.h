@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/gilprof.h"
+#include "../../bpf/gilprof.h"
 
 /* The generated rows (sampler/pylayouts.c), one per minor version. */
 extern const struct py_layout gp_py_layouts[];

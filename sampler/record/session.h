@@ -3,10 +3,10 @@
 #define GP_SESSION_H
 
 #include "bpfload.h"
-#include "cli.h"
+#include "../cli/cli.h"
 #include "nativestack.h"
-#include "profile.h"
-#include "target.h"
+#include "../account/profile.h"
+#include "../target/target.h"
 
 enum gp_stop_reason {
 	GP_STOP_DURATION = 0,

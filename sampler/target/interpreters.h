@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/targetmem.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/targetmem.h"
 
 /* Interpreters followed in a process's list; more are counted, not named. */
 #define GP_INTERP_MAX 64

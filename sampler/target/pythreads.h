@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../unwind/pyobj.h"
+#include "../../unwind/pyobj.h"
 
 /* Python threads whose names are kept; more are left to /proc names. */
 #define GP_PYTHREADS_MAX 4096

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../output/output.h"
-#include "profile.h"
+#include "../../output/output.h"
+#include "../account/profile.h"
 
 #define GP_MAX_OUTPUTS 8
 #define GP_DEFAULT_RATE 100

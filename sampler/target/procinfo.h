@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/targetmem.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/targetmem.h"
 
 /*
  * Fill in the addresses of proc that live in the main interpreter: its GIL

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gp_log.h"
-#include "../unwind/merge.h"
-#include "../unwind/native.h"
+#include "../common/gp_log.h"
+#include "../../unwind/merge.h"
+#include "../../unwind/native.h"
 
 /* A native pc (with its activation bit) named once: location and role. */
 struct pc_entry {

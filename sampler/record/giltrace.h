@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 #include "bpfload.h"
-#include "cli.h"
-#include "target.h"
+#include "../cli/cli.h"
+#include "../target/target.h"
 
 /*
  * Tracing every GIL acquisition and release of the target, for the

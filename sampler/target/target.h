@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../bpf/gilprof.h"
+#include "../../bpf/gilprof.h"
 
 /* A CPython process being profiled. */
 struct gp_target {

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <uthash.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/elfcache.h"
-#include "../unwind/kallsyms.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/elfcache.h"
+#include "../../unwind/kallsyms.h"
 #include "symbolize.h"
 
 /* Per-sample cost histogram: 0.25 µs buckets up to 10 ms, then one more. */

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gp_log.h"
-#include "procinfo.h"
-#include "../unwind/pyobj.h"
+#include "../common/gp_log.h"
+#include "../target/procinfo.h"
+#include "../../unwind/pyobj.h"
 
 /* How long a process that exec'd may take to load its interpreter. */
 #define FIND_TIMEOUT_NS (5ULL * 1000 * 1000 * 1000)

@@ -7,12 +7,12 @@
 #include <sys/types.h>
 #include <uthash.h>
 
-#include "../bpf/gilprof.h"
+#include "../../bpf/gilprof.h"
 #include "bpfload.h"
-#include "profile.h"
-#include "pythreads.h"
+#include "../account/profile.h"
+#include "../target/pythreads.h"
 #include "symbolize.h"
-#include "target.h"
+#include "../target/target.h"
 
 /*
  * The processes being profiled: the target and, with --subprocesses, the

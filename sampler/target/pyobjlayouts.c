@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "../unwind/pyobj.h"
+#include "../../unwind/pyobj.h"
 
 static const struct py_objlayout rows[] = {
 #include "objlayouts/py3.9.inc"

@@ -22,12 +22,12 @@
 
 #include <bpf/libbpf.h>
 
-#include "exitcodes.h"
+#include "../common/exitcodes.h"
 #include "gilprof.skel.h"
-#include "gp_log.h"
-#include "grow.h"
-#include "../unwind/elfsyms.h"
-#include "../unwind/procmaps.h"
+#include "../common/gp_log.h"
+#include "../account/grow.h"
+#include "../../unwind/elfsyms.h"
+#include "../../unwind/procmaps.h"
 
 /* Passes over /proc/PID/task while threads keep appearing. */
 #define MAX_THREAD_SCANS 16

@@ -4,9 +4,9 @@
 
 #include <stdint.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/pycode.h"
-#include "profile.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/pycode.h"
+#include "../account/profile.h"
 
 /*
  * Locations per stack: the Python frames, native and kernel frames

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bpf/gilprof.h"
-#include "exitcodes.h"
-#include "gp_log.h"
+#include "../../bpf/gilprof.h"
+#include "../common/exitcodes.h"
+#include "../common/gp_log.h"
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
        OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE };

@@ -19,9 +19,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "exitcodes.h"
+#include "../common/exitcodes.h"
 #include "gilprof.skel.h"
-#include "gp_log.h"
+#include "../common/gp_log.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
 

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "../bpf/gilprof.h"
-#include "../unwind/targetmem.h"
+#include "../../bpf/gilprof.h"
+#include "../../unwind/targetmem.h"
 
 /* Largest _Py_DebugOffsets block read (3.13: 584 bytes, 3.14: 760). */
 #define GP_DEBUG_BLOCK_MAX 4096

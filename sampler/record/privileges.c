@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "gp_log.h"
+#include "../common/gp_log.h"
 
 /* Newer than some headers: numbers from linux/capability.h (5.9). */
 #define GP_CAP_BPF 39

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * commands.h — gil-prof's front ends. Each is a thin command over the one
+ * sampler (record/session.c) and the one accounting (account/); main.c
+ * picks one from the command line.
+ */
+#ifndef GP_COMMANDS_H
+#define GP_COMMANDS_H
+
+#include "../cli/cli.h"
+
+/* `gil-prof [record] ...`: record a profile and write it. Returns an exit code. */
+int gp_cmd_record(struct gp_options *o);
+
+#endif
