@@ -35,7 +35,7 @@ endif
 DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest python3.11-dev procps \
 	util-linux libclang-rt-14-dev valgrind protobuf-c-compiler libprotobuf-c-dev xxd \
-	golang-go chromium python3-jsonschema wrk gnuplot-nox python3-venv
+	golang-go chromium python3-jsonschema wrk gnuplot-nox python3-venv debootstrap
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
