@@ -16,6 +16,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* glibc names syscalls newer than itself only through the kernel's headers:
+ * 2.31 (the self-contained binary's baseline) predates openat2. */
+#ifndef SYS_openat2
+#define SYS_openat2 __NR_openat2
+#endif
+
 #define MAPS_MAX_BYTES (64u << 20)
 
 static int parse_line(char *line, struct gp_map *m)

@@ -53,6 +53,9 @@ void gp_cli_usage(FILE *f)
 		"Sample the Python stacks of a running CPython process (or of a command it\n"
 		"starts) with eBPF, without stopping the target, and write a profile.\n"
 		"\n"
+		"Commands:\n"
+		"  record                 record a profile and write it (the default)\n"
+		"\n"
 		"Options:\n"
 		"  -p, --pid PID          profile the running process PID\n"
 		"  -d, --duration TIME    stop after TIME: 30, 30s, 2m, 500ms (default: until\n"
@@ -198,6 +201,16 @@ static int usage_error(const char *fmt, const char *arg)
 	return GP_EXIT_USAGE;
 }
 
+static int unknown_format(const char *name)
+{
+	char known[128];
+
+	gp_format_list(known, sizeof(known));
+	gp_error("unknown output format '%s' (known: %s)", name, known);
+	fprintf(stderr, "Try 'gil-prof --help' for more information.\n");
+	return GP_EXIT_USAGE;
+}
+
 /* --split-gil splits folded files; without one it would do nothing. */
 static int check_split(const struct gp_options *o)
 {
@@ -237,16 +250,9 @@ static int check_timeline(struct gp_options *o)
 static int resolve_formats(struct gp_options *o, const char *format)
 {
 	enum gp_format forced = GP_FORMAT_NONE;
-	char known[128];
 
 	if (format) {
 		forced = gp_format_from_name(format);
-		gp_format_list(known, sizeof(known));
-		if (forced == GP_FORMAT_NONE) {
-			gp_error("unknown output format '%s' (known: %s)", format, known);
-			fprintf(stderr, "Try 'gil-prof --help' for more information.\n");
-			return GP_EXIT_USAGE;
-		}
 		/* Which of several files would it apply to? Extensions say it better. */
 		if (o->noutputs > 1)
 			return usage_error("%s", "--format goes with one -o only; name several "
@@ -298,6 +304,10 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 		o->outputs[o->noutputs++].path = optarg;
 		return 0;
 	case 'f':
+		/* Checked here, not with the outputs: a bad name is the error to
+		 * report even when the rest of the command line is incomplete. */
+		if (gp_format_from_name(optarg) == GP_FORMAT_NONE)
+			return unknown_format(optarg);
 		*format = optarg;
 		return 0;
 	case OPT_BTF:

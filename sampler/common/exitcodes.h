@@ -6,10 +6,11 @@
 
 /*
  * gil-prof's exit codes: one per cause, so scripts can tell them apart.
- * Listed in README.md ("Exit codes"); keep the two in step.
+ * Listed in README.md ("Exit codes"); keep the two in step. The man page's
+ * EXIT STATUS is generated from the comments here (packaging/gen_manpage.py).
  */
 enum gp_exit {
-	GP_EXIT_OK = 0,
+	GP_EXIT_OK = 0,             /* profile written (also when the target exited) */
 	GP_EXIT_FAILURE = 1,        /* unexpected internal error */
 	GP_EXIT_USAGE = 2,          /* bad command line */
 	GP_EXIT_NO_PROCESS = 3,     /* no such process */
