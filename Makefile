@@ -6,6 +6,10 @@
 #   make test     install dependencies, build, run every test layer
 #   make layouts  regenerate the CPython layout rows from installed headers
 #   make bench    gil-prof against py-spy and Austin (bench/results/latest.md)
+#   make dist     the self-contained binary .output/dist/gil-prof (glibc only)
+#   make wheel    the pip wheel .output/wheel/gil_prof-*.whl
+#   make install  binary, man page, bash completion (PREFIX, DESTDIR)
+#   make distros  the binary and the wheel on other Debian releases (long form)
 
 OUTPUT ?= .output
 BIN ?= gil-prof
@@ -31,17 +35,28 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Debian packages the build, the demo and the tests need (installed by `make deps`).
-DEB_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	libjson-c-dev uthash-dev libcmocka-dev pkg-config python3 python3-pytest python3.11-dev procps \
-	util-linux libclang-rt-14-dev valgrind protobuf-c-compiler libprotobuf-c-dev xxd \
-	golang-go chromium python3-jsonschema wrk gnuplot-nox python3-venv debootstrap
+# Debian packages, by what needs them. `make deps` (and `make demo`) installs
+# only what building and running gil-prof needs; the tests, the benchmarks
+# and the packaging targets install theirs (deps-test, deps-bench, deps-dist).
+DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
+	libjson-c-dev uthash-dev protobuf-c-compiler libprotobuf-c-dev xxd
+# The demo's example target is a Python program.
+DEB_RUN_PACKAGES := python3
+DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
+	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db
+DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
+# make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
+DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
 	-I$(OUTPUT) -I$(OUTPUT)/gen -Ibpf
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lprotobuf-c -ljson-c
+# The libraries gil-prof calls: linked dynamically here, statically by
+# `make dist` (DIST_STATIC_LIBS). Add a library here and its -dev package to
+# DEB_BUILD_PACKAGES and DIST_LIB_PACKAGES.
+GP_LIBS := bpf dw elf z protobuf-c json-c
+LDLIBS := $(addprefix -l,$(GP_LIBS)) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
 GEN_SRC := sampler/target/pylayout_gen.c
@@ -63,8 +78,8 @@ LIB_OBJS := $(filter-out $(OUTPUT)/obj/sampler/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit functional tools layouts clean san unit-san functional-san \
-	valgrind fuzz fuzz-build soak bench bench-smoke
+.PHONY: all deps deps-test deps-bench deps-dist demo test unit functional tools layouts clean san \
+	unit-san functional-san valgrind fuzz fuzz-build soak bench bench-smoke
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -115,8 +130,9 @@ $(BIN): $(OBJS)
 
 # --- dependencies -----------------------------------------------------------
 
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# $(call apt_install,PACKAGES): install those not installed yet.
+define apt_install
+	@missing=$$(for p in $(sort $(1)); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -125,6 +141,22 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD_PACKAGES) $(DEB_RUN_PACKAGES))
+
+# Everything `make test` runs: its own tools, the benchmark smoke test and
+# the packaging tests (dist, wheel, other distributions).
+deps-test:
+	$(call apt_install,$(DEB_BUILD_PACKAGES) $(DEB_RUN_PACKAGES) $(DEB_TEST_PACKAGES) \
+		$(DEB_BENCH_PACKAGES) $(DEB_DIST_PACKAGES))
+
+deps-bench:
+	$(call apt_install,$(DEB_BUILD_PACKAGES) $(DEB_RUN_PACKAGES) $(DEB_BENCH_PACKAGES))
+
+deps-dist:
+	$(call apt_install,$(DEB_BUILD_PACKAGES) $(DEB_DIST_PACKAGES))
 
 # --- demo -------------------------------------------------------------------
 
@@ -277,6 +309,166 @@ $(FUZZ_RUNS): fuzz-run-%: $(OUTPUT)/fuzz/%
 		|| { tail -40 $(OUTPUT)/fuzz/$*.log; echo "FAILED: $*"; exit 1; }
 	@echo "  FUZZED   $*: $$(grep -E 'stat::number_of_executed_units' $(OUTPUT)/fuzz/$*.log)"
 
+# --- the self-contained binary (make dist) -----------------------------------
+
+# .output/dist/gil-prof links every library statically but glibc, and binds
+# the oldest glibc symbol versions its calls allow: this machine's gcc
+# compiles and links it against a sysroot (packaging/mksysroot.sh, cached
+# under /var/cache/gil-prof/sysroots) holding the C library of an old
+# Debian release and the static libraries of DIST_LIB_SUITE, the versions
+# the development build links dynamically. The build fails if a symbol
+# needs a glibc newer than DIST_GLIBC_BASELINE or another library is linked
+# dynamically (packaging/elfcheck.py).
+DIST_OUT := $(OUTPUT)/dist
+DIST_BIN := $(DIST_OUT)/gil-prof
+DIST_GLIBC_SUITE := bullseye
+DIST_GLIBC_BASELINE := 2.31
+DIST_GLIBC_PACKAGES := libc6 libc6-dev
+DIST_LIB_SUITE := bookworm
+# The -dev packages of GP_LIBS and of what their archives need, and the
+# headers the build includes besides (uthash, the kernel's UAPI).
+DIST_LIB_PACKAGES := libbpf-dev libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev libjson-c-dev \
+	liblzma-dev libbz2-dev uthash-dev linux-libc-dev
+# Archives in link order: gil-prof's libraries, then what libdw needs
+# (bookworm's elfutils 0.188 reads xz and bzip2 compressed files; it was
+# built without zstd).
+DIST_STATIC_LIBS := $(GP_LIBS) lzma bz2
+# glibc's own libraries stay dynamic.
+DIST_SYSTEM_LIBS := -lpthread -ldl -lm
+DIST_CFLAGS := -g -O2
+DIST_SYSROOT = packaging/mksysroot.sh $(DIST_GLIBC_SUITE) "$(DIST_GLIBC_PACKAGES)" \
+	$(DIST_LIB_SUITE) "$(DIST_LIB_PACKAGES)"
+# gcc searches its own library directories before a --sysroot's: -B and -L
+# put the sysroot's crt files and libc first.
+dist_cc = $(CC) --sysroot=$(1) -B$(1)/usr/lib/x86_64-linux-gnu/ -L$(1)/lib/x86_64-linux-gnu \
+	-L$(1)/usr/lib/x86_64-linux-gnu -static-libgcc
+dist_make = $(MAKE) --no-print-directory OUTPUT=$(DIST_OUT) BIN=$(DIST_OUT)/gil-prof.debug \
+	CC="$(call dist_cc,$(1))" \
+	CFLAGS="$(DIST_CFLAGS) -isystem $(1)/static/usr/include -isystem $(1)/static/usr/include/x86_64-linux-gnu" \
+	LDLIBS="$(patsubst %,$(1)/static/usr/lib/x86_64-linux-gnu/lib%.a,$(DIST_STATIC_LIBS)) $(DIST_SYSTEM_LIBS)"
+
+.PHONY: dist FORCE
+dist: $(DIST_BIN)
+
+# Always through the sub-make (it knows the sources); the binary's time
+# stamp changes only when its bytes do. A new sysroot rebuilds everything.
+$(DIST_BIN): FORCE
+	$(Q)root=$$($(DIST_SYSROOT)) && mkdir -p $(DIST_OUT) && \
+	if ! cmp -s $$root/.gil-prof-sysroot $(DIST_OUT)/sysroot.stamp; then \
+		rm -rf $(DIST_OUT)/obj $(DIST_OUT)/gil-prof.debug; \
+		cp $$root/.gil-prof-sysroot $(DIST_OUT)/sysroot.stamp; \
+		cp $$root/versions.txt $(DIST_OUT)/gil-prof.packages; \
+	fi && \
+	$(call dist_make,$$root) $(DIST_OUT)/gil-prof.debug
+	$(Q)strip --strip-debug -o $@.tmp $(DIST_OUT)/gil-prof.debug && \
+		if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "  STRIP    $@"; fi
+	$(Q)$(PYTHON) packaging/elfcheck.py --glibc-max $(DIST_GLIBC_BASELINE) $@
+
+FORCE:
+
+# --- man page and bash completion -------------------------------------------
+
+# Generated from the binary's own help (`gil-prof --help`, `gil-prof COMMAND
+# --help`, the values its options accept; packaging/helptext.py), so they
+# follow every command and option it has; the man page's prose is in
+# packaging/gil-prof.1.in, its exit codes come from exitcodes.h.
+MAN_PAGE := $(OUTPUT)/gil-prof.1
+BASH_COMPLETION := $(OUTPUT)/gil-prof.bash
+# The binary `make install` copies: this build's, or the self-contained one
+# (`make install INSTALL_BIN=.output/dist/gil-prof`, built if needed).
+INSTALL_BIN ?= $(BIN)
+DOCS_BIN ?= $(INSTALL_BIN)
+DOCS_DATE = $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+
+$(MAN_PAGE): $(DOCS_BIN) packaging/gen_manpage.py packaging/helptext.py packaging/gil-prof.1.in \
+		sampler/common/exitcodes.h
+	$(call msg,MAN,$@)
+	$(Q)$(PYTHON) packaging/gen_manpage.py --binary $(abspath $(DOCS_BIN)) --version $(VERSION) \
+		--date $(DOCS_DATE) -o $@
+
+$(BASH_COMPLETION): $(DOCS_BIN) packaging/gen_completion.py packaging/helptext.py
+	$(call msg,GEN,$@)
+	$(Q)$(PYTHON) packaging/gen_completion.py --binary $(abspath $(DOCS_BIN)) --version $(VERSION) -o $@
+
+.PHONY: docs install uninstall
+docs: $(MAN_PAGE) $(BASH_COMPLETION)
+
+# --- install ----------------------------------------------------------------
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+
+install: $(INSTALL_BIN) $(MAN_PAGE) $(BASH_COMPLETION)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/gil-prof
+	$(INSTALL) -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man1/gil-prof.1
+	$(INSTALL) -m 0644 $(BASH_COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/gil-prof
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gil-prof $(DESTDIR)$(MANDIR)/man1/gil-prof.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/gil-prof
+
+# --- the wheel (pip install gil-prof) -----------------------------------------
+
+# A binary-only wheel in the style of py-spy's: the self-contained binary
+# installed as a script (bin/gil-prof), the man page and the completion as
+# data, no Python code. setuptools (packaging/wheel/) builds it through
+# `build`, from pinned tools in a virtual environment of their own; the
+# platform tag comes from the binary's newest glibc symbol version, and
+# auditwheel must agree with it (packaging/check_wheel.py).
+WHEEL_OUT := $(OUTPUT)/wheel
+WHEEL_VENV := $(WHEEL_OUT)/venv
+WHEEL_PIP ?= build==1.6.1 setuptools==84.2.1 auditwheel==6.8.2
+WHEEL_SRC := $(WHEEL_OUT)/src
+WHEEL_NAME = gil_prof-$(VERSION)-py3-none-$(shell $(PYTHON) packaging/elfcheck.py --manylinux-tag $(DIST_BIN)).whl
+
+$(WHEEL_VENV)/installed: | $(OUTPUT)
+	$(call msg,VENV,$(WHEEL_VENV): $(WHEEL_PIP))
+	$(Q)rm -rf $(WHEEL_VENV) && $(PYTHON) -m venv $(WHEEL_VENV)
+	$(Q)$(WHEEL_VENV)/bin/pip install -q --disable-pip-version-check $(WHEEL_PIP)
+	$(Q)echo "$(WHEEL_PIP)" > $@
+
+.PHONY: wheel
+wheel: $(WHEEL_VENV)/installed
+	$(Q)$(MAKE) --no-print-directory $(DIST_BIN) docs INSTALL_BIN=$(DIST_BIN)
+	$(call msg,WHEEL,$(WHEEL_OUT))
+	$(Q)rm -rf $(WHEEL_SRC) && mkdir -p $(WHEEL_SRC)/completion && \
+		cp packaging/wheel/* $(WHEEL_SRC)/ && cp $(DIST_BIN) $(MAN_PAGE) $(WHEEL_SRC)/ && \
+		cp $(BASH_COMPLETION) $(WHEEL_SRC)/completion/gil-prof && \
+		rm -f $(WHEEL_OUT)/*.whl
+	$(Q)cd $(WHEEL_SRC) && GIL_PROF_VERSION=$(VERSION) \
+		GIL_PROF_PLATFORM_TAG=$$($(abspath $(PYTHON)) $(CURDIR)/packaging/elfcheck.py --manylinux-tag gil-prof) \
+		$(abspath $(WHEEL_VENV))/bin/python -m build --wheel --no-isolation --outdir .. . \
+		> ../build.log 2>&1 || { cat ../build.log; exit 1; }
+	$(Q)$(WHEEL_VENV)/bin/python packaging/check_wheel.py --auditwheel $(WHEEL_VENV)/bin/auditwheel \
+		$(WHEEL_OUT)/*.whl
+
+# --- packaging tests ----------------------------------------------------------
+
+# The self-contained binary's glibc baseline, make install/uninstall, the
+# man page and completion against --help, the wheel in a fresh venv, and
+# the binary and the wheel inside roots of other Debian releases
+# (tests/packaging/). `make test` runs them with one other release
+# (DISTROS_SHORT); `make distros` with every release, and builds gil-prof
+# from a clean clone with `make demo` in a fresh Debian 12 root.
+DISTROS_SHORT ?= bullseye
+DISTROS ?= bullseye trixie sid
+PACKAGING_ENV = GIL_PROF=$(abspath $(BIN)) GIL_PROF_DIST=$(abspath $(DIST_BIN)) \
+	GIL_PROF_WHEEL=$(abspath $(WHEEL_OUT)/$(WHEEL_NAME)) GIL_PROF_VERSION=$(VERSION)
+
+.PHONY: packaging distros
+packaging: $(BIN) wheel
+	$(SUDO) env $(PACKAGING_ENV) GIL_PROF_DISTROS="$(DISTROS_SHORT)" \
+		$(PYTHON) -m pytest -q tests/packaging
+
+distros: deps-test
+	$(MAKE) $(BIN) wheel
+	$(SUDO) env $(PACKAGING_ENV) GIL_PROF_DISTROS="$(DISTROS)" GIL_PROF_FRESH_DEMO=bookworm \
+		$(PYTHON) -m pytest -q tests/packaging
+
 # --- benchmarks -------------------------------------------------------------
 
 # py-spy and Austin come from PyPI into a virtual environment of their own
@@ -294,7 +486,7 @@ $(BENCH_VENV)/installed: | $(OUTPUT)
 
 # The full run (25-35 minutes; BENCH_REPS, BENCH_RATES, BENCH_WORKLOADS,
 # BENCH_PROFILERS, BENCH_PYTHON change it): bench/results/latest.{md,png,json}.
-bench: deps
+bench: deps-bench
 	$(MAKE) $(BIN) $(BENCH_VENV)/installed
 	$(SUDO) env $(BENCH_ENV) $(PYTHON) bench/run.py --tools $(BENCH_VENV)/bin --out bench/results
 
@@ -304,10 +496,11 @@ bench-smoke: $(BIN) $(BENCH_VENV)/installed
 	$(SUDO) env BENCH_PYTHON="$(BENCH_PYTHON)" $(PYTHON) bench/run.py --smoke --tools $(BENCH_VENV)/bin --out $(OUTPUT)/bench/smoke
 	$(PYTHON) bench/check_results.py $(OUTPUT)/bench/smoke
 
-test: deps
+test: deps-test
 	$(MAKE) $(BIN)
 	$(MAKE) unit
 	$(MAKE) functional
+	$(MAKE) packaging
 	$(MAKE) bench-smoke
 	$(MAKE) unit-san
 	$(MAKE) functional-san
