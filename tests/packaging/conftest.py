@@ -126,7 +126,7 @@ def check_demo_profile(folded, script_path, who, names=True):
     ranker and parser compute in Python (holding or waiting, hardly
     anything else), hasher hashes 8 MB buffers with the GIL released
     (the thread with most released time, in checksum_uploads), heartbeat
-    sleeps (idle)."""
+    sleeps (idle, and waits for the GIL when it wakes)."""
     stacks = parse_folded(folded)
     by_name = demo_threads(stacks, script_path)
     assert set(by_name) == set(DEMO_THREADS), "%s: threads %s in %s" % (who, by_name, stacks)
@@ -158,7 +158,11 @@ def check_demo_profile(folded, script_path, who, names=True):
     released = {n: v.get("released", 0) for n, v in s.items()}
     assert released["hasher"] >= 0.15 and max(released, key=released.get) == "hasher", \
         "%s: released shares %s" % (who, released)
-    assert s["heartbeat"].get("idle", 0) >= 0.9, "%s: heartbeat %s" % (who, s["heartbeat"])
+    # Each wake-up waits for the GIL the computing threads hold: a few
+    # percent on a quiet machine, more when they are preempted holding it.
+    hb = s["heartbeat"]
+    assert hb.get("idle", 0) >= 0.6 and hb.get("idle", 0) + hb.get("waiting", 0) >= 0.95, \
+        "%s: heartbeat %s" % (who, hb)
     return stacks
 
 
