@@ -378,15 +378,18 @@ BASH_COMPLETION := $(OUTPUT)/gil-prof.bash
 # (`make install INSTALL_BIN=.output/dist/gil-prof`, built if needed).
 INSTALL_BIN ?= $(BIN)
 DOCS_BIN ?= $(INSTALL_BIN)
+# The target that makes a binary named by any path ($(CURDIR)/.output/...).
+bin_target = $(if $(filter $(abspath $(1)),$(abspath $(DIST_BIN))),$(DIST_BIN),$(if \
+	$(filter $(abspath $(1)),$(abspath $(BIN))),$(BIN),$(1)))
 DOCS_DATE = $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 
-$(MAN_PAGE): $(DOCS_BIN) packaging/gen_manpage.py packaging/helptext.py packaging/gil-prof.1.in \
+$(MAN_PAGE): $(call bin_target,$(DOCS_BIN)) packaging/gen_manpage.py packaging/helptext.py packaging/gil-prof.1.in \
 		sampler/common/exitcodes.h
 	$(call msg,MAN,$@)
 	$(Q)$(PYTHON) packaging/gen_manpage.py --binary $(abspath $(DOCS_BIN)) --version $(VERSION) \
 		--date $(DOCS_DATE) -o $@
 
-$(BASH_COMPLETION): $(DOCS_BIN) packaging/gen_completion.py packaging/helptext.py
+$(BASH_COMPLETION): $(call bin_target,$(DOCS_BIN)) packaging/gen_completion.py packaging/helptext.py
 	$(call msg,GEN,$@)
 	$(Q)$(PYTHON) packaging/gen_completion.py --binary $(abspath $(DOCS_BIN)) --version $(VERSION) -o $@
 
@@ -401,7 +404,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 
-install: $(INSTALL_BIN) $(MAN_PAGE) $(BASH_COMPLETION)
+install: $(call bin_target,$(INSTALL_BIN)) $(MAN_PAGE) $(BASH_COMPLETION)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/gil-prof
 	$(INSTALL) -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man1/gil-prof.1

@@ -122,39 +122,45 @@ def test_release(suite, dev_bin, dist_bin, wheel, version, tmp_path):
     shutil.copy(pathlib.Path(__file__).parent / "distro_check.sh", test_dir)
 
     started = time.monotonic()
-    host_err = attach_from_host(dev_bin, root, work, tmp_path / "host.folded")
-    check_mix_profile(tmp_path / "host.folded", "%s, host gil-prof" % suite)
-
     r = subprocess.run([str(IN_ROOT), str(root), str(work), "/bin/sh", INSIDE + "/distro_check.sh"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     out = test_dir / "out"
+    # First what any program needs: it runs under this glibc, the release's
+    # bash takes its completion, the release's pip its wheel.
     glibc = step_ok(out, "glibc")[0].split()
     py = step_ok(out, "python")[0].strip()
     assert step_ok(out, "version")[0].strip() == "gil-prof " + version
-
-    script = INSIDE + "/targets/demo_app.py"
-    for name in ("attach", "launch", "wheel"):
-        if name == "wheel":
-            step_ok(out, "venv")
-            step_ok(out, "pip")
-        err = step_ok(out, name)[1]
-        exe, pyver = python_of(err)
-        if name == "attach":
-            interpreter = exe
-        # 3.9 has no Py_Version: gil-prof knows its minor version only.
-        assert (py + ".").startswith(pyver + "."), \
-            "%s: gil-prof saw Python %s, the root has %s" % (name, pyver, py)
-        # A launched program's threads may end before gil-prof reads
-        # their names (README, Limits): names are checked when attached.
-        check_demo_profile(out / (name + ".folded"), script, "%s, %s inside the root" % (suite, name),
-                           names=(name == "attach"))
-    assert (py + ".").startswith(python_of(host_err)[1] + ".")
     formats = step_ok(out, "completion")[0].split()
     assert "pprof" in formats and "speedscope" in formats, formats
-
+    step_ok(out, "venv")
+    step_ok(out, "pip")
+    result = {"suite": suite, "glibc": glibc[-1], "python": py, "binary": "runs",
+              "wheel": "installs"}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a") as f:
-        f.write(json.dumps({"suite": suite, "glibc": glibc[-1], "python": py,
-                            "interpreter": interpreter, "result": "passed",
-                            "seconds": round(time.monotonic() - started, 1)}) + "\n")
+
+    # Then the profiles.
+    script = INSIDE + "/targets/demo_app.py"
+    try:
+        for name in ("attach", "launch", "wheel"):
+            err = step_ok(out, name)[1]
+            exe, pyver = python_of(err)
+            result["interpreter"] = result.get("interpreter", exe)
+            # 3.9 has no Py_Version: gil-prof knows its minor version only.
+            assert (py + ".").startswith(pyver + "."), \
+                "%s: gil-prof saw Python %s, the root has %s" % (name, pyver, py)
+            # A launched program's threads may end before gil-prof reads
+            # their names (README, Limits): names are checked when attached.
+            check_demo_profile(out / (name + ".folded"), script,
+                               "%s, %s inside the root" % (suite, name), names=(name == "attach"))
+        host_err = attach_from_host(dev_bin, root, work, tmp_path / "host.folded")
+        check_mix_profile(tmp_path / "host.folded", "%s, host gil-prof" % suite)
+        assert (py + ".").startswith(python_of(host_err)[1] + ".")
+        result["result"] = "passed"
+    except AssertionError as e:
+        result["result"] = "failed: " + str(e).splitlines()[0]
+        raise
+    finally:
+        result["seconds"] = round(time.monotonic() - started, 1)
+        with open(RESULTS, "a") as f:
+            f.write(json.dumps(result) + "\n")
