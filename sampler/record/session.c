@@ -28,6 +28,7 @@
 #include "ringsize.h"
 #include "symbolize.h"
 #include "../account/timeline.h"
+#include "../account/trust.h"
 #include "../account/wallclock.h"
 
 #define POLL_MS 100
@@ -89,6 +90,7 @@ struct recorder {
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
 	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
+	struct gp_trust trust;     /* records with and without their Python stack */
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -208,6 +210,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
+	    gp_trust_add(&r->trust, th->idx, th->pid,
+			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
+		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
 		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
@@ -554,6 +560,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	gp_bpf_counters(&b, res->counters);
 	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
 	gp_bpf_all_prog_stats(&b, res->progs);
+	gp_trust_judge(&r.trust, &res->trust);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
 	if (r.has_native)
 		res->native = *gp_native_finish(&r.native);
@@ -568,5 +575,6 @@ out:
 	gp_wall_free(&r.wallclock);
 	gp_giltrace_detach(&r.gil);
 	gp_timeline_free(r.tl);
+	gp_trust_free(&r.trust);
 	return rc;
 }
