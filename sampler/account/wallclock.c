@@ -201,7 +201,8 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 	} else {
 		if (keep_locs(t, locs, n))
 			return -1;
-		t->off_stack = NULL;
+		/* Holding, waiting or released ran as it left: one stack. */
+		t->off_stack = ran && ran_as(state) == state ? ran : NULL;
 		t->ran_stack = ran;
 	}
 	note_alive(t, ts);

@@ -78,6 +78,7 @@ struct recorder {
 	struct gp_profile *prof;
 	struct gp_processes ps;    /* the target (ps.main) and followed children */
 	bool searching;            /* an address or an interpreter is still looked for */
+	uint64_t clock;            /* latest record time (CLOCK_MONOTONIC, as mono_ns) */
 	struct gp_native_ctx native;  /* with --native / --kernel */
 	bool has_native;
 	struct gp_session_result *res;
@@ -199,8 +200,14 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		r->res->malformed++;
 		return 0;
 	}
-	/* Read once per record: the clock is a tenth of gil-prof's time at 3k switches/s. */
-	now = mono_ns();
+	/*
+	 * The records' own time (bpf_ktime_get_ns: mono_ns's clock), never
+	 * going back, times the code objects' re-checks: reading the clock per
+	 * record was a tenth of gil-prof's time at 3k switches/s.
+	 */
+	if (s->ts > r->clock)
+		r->clock = s->ts;
+	now = r->clock;
 	/* Records of a process that exec'd and was not found again are dropped. */
 	tr = gp_processes_get(&r->ps, (pid_t)s->pid, now);
 	if (!tr)
@@ -210,7 +217,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		return -ENOMEM;
 	if (!th->first_ns) {
 		th->first_ns = s->ts;
-		gp_processes_name_thread(&r->ps, th, false, now);
+		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
 	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
