@@ -3,7 +3,8 @@
 """gil-prof on Debian's own kernels: each kernel of matrix.txt booted in
 qemu over a small Debian 12 root (the whole root is the initramfs), the
 checks of guest.py run inside, one line per kernel and mode, a table at
-the end, JSON lines in OUT/results.jsonl. Exits 1 when a result differs
+the end, JSON lines in OUT/results.jsonl (the table in OUT/table.md, each
+guest's console in OUT/NAME.console.log). Exits 1 when a result differs
 from the matrix's expectation (a kernel expected ok that gives a wrong
 answer, a refusal that is not one clear line naming what is missing).
 
@@ -248,6 +249,8 @@ def run_kernel(row, initrd, accel_state, args):
                  accel=accel, boot_seconds=round(secs), expect=row["expect"][mode], uname=uname)
         r["pass"] = meets(r, r["expect"])
         out.append(r)
+    # the guest's console stays for whoever reads a failure
+    shutil.copyfile(work / ("console-%s.log" % accel), pathlib.Path(args.out, "%s.console.log" % row["name"]))
     shutil.rmtree(work, ignore_errors=True)
     return out
 

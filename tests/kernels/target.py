@@ -3,8 +3,10 @@
 GIL whenever it runs), thread "napper" sleeps 50 ms, then asks the kernel
 for random bytes without the GIL and computes a little with it (contends
 with the spinner), the main thread waits. With --child, a child process
-(multiprocessing, fork) runs the same two threads. Prints "ready" once
-all run; runs until killed.
+(multiprocessing, fork) runs the same two threads; with --syscaller, a
+third thread asks for random bytes without pause (its CPU time is mostly
+the kernel's getrandom, on any machine load). Prints "ready" once all
+run; runs until killed.
 """
 import multiprocessing
 import os
@@ -30,8 +32,13 @@ def nap():
         chunk()
 
 
-def threads():
-    for fn, name in ((spin, "spinner"), (nap, "napper")):
+def syscalls():
+    while True:
+        os.urandom(1 << 20)
+
+
+def threads(extra=()):
+    for fn, name in ((spin, "spinner"), (nap, "napper")) + tuple(extra):
         threading.Thread(target=fn, name=name, daemon=True).start()
 
 
@@ -42,7 +49,7 @@ def child():
 
 
 def main():
-    threads()
+    threads([(syscalls, "syscaller")] if "--syscaller" in sys.argv else [])
     if "--child" in sys.argv:
         multiprocessing.get_context("fork").Process(target=child, daemon=True).start()
     print("ready", os.getpid(), flush=True)
