@@ -4,14 +4,16 @@ this machine's own kernel: tests/kernels/target.py profiled by gil-prof in
 each mode, the same truths as the host's functional tests asserted on what
 it wrote, one result line per mode:
 
-    KT-RESULT {"mode": ..., "status": "ok"|"wrong"|"refused"|"error", ...}
+    KT-RESULT {"mode": ..., "status": "ok"|"wrong"|"untrusted"|"refused"|"error", ...}
 
 "refused": gil-prof exited non-zero (exit code, first line of stderr and
-the number of its lines without -v); "wrong": it exited 0 but a truth
-failed ("why" says which); "error": the check itself could not run (a
+the number of its lines without -v); "untrusted": it wrote the profile
+but said it is not to be trusted (exit 12); "wrong": it exited 0 but a
+truth failed ("why" says which); "error": the check itself could not run (a
 timeout, a target that did not start). Besides: the processed
 instructions of each BPF program as the kernel verified it (read with
-bpf(2) while gil-prof runs), the counters gil-prof's -v printed.
+bpf(2) while gil-prof runs; "insns_v": as gil-prof's -v printed them),
+the counters -v printed.
 Only the standard library: Debian 12's python3.11 runs it.
 """
 import argparse
@@ -269,6 +271,8 @@ def check_subprocesses(stacks, m, parent):
 # --- one mode --------------------------------------------------------------
 
 COUNTER = re.compile(r"counter (\w+)\s+(\d+)")
+VERIFIED = re.compile(r"bpf prog (\S+)\s+verified_insns (\d+)")
+EXIT_UNTRUSTED = 12  # exitcodes.h: profile written, most samples without a Python stack
 
 
 def run_mode(mode, args, work):
@@ -317,6 +321,12 @@ def run_mode(mode, args, work):
         errors = [l for l in lines if l.startswith("gil-prof: error")]
         res["stderr"] = (errors or [l for l in lines if not l.startswith("gil-prof: debug")] or [""])[0][:300]
         res["counters"] = {k: int(v) for k, v in COUNTER.findall(err) if int(v)}
+        res["insns_v"] = {k: int(v) for k, v in VERIFIED.findall(err)}
+        if p.returncode == EXIT_UNTRUSTED:
+            res["status"] = "untrusted"
+            warn = [l for l in lines if l.startswith("gil-prof: warning")]
+            res["stderr"] = (warn or [res["stderr"]])[0][:300]
+            return res
         if p.returncode != 0:
             res["status"] = "refused"
             # the refusal as a user sees it: without -v
