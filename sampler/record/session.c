@@ -25,6 +25,7 @@
 #include "../target/interpreters.h"
 #include "privileges.h"
 #include "processes.h"
+#include "ringsize.h"
 #include "symbolize.h"
 #include "../account/timeline.h"
 #include "../account/trust.h"
@@ -34,9 +35,6 @@
 /* While the interpreter (and so its GIL) does not exist yet, look often. */
 #define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
-#define RINGBUF_BYTES (16u << 20)
-/* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
-#define NATIVE_RINGBUF_BYTES (64u << 20)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -399,6 +397,23 @@ static void finish_threads(struct recorder *r)
 	}
 }
 
+/* The ring for this recording's rate on the CPUs sampled (ringsize.c). */
+static uint32_t default_ring_bytes(const struct gp_options *o)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct gp_ring_params p = {
+		.rate_hz = o->rate_hz,
+		.ncpus = ncpus > 0 ? (unsigned int)ncpus : 1,
+		.stack_bytes = o->native ? o->stack_bytes : 0,
+		.kernel_stack = o->kernel,
+	};
+	uint32_t bytes = gp_ring_bytes(&p);
+
+	gp_debug("ring buffer %u MiB (%u Hz x %u CPUs x %" PRIu64 " bytes per sample)",
+		 bytes >> 20, p.rate_hz, p.ncpus, gp_ring_record_bytes(&p));
+	return bytes;
+}
+
 int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
 		   struct gp_session_result *res)
 {
@@ -407,9 +422,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.layout = t->layout,
 		.rate_hz = o->rate_hz,
 		.max_frames = GP_MAX_FRAMES,
-		.ringbuf_bytes = o->ring_bytes       ? o->ring_bytes
-				 : o->native ? NATIVE_RINGBUF_BYTES
-					     : RINGBUF_BYTES,
+		.ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o),
 		.stack_bytes = o->native ? o->stack_bytes : 0,
 		.kernel_stack = o->kernel,
 		.follow_children = o->subprocesses,
