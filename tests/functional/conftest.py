@@ -26,7 +26,21 @@ TOOLS = (GIL_PROF.parent if GIL_PROF.parent != ROOT else ROOT / ".output") / "te
 REQUIRED_INTERPRETERS = [
     "pyenv-3.9", "pyenv-3.10", "pyenv-3.11", "pyenv-3.12", "pyenv-3.13", "debian-3.11",
 ]
-SUPPORTED_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+SUPPORTED_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+# Debian sid's interpreters, run in a root of their own (tests/roots/sid.sh).
+SID_MINORS = ("3.14", "3.15")
+SID_SCRIPT = ROOT / "tests" / "roots" / "sid.sh"
+_sid_root = []
+
+
+def sid_root():
+    """The cached Debian sid root with 3.14 and 3.15 (made once, ~1 minute)."""
+    if not _sid_root:
+        r = subprocess.run(["nice", "-n", "10", str(SID_SCRIPT)], capture_output=True,
+                           text=True, timeout=1800)
+        assert r.returncode == 0, "tests/roots/sid.sh failed: %s" % r.stderr
+        _sid_root.append(pathlib.Path(r.stdout.strip().splitlines()[-1]))
+    return _sid_root[0]
 
 
 def pyenv_root():
