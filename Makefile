@@ -180,18 +180,31 @@ demo: deps
 
 # --- layouts ----------------------------------------------------------------
 
-# Every pyenv CPython 3.9+ with headers: one generated row each.
+# Every pyenv CPython 3.9+ with headers, and Debian sid's 3.14 and 3.15
+# (release builds; in the root the tests run them in, tests/roots/sid.sh):
+# one generated row each. The root's headers find their pyconfig.h under
+# its /usr/include, searched after the host's (-idirafter).
 PY_INCLUDES = $(wildcard $(PYENV_ROOT)/versions/3.*/include/python3.*)
+SID_VERSIONS = 3.14 3.15
 
-layouts:
+# $(call gen_rows,INCLUDE_DIR,VERSION,EXTRA_CFLAGS)
+define gen_rows
+	$(CC) -w -I$(1) -I$(1)/internal $(3) $(GEN_SRC) -o $(OUTPUT)/pylayout_gen && \
+	$(OUTPUT)/pylayout_gen > sampler/target/layouts/py$(2).inc && \
+	$(CC) -w -I$(1) -I$(1)/internal $(3) $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen && \
+	$(OUTPUT)/pyobjlayout_gen > sampler/target/objlayouts/py$(2).inc && \
+	echo "generated sampler/target/layouts/py$(2).inc sampler/target/objlayouts/py$(2).inc"
+endef
+
+layouts: | $(OUTPUT)
 	@for inc in $(PY_INCLUDES); do \
 		v=$$(basename $$inc | sed 's/^python//'); \
 		case $$v in 3.[0-8]|3.[0-8]m) continue;; esac; \
-		$(CC) -w -I$$inc -I$$inc/internal $(GEN_SRC) -o $(OUTPUT)/pylayout_gen || exit 1; \
-		$(OUTPUT)/pylayout_gen > sampler/target/layouts/py$$v.inc || exit 1; \
-		$(CC) -w -I$$inc -I$$inc/internal $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen || exit 1; \
-		$(OUTPUT)/pyobjlayout_gen > sampler/target/objlayouts/py$$v.inc || exit 1; \
-		echo "generated sampler/target/layouts/py$$v.inc sampler/target/objlayouts/py$$v.inc"; \
+		$(call gen_rows,$$inc,$$v) || exit 1; \
+	done
+	@root=$$(tests/roots/sid.sh) || exit 1; \
+	for v in $(SID_VERSIONS); do \
+		$(call gen_rows,$$root/usr/include/python$$v,$$v,-idirafter $$root/usr/include) || exit 1; \
 	done
 
 # --- tests ------------------------------------------------------------------

@@ -57,6 +57,7 @@ struct py_debug_pos {
 	__s32 interp_threads_head;
 	__s32 interp_gil_ptr;
 	__s32 interp_gc;         /* interp->gc; plus gc_collecting below */
+	__s32 interp_modules;    /* imports.modules (the object row's interp_modules) */
 	__s32 ts_sz;
 	__s32 ts_next;
 	__s32 ts_interp;
