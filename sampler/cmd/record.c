@@ -19,46 +19,10 @@
 #include "../account/profile.h"
 #include "../common/exitcodes.h"
 #include "../common/gp_log.h"
+#include "../record/privileges.h"
 #include "../record/processes.h"
 #include "../record/session.h"
 #include "../target/target.h"
-
-/* Capability bits (linux/capability.h) needed without root. */
-#define CAP_SYS_PTRACE_BIT 19
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-
-static uint64_t effective_caps(void)
-{
-	char line[256];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
-static int check_privileges(void)
-{
-	uint64_t caps = effective_caps();
-	int has = 1;
-
-#define HAS(bit) ((caps >> (bit)) & 1)
-	has = (HAS(CAP_BPF_BIT) && HAS(CAP_PERFMON_BIT)) || HAS(CAP_SYS_ADMIN_BIT);
-	has = has && HAS(CAP_SYS_PTRACE_BIT);
-#undef HAS
-	if (has)
-		return 0;
-	gp_error("gil-prof needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
-		 "CAP_SYS_PTRACE (try sudo)");
-	return GP_EXIT_PERMISSION;
-}
 
 static int check_outputs(const struct gp_options *o)
 {
@@ -285,6 +249,9 @@ static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *
 	rc = gp_session_start(o, t, prof, &s);
 	if (rc)
 		return rc;
+	/* The tree already running; the kernel side follows what it starts. */
+	if (o->subprocesses)
+		gp_session_add_descendants(s);
 	while (!gp_session_poll(s, -1)) {
 		if (tty && mono_ns() >= next_status) {
 			gp_session_peek(s, &v);
@@ -328,7 +295,7 @@ int gp_cmd_record(struct gp_options *o)
 	struct gp_target t;
 	int rc;
 
-	rc = check_privileges();
+	rc = gp_require_privileges();
 	if (!rc)
 		rc = check_outputs(o);
 	if (rc)

@@ -532,6 +532,34 @@ int gp_session_add_process(struct gp_session *r, pid_t pid, pid_t ppid)
 	return 0;
 }
 
+size_t gp_session_add_descendants(struct gp_session *r)
+{
+	pid_t pids[GP_MAX_PROCS], ppids[GP_MAX_PROCS];
+	size_t n, added = 0;
+
+	if (!r->running || !r->o->subprocesses)
+		return 0;
+	n = gp_list_descendants(r->t->pid, pids, ppids, GP_MAX_PROCS);
+	for (size_t i = 0; i < n; i++)
+		if (!gp_session_add_process(r, pids[i], ppids[i]))
+			added++;
+	gp_debug("%zu of %zu processes below %d profiled", added, n, (int)r->t->pid);
+	return added;
+}
+
+int gp_session_snapshot(struct gp_session *r)
+{
+	struct gp_tracked *tr, *tmp;
+	int rc = 0;
+
+	if (!r->running || !r->wall)
+		return GP_EXIT_USAGE;
+	HASH_ITER(hh, r->ps.by_pid, tr, tmp)
+		if (tr->state == GP_PROC_LIVE && !rc)
+			rc = gp_bpf_snapshot(r->b, (uint32_t)tr->pid);
+	return rc;
+}
+
 /* Why the recording should stop now, if it should. */
 static bool stop_condition(struct gp_session *r, int err)
 {

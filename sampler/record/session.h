@@ -86,6 +86,20 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 int gp_session_add_process(struct gp_session *s, pid_t pid, pid_t ppid);
 
 /*
+ * With --subprocesses: add every descendant of the target running now
+ * (children, grandchildren, ...; those that run the same Python). Returns
+ * how many are profiled.
+ */
+size_t gp_session_add_descendants(struct gp_session *s);
+
+/*
+ * Wall mode: read the stack and GIL state of every thread off CPU again,
+ * now (the start snapshot's task iterator; dump --pause, once the threads
+ * are stopped). The records come with the next poll. 0 or an exit code.
+ */
+int gp_session_snapshot(struct gp_session *s);
+
+/*
  * Wait up to timeout_ms (-1: the default tick, 100 ms) for samples and
  * account them. True once a stop condition was met (duration, signal,
  * target exit or exec, error): then call gp_session_stop.
