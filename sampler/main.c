@@ -37,6 +37,8 @@ int main(int argc, char **argv)
 	switch (o.cmd) {
 	case GP_CMD_DUMP:
 		return gp_cmd_dump(&o);
+	case GP_CMD_CHECK:
+		return gp_cmd_check(&o);
 	default:
 		return gp_cmd_record(&o);
 	}

@@ -143,6 +143,7 @@ static void usage_record(FILE *f)
 		"Commands:\n"
 		"  record                 record a profile and write it (the default)\n"
 		"  dump                   print every thread's stack and GIL state once\n"
+		"  check                  say whether profiling works here, and why not\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          profile the running process PID\n"
@@ -515,6 +516,7 @@ static const struct {
 } commands[] = {
 	{ "record", GP_CMD_RECORD },
 	{ "dump", GP_CMD_DUMP },
+	{ "check", GP_CMD_CHECK },
 };
 
 /* The commands an option goes with (the ones whose --help lists it). */
