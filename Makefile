@@ -45,7 +45,8 @@ DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-de
 DEB_RUN_PACKAGES := python3
 DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
 	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db \
-	qemu-system-x86 gpgv debian-archive-keyring
+	qemu-system-x86 gpgv debian-archive-keyring \
+	libcap2-bin tmux
 DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
 DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv
