@@ -483,6 +483,7 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 }
 
 #include "gilstate.h"
+#include "blame.h"
 
 /*
  * Fill s for task (a thread of proc): registers, thread state, GIL state
@@ -546,6 +547,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (cfg.stack_bytes || cfg.kernel_stack)
 		extra = copy_native(ctx, sc, task, sc->sample.tid);
 	emit(&sc->sample, extra);
+	blame_holder(&sc->sample, proc, NULL);
 	return 0;
 }
 
