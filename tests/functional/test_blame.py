@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+import pprof_tool
 from conftest import (
     INTERPRETERS,
     MATRIX,
@@ -65,7 +66,9 @@ def blame_target():
 
 def record(pid, tmp_path, seconds=3, *extra):
     blame, folded = tmp_path / "out.blame.folded", tmp_path / "out.folded"
-    r = run_gil_prof("-p", pid, "-d", "%ds" % seconds, "-o", blame, "-o", folded, "-v", *extra)
+    outs = [a for f in ("out.pb.gz", "out.report") for a in ("-o", tmp_path / f)]
+    r = run_gil_prof("-p", pid, "-d", "%ds" % seconds, "-o", blame, "-o", folded, *outs, "-v",
+                     *extra)
     assert r.returncode == 0, r.stderr
     return parse_folded(blame), parse_folded(folded), r
 
@@ -110,6 +113,31 @@ def test_usleep_holder_is_blamed(python, blame_target, tmp_path):
     # ... and it held the GIL asleep, in usleep, not running.
     asleep = sum(c for f, c in blame if root_tid(f) == holder and f[-1] == OFFCPU)
     assert asleep >= 0.8 * total, (asleep, total, blame)
+    check_pprof(tmp_path / "out.pb.gz", holder, workers, total)
+    check_report((tmp_path / "out.report").read_text(), holder)
+
+
+def check_pprof(path, holder, workers, total):
+    """The workers' waiting samples carry the holder; the gil_blame view is its stack."""
+    raw = pprof_tool.raw(path)
+    assert raw.types[-1] == "gil_blame/count", raw.types
+    waiting = [s for s in raw.samples if s["labels"].get("gil_state") == "waiting"
+               and int(s["labels"]["thread_id"]) in workers]
+    labelled = sum(s["values"][0] for s in waiting
+                   if s["labels"].get("gil_holder_tid") == str(holder)
+                   and s["labels"].get("gil_holder_off_cpu") == "1")
+    assert labelled >= 0.8 * sum(s["values"][0] for s in waiting), waiting
+    assert sum(s["values"][-1] for s in raw.samples) == total
+    _, rows = pprof_tool.top(path, "-sample_index=gil_blame")
+    assert rows["holder"][0] >= 0.8 * total, rows
+
+
+def check_report(text, holder):
+    section = text[text.index("Who held the GIL while others waited"):]
+    first = section.splitlines()[1]
+    assert "held by thread %d holder, asleep (off CPU)" % holder in first, section
+    assert " in 2 threads" in first, section
+    assert section.splitlines()[2].strip().startswith("holder ("), section
 
 
 @pytest.mark.parametrize("interp", FEW)
