@@ -10,6 +10,7 @@ the waiters' own waiting samples in the ordinary profile of the same run.
 import os
 import signal
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 
@@ -66,7 +67,7 @@ def blame_target():
 
 def record(pid, tmp_path, seconds=3, *extra):
     blame, folded = tmp_path / "out.blame.folded", tmp_path / "out.folded"
-    outs = [a for f in ("out.pb.gz", "out.report") for a in ("-o", tmp_path / f)]
+    outs = [a for f in ("out.pb.gz", "out.report", "out.svg") for a in ("-o", tmp_path / f)]
     r = run_gil_prof("-p", pid, "-d", "%ds" % seconds, "-o", blame, "-o", folded, *outs, "-v",
                      *extra)
     assert r.returncode == 0, r.stderr
@@ -115,6 +116,24 @@ def test_usleep_holder_is_blamed(python, blame_target, tmp_path):
     assert asleep >= 0.8 * total, (asleep, total, blame)
     check_pprof(tmp_path / "out.pb.gz", holder, workers, total)
     check_report((tmp_path / "out.report").read_text(), holder)
+    check_svg(tmp_path / "out.svg", total)
+
+
+def check_svg(path, total):
+    """The flame graph's blame view: the holder's function, asleep holding the GIL."""
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ElementTree.parse(path).getroot()
+    view = root.find(".//s:g[@id='gp-blame']", ns)
+    assert view is not None, "no blame view"
+    frames = {}
+    for g in view.findall("s:g", ns):
+        assert g.get("class") == "b"
+        label = g.get("data-l")
+        frames[label] = frames.get(label, 0) + int(g.get("data-w"))
+        if label.startswith("holder ("):
+            assert g.get("data-s") == "asleep", label
+    assert frames.get("all") == total, frames
+    assert sum(w for l, w in frames.items() if l.startswith("holder (")) >= 0.8 * total, frames
 
 
 def check_pprof(path, holder, workers, total):
