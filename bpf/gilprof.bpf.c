@@ -89,6 +89,8 @@ static __always_inline void count(enum gp_counter c)
 		*v += 1;
 }
 
+#include "kcompat.bpf.h"
+
 /* Read user memory of rtask, or of the current task when rtask is NULL. */
 static __always_inline long uread(void *dst, __u32 len, __u64 addr, struct task_struct *rtask)
 {

@@ -426,6 +426,8 @@ enum gp_counter {
 	GP_CNT_BLAME,            /* waiting records followed by their GIL holder's */
 	GP_CNT_BLAME_NO_HOLDER,  /* ... nobody held the GIL then (a hand-off under way) */
 	GP_CNT_BLAME_UNREADABLE, /* ... the GIL could not be read */
+	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
+				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT__MAX,
 };
 

@@ -18,7 +18,6 @@
 #define GILPROF_OFFCPU_H
 
 #define GP_PF_EXITING 0x00000004 /* task->flags: in do_exit() */
-#define GP_TASK_RUNNING 0
 
 /* One record for the iterator, which may sleep and so cannot use a CPU's slot. */
 struct {
@@ -110,7 +109,7 @@ int snapshot(struct bpf_iter__task *ctx)
 	 * A running thread's saved registers and stack are stale: only say it
 	 * exists; its CPU samples and next switch-out describe it.
 	 */
-	if (task->on_cpu || (task->flags & GP_PF_EXITING)) {
+	if (task_on_cpu(task) || (task->flags & GP_PF_EXITING)) {
 		emit_mark(task, GP_EV_ON_CPU, GP_SAMPLE_SNAPSHOT);
 		return 0;
 	}
@@ -119,7 +118,7 @@ int snapshot(struct bpf_iter__task *ctx)
 		count(GP_CNT_NO_SCRATCH);
 		return 0;
 	}
-	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task->__state != GP_TASK_RUNNING);
+	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
 	if (task->__state != GP_TASK_RUNNING)
 		sc->sample.flags |= GP_SAMPLE_BLOCKED;

@@ -19,17 +19,52 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpflog.h"
 #include "../common/exitcodes.h"
 #include "gilprof.skel.h"
 #include "../common/gp_log.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+/* The verifier's limit on instructions processed per program (BPF_COMPLEXITY_LIMIT_INSNS). */
+#define VERIFIER_LIMIT 1000000
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+/*
+ * Why the load failed, in one line. A program the verifier refused has its
+ * own exit code: it is a kernel (or gil-prof) matter, not privileges.
+ */
+static int load_failed(int err)
 {
-	if (level == LIBBPF_DEBUG || !gp_log_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	const struct gp_bpf_rejection *rej = gp_bpflog_rejection();
+
+	if (rej && err != EPERM) {
+		gp_error("the kernel's BPF verifier refused program %s (%s)%s%s%s", rej->prog,
+			 strerror(err), rej->reason[0] ? ": " : "", rej->reason,
+			 gp_log_verbose ? "" : "; run with -v for the verifier log");
+		return GP_EXIT_VERIFIER;
+	}
+	gp_error("the kernel refused the BPF programs (%s)%s", strerror(err),
+		 gp_log_verbose ? "" : "; run with -v for libbpf's messages");
+	return gp_exit_for_errno(err);
+}
+
+/* -v: how much of the verifier's budget each program used (headroom). */
+static void report_verified(struct gp_bpf *b)
+{
+	struct bpf_program *prog;
+
+	if (!gp_log_verbose)
+		return;
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)",
+			 bpf_program__name(prog), info.verified_insns,
+			 100.0 * info.verified_insns / VERIFIER_LIMIT);
+	}
 }
 
 int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
@@ -40,7 +75,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 
 	memset(b, 0, sizeof(*b));
 	b->stats_fd = -1;
-	libbpf_set_print(libbpf_print);
+	gp_bpflog_install();
 	if (access(btf, R_OK)) {
 		gp_error("kernel BTF not readable at %s (%s): gil-prof needs a kernel built "
 			 "with CONFIG_DEBUG_INFO_BTF",
@@ -82,11 +117,9 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
 
 	err = gilprof_bpf__load(b->skel);
-	if (err) {
-		gp_error("the kernel refused the BPF programs (%s)%s", strerror(-err),
-			 gp_log_verbose ? "" : "; run with -v for the verifier log");
-		return gp_exit_for_errno(-err);
-	}
+	if (err)
+		return load_failed(-err);
+	report_verified(b);
 	/* Run-time statistics for the summary; sampling works without them. */
 	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	return 0;
