@@ -60,21 +60,19 @@ static __always_inline void blame_holder(struct gp_sample *s, const struct gp_pr
 	if (fault) {
 		count(GP_CNT_BLAME_UNREADABLE);
 		s->gil = GP_GIL_UNKNOWN;
-		emit(s, 0);
-		return;
-	}
-	/* Released and not taken yet: the waiters wait for a hand-off. */
-	if (!holder || holder == waiter) {
+	} else if (!holder || holder == waiter) {
+		/* Released and not taken yet: the waiters wait for a hand-off. */
 		count(GP_CNT_BLAME_NO_HOLDER);
 		s->gil = GP_GIL_RELEASED;
-		emit(s, 0);
-		return;
+	} else {
+		s->gil = GP_GIL_HOLDING;
+		s->flags |= GP_SAMPLE_HAS_TSTATE;
+		if (gc_running(proc, rtask))
+			s->flags |= GP_SAMPLE_GC;
+		walk_python(s, proc, rtask);
 	}
-	s->gil = GP_GIL_HOLDING;
-	s->flags |= GP_SAMPLE_HAS_TSTATE;
-	if (gc_running(proc, rtask))
-		s->flags |= GP_SAMPLE_GC;
-	walk_python(s, proc, rtask);
+	if (s->gil != GP_GIL_HOLDING)
+		s->tstate = 0;
 	emit(s, 0);
 }
 

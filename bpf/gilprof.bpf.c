@@ -504,6 +504,12 @@ static __always_inline void capture(struct gp_sample *s, const struct gp_proc *p
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	fill_header(s, task, type);
+	/*
+	 * Set here, not by the caller after capture: a `blocked` still live
+	 * there keeps the verifier from merging the two paths of gil_state,
+	 * and it would check the holder's walk (blame.h) once per path.
+	 */
+	s->flags = (__u32)blocked * GP_SAMPLE_BLOCKED;
 	s->user_ip = BPF_CORE_READ(regs, ip);
 	s->user_sp = BPF_CORE_READ(regs, sp);
 	s->tstate = find_tstate(proc, task, s->tid, rtask);

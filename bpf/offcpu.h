@@ -52,7 +52,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u32 ptgid = prev->tgid, ntgid = next->tgid;
 	struct gp_scratch *sc;
 	struct gp_proc *proc;
-	bool in = false, blocked;
+	bool in = false;
 
 	if (!cfg.wall)
 		return 0;
@@ -78,10 +78,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (!sc)
 		return 0;
 	/* Preempted (still runnable) is not idle: it wants the CPU back. */
-	blocked = !preempt && prev_state != GP_TASK_RUNNING;
-	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU, blocked);
-	if (blocked)
-		sc->sample.flags |= GP_SAMPLE_BLOCKED;
+	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU,
+		!preempt && prev_state != GP_TASK_RUNNING);
 	emit(&sc->sample, 0);
 	blame_holder(&sc->sample, proc, NULL);
 	return 0;
@@ -120,8 +118,6 @@ int snapshot(struct bpf_iter__task *ctx)
 	}
 	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
-	if (task->__state != GP_TASK_RUNNING)
-		sc->sample.flags |= GP_SAMPLE_BLOCKED;
 	emit(&sc->sample, 0);
 	blame_holder(&sc->sample, proc, task);
 	return 0;
