@@ -163,6 +163,8 @@ static void usage_record(FILE *f)
 		"                           pprof       go tool pprof, gzipped (.pb.gz, .pprof)\n"
 		"                           speedscope  speedscope JSON (.speedscope.json)\n"
 		"                           folded      folded stacks (.folded, .txt)\n"
+		"                           blame       who held the GIL while others waited,\n"
+		"                                       folded (.blame.folded)\n"
 		"                           report      the end-of-run GIL report (.report)\n"
 		"                           chrometrace GIL timeline for Perfetto (.trace.json):\n"
 		"                                       traces every GIL acquisition and release\n"

@@ -186,6 +186,8 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_GIL_ACQUIRED] = "gil_acquired",   [GP_CNT_GIL_RELEASED] = "gil_released",
 		[GP_CNT_GIL_OTHER] = "gil_other",         [GP_CNT_GIL_NOT_MAIN] = "gil_not_main",
 		[GP_CNT_GIL_NO_SLOT] = "gil_no_slot",
+		[GP_CNT_BLAME] = "blame",                 [GP_CNT_BLAME_NO_HOLDER] = "blame_no_holder",
+		[GP_CNT_BLAME_UNREADABLE] = "blame_unreadable",
 		[GP_CNT_KFIELD_FALLBACK] = "kfield_fallback",
 	};
 

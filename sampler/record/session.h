@@ -25,6 +25,7 @@ struct gp_session_result {
 	uint64_t bpf_run_ns, bpf_runs;
 	struct gp_prog_stats progs[GP_PROG__MAX]; /* every program's run time */
 	uint64_t malformed;        /* records user space could not decode */
+	uint64_t blame_unpaired;   /* GIL holder records without their waiting record */
 	struct gp_native_stats native; /* with --native / --kernel */
 	struct gp_trust_verdict trust; /* did most records come with their Python stack? */
 };
