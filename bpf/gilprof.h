@@ -200,6 +200,8 @@ struct gp_config {
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
+	__u32 host_procs;        /* 1: the agent's discovery: forks and execs of every
+				    process on the host are reported (sampling nothing) */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
 };
 
@@ -413,6 +415,7 @@ enum gp_counter {
 				    neither 0 nor 1 (created, destroyed) */
 	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
 				    stack slot was in use (preempted probe) */
+	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
 	GP_CNT__MAX,
 };
 
