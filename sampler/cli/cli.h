@@ -47,6 +47,7 @@ struct gp_options {
 	uint32_t stack_bytes;         /* user stack copied per sample (--stack-size) */
 	uint32_t ring_bytes;          /* --ring-size; 0: the default for the mode */
 	bool subprocesses;            /* --subprocesses: follow forked children */
+	bool keep_privileges;         /* the agent: more sessions are started later */
 	bool verbose;
 	bool quiet;
 	bool help;
