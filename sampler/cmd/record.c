@@ -247,6 +247,58 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 	return rc;
 }
 
+#define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void status_line(const struct gp_options *o, const struct gp_target *t,
+			const struct gp_session_view *v)
+{
+	char total[32] = "";
+
+	if (o->duration_ns)
+		snprintf(total, sizeof(total), " / %.1fs", o->duration_ns / 1e9);
+	fprintf(stderr,
+		"\rgil-prof: recording %d: %.1fs%s, %" PRIu64 " samples, %" PRIu64
+		" lost, %zu threads\033[K",
+		(int)t->pid, v->elapsed_ns / 1e9, total, v->samples, v->lost, v->nthreads);
+	fflush(stderr);
+}
+
+/* Sample until a stop condition, with a status line on a terminal. */
+static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
+		  struct gp_session_result *res)
+{
+	bool tty = isatty(STDERR_FILENO) && !o->quiet;
+	uint64_t next_status = mono_ns() + STATUS_INTERVAL_NS;
+	struct gp_session_view v;
+	struct gp_session *s;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = gp_session_start(o, t, prof, &s);
+	if (rc)
+		return rc;
+	while (!gp_session_poll(s, -1)) {
+		if (tty && mono_ns() >= next_status) {
+			gp_session_peek(s, &v);
+			status_line(o, t, &v);
+			next_status = mono_ns() + STATUS_INTERVAL_NS;
+		}
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	rc = gp_session_stop(s, res);
+	gp_session_free(s);
+	return rc;
+}
+
 /* " and 3 child processes" when other processes' threads are in the profile. */
 static const char *children_text(const struct gp_profile *prof, char *buf, size_t len)
 {
@@ -290,7 +342,7 @@ int gp_cmd_record(struct gp_options *o)
 		default_output(o, t.pid, default_path, sizeof(default_path));
 
 	gp_profile_init(&prof);
-	rc = gp_session_run(o, &t, &prof, &res);
+	rc = record(o, &t, &prof, &res);
 	if (rc) {
 		gp_target_abandon(&t);
 		goto out;

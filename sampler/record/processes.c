@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/exitcodes.h"
 #include "../common/gp_log.h"
 #include "../target/procinfo.h"
 #include "../../unwind/pyobj.h"
@@ -395,6 +396,43 @@ static void find_again(struct gp_processes *ps, struct gp_tracked *tr, uint64_t 
 dropped:
 	if (tr == ps->main)
 		ps->main_gone = true;
+}
+
+int gp_processes_attach(struct gp_processes *ps, pid_t pid, pid_t ppid, char *why, size_t len)
+{
+	struct gp_tracked *tr;
+	struct gp_target found;
+	struct gp_mem mem;
+	int rc;
+
+	why[0] = '\0';
+	if (find(ps, pid))
+		return 0;
+	rc = gp_target_probe(pid, &found, true, why, len);
+	if (rc)
+		return rc == GP_TARGET_NOT_YET ? GP_EXIT_NOT_PYTHON : rc;
+	if (!same_layout(ps, &found)) {
+		snprintf(why, len, "it runs Python %s, laid out unlike the Python %s being profiled",
+			 found.version, ps->target->version);
+		return GP_EXIT_UNSUPPORTED;
+	}
+	found.pidfd = -1;
+	tr = add(ps, pid, &found);
+	if (!tr) {
+		snprintf(why, len, "out of memory");
+		return GP_EXIT_FAILURE;
+	}
+	set_up(ps, tr);
+	mem = gp_mem_process(&tr->mem_pid);
+	tr->proc_done = gp_procinfo_resolve(tr->t.layout, &mem, &tr->proc);
+	describe_process(ps, pid, ppid, found.comm);
+	if (gp_bpf_add_proc(ps->b, (uint32_t)pid, &tr->proc)) {
+		snprintf(why, len, "cannot register it with the sampler: %s", strerror(errno));
+		tr->state = GP_PROC_DROPPED;
+		return GP_EXIT_FAILURE;
+	}
+	ps->followed++;
+	return 0;
 }
 
 /* The GIL and gc.collecting of an interpreter still starting. */
