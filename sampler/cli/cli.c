@@ -55,6 +55,8 @@ void gp_cli_usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  record                 record a profile and write it (the default)\n"
+		"  agent                  every Python process on the host, all the time:\n"
+		"                         Prometheus metrics and periodic profiles\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          profile the running process PID\n"

@@ -12,4 +12,10 @@
 /* `gil-prof [record] ...`: record a profile and write it. Returns an exit code. */
 int gp_cmd_record(struct gp_options *o);
 
+/*
+ * `gil-prof agent ...` (argv from "agent"): every Python process on the
+ * host, as Prometheus metrics and periodic profiles. Returns an exit code.
+ */
+int gp_cmd_agent(int argc, char **argv);
+
 #endif

@@ -21,6 +21,7 @@ enum gp_exit {
 	GP_EXIT_OUTPUT = 8,         /* the profile cannot be written */
 	GP_EXIT_LAUNCH = 9,         /* the command to profile could not be started */
 	GP_EXIT_TARGET_GONE = 10,   /* the target exited before it could be attached */
+	GP_EXIT_LISTEN = 11,        /* the agent cannot serve metrics at --listen */
 };
 
 /* The exit code for a failed kernel request: privileges, or the kernel. */
