@@ -263,12 +263,15 @@ static enum gp_stop_reason stop_session(struct agent *a, struct agent_proc *p)
 	uint64_t contended;
 	uint64_t(*t)[GP_STATE__MAX];
 
+	bool quiet = gp_log_quiet;
 	char notes[256];
 
 	/* Its notes are record's (children not followed: the agent finds them itself). */
+	gp_log_quiet = true;
 	gp_log_capture(notes, sizeof(notes));
 	gp_session_stop(p->s, &res);
 	gp_log_capture(NULL, 0);
+	gp_log_quiet = quiet;
 	why = res.reason;
 	gp_session_free(p->s);
 	p->s = NULL;
