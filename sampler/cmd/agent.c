@@ -502,23 +502,29 @@ static int fill_proc(struct agent *a, struct agent_proc *p, struct gp_metrics *m
 static int render(void *ctx, char **buf, size_t *len)
 {
 	struct agent *a = ctx;
-	size_t cap = HASH_COUNT(a->procs) + HASH_COUNT(a->disc.by_pid) + 1, n = 0;
-	struct gp_metrics_proc *mp = calloc(cap, sizeof(*mp));
-	struct gp_metrics m = {
+	struct gp_metrics_proc *mp;
+	size_t cap, n = 0;
+	struct gp_metrics m;
+	struct agent_proc *p, *tmp;
+	struct gp_disc_proc *d, *dtmp;
+	FILE *f;
+	int rc = -1;
+
+	/* The loop's state from here on: counted and read under its lock. */
+	pthread_mutex_lock(&a->lock);
+	cap = HASH_COUNT(a->procs) + HASH_COUNT(a->disc.by_pid) + 1;
+	mp = calloc(cap, sizeof(*mp));
+	if (!mp) {
+		pthread_mutex_unlock(&a->lock);
+		return -1;
+	}
+	m = (struct gp_metrics){
 		.mode = gp_mode_name(a->o->rec.mode), .rate_hz = a->o->rec.rate_hz,
 		.attached = HASH_COUNT(a->procs), .samples = a->done_samples, .lost = a->done_lost,
 		.bpf_run_ns = a->done_bpf_ns, .bpf_runs = a->done_bpf_runs,
 		.discovery_events = a->disc.events, .profiles_written = a->profiles_written,
 		.errors = a->errors, .nerrors = a->nerrors,
 	};
-	struct agent_proc *p, *tmp;
-	struct gp_disc_proc *d, *dtmp;
-	FILE *f;
-	int rc = -1;
-
-	if (!mp)
-		return -1;
-	pthread_mutex_lock(&a->lock);
 	a->now_ns = mono_ns();
 	HASH_ITER(hh, a->procs, p, tmp) {
 		if (fill_proc(a, p, &m, &mp[n]))
