@@ -47,7 +47,7 @@ DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-lin
 	prometheus
 DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
-DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv
+DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv dpkg-dev xz-utils
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
@@ -330,6 +330,9 @@ DIST_LIB_SUITE := bookworm
 # headers the build includes besides (uthash, the kernel's UAPI).
 DIST_LIB_PACKAGES := libbpf-dev libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev libjson-c-dev \
 	liblzma-dev libbz2-dev uthash-dev linux-libc-dev
+# libmicrohttpd is not among them: mksysroot.sh builds it from bookworm's
+# source without HTTPS (the archive's needs GnuTLS, hence p11-kit's .a,
+# which Debian does not ship).
 # Archives in link order: gil-prof's libraries, then what libdw needs
 # (bookworm's elfutils 0.188 reads xz and bzip2 compressed files; it was
 # built without zstd).
