@@ -144,6 +144,8 @@ static void usage_record(FILE *f)
 		"  record                 record a profile and write it (the default)\n"
 		"  dump                   print every thread's stack and GIL state once\n"
 		"  check                  say whether profiling works here, and why not\n"
+		"  agent                  every Python process on the host, all the time:\n"
+		"                         Prometheus metrics and periodic profiles\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          profile the running process PID\n"

@@ -60,6 +60,7 @@ struct gp_options {
 	bool locals;                  /* dump --locals */
 	bool json;                    /* dump --json */
 	uint64_t interval_ns;         /* top --interval */
+	bool keep_privileges;         /* the agent: more sessions are started later */
 	bool verbose;
 	bool quiet;
 	bool help;

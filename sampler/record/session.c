@@ -420,7 +420,8 @@ static void attach_late_gil(struct gp_session *r)
 	}
 	/* Held back for this attachment (see gp_session_start). */
 	if (r->drop_pending) {
-		gp_drop_privileges();
+		if (!r->o->keep_privileges)
+			gp_drop_privileges();
 		r->drop_pending = false;
 	}
 }
@@ -653,7 +654,8 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	 * a GIL watchpoint still waits for the GIL to exist.
 	 */
 	r->drop_pending = o->timeline && !gp_giltrace_active(&r->gil);
-	if (!r->drop_pending)
+	/* The agent keeps them: it starts a session for every process it finds. */
+	if (!r->drop_pending && !o->keep_privileges)
 		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(r);
@@ -783,9 +785,18 @@ void gp_session_peek(struct gp_session *r, struct gp_session_view *v)
 	v->nthreads = r->prof->nthreads;
 	v->nprocs = HASH_COUNT(r->ps.by_pid);
 	v->wall = r->wall;
+	v->wallclock = r->wall && r->running ? &r->wallclock : NULL;
+	v->gil = r->ps.main ? r->ps.main->proc.gil : 0;
 	if (r->b->skel) {
+		struct gp_prog_stats progs[GP_PROG__MAX];
+
 		gp_bpf_counters(r->b, v->counters);
 		v->lost = v->counters[GP_CNT_RB_FULL] + v->counters[GP_CNT_NO_SCRATCH];
+		gp_bpf_all_prog_stats(r->b, progs);
+		for (int i = 0; i < GP_PROG__MAX; i++) {
+			v->bpf_run_ns += progs[i].run_ns;
+			v->bpf_runs += progs[i].runs;
+		}
 	}
 }
 

@@ -9,6 +9,8 @@
 #include "../account/trust.h"
 #include "../target/target.h"
 
+struct gp_wall;
+
 enum gp_stop_reason {
 	GP_STOP_DURATION = 0,
 	GP_STOP_SIGNAL,
@@ -56,6 +58,10 @@ struct gp_session_view {
 	size_t nprocs;             /* processes followed (the target included) */
 	bool wall;                 /* wall mode: stacks get their off-CPU time at stop */
 	uint64_t counters[GP_CNT__MAX];
+	/* Wall mode, while sampling: the accounting so far, for gp_wall_peek. */
+	const struct gp_wall *wallclock;
+	uint64_t gil;              /* the target's main GIL (0 until it exists) */
+	uint64_t bpf_run_ns, bpf_runs; /* every program's run time (0 without bpf_stats) */
 };
 
 /* One stack as the session accounted it (gp_session_observe). */
