@@ -218,15 +218,18 @@ def check_native(stacks, m):
     nat = [s for s in sp if any(is_native(f) for f in s["frames"])]
 
     def whole(s):
-        names = [f.split(" ")[0] for f in s["frames"]]
-        return ("start_thread" in names and innermost_python(s["frames"]) == "spin"
-                and names.index("start_thread") < names.index("spin")
-                and not any(f.startswith("[") for f in s["frames"]))
+        # unwound to the thread's start in libc (named start_thread where
+        # debug symbols exist, libc.so.6+0x... in the guest's root), the
+        # Python frames merged above it, nothing cut
+        f = s["frames"]
+        return (is_native(f[0]) and f[0].endswith("(libc.so.6)")
+                and innermost_python(f) == "spin"
+                and not any(x.startswith("[") for x in f))
 
     m["merged"], m["native_samples"] = share(nat, whole)
     m["merged"] = round(m["merged"], 3)
     need(m["native_samples"] >= 10, "the spinner has native frames", m)
-    need(m["merged"] >= 0.8, "native frames merged with spin's, from start_thread on", m)
+    need(m["merged"] >= 0.8, "native frames merged with spin's, from the thread's start in libc", m)
 
 
 def check_kernel(stacks, m):
@@ -287,7 +290,7 @@ def run_mode(mode, args, work):
              "timeline-up": ["--gil-trace", "uprobes", "-o", trace],
              "subprocesses": ["--subprocesses"]}[mode]
     res = {"mode": mode, "python": python}
-    target = None
+    target, stacks = None, []
     try:
         if mode == "subprocesses":
             # children are followed from the start of the recording: launch
@@ -367,6 +370,10 @@ def run_mode(mode, args, work):
         res["status"] = "ok"
     except Wrong as e:
         res["status"], res["why"] = "wrong", str(e)
+        # what was wrong with it: the heaviest stacks of the spinner
+        sp = sorted(of_thread(stacks, "spinner"), key=lambda s: -s["n"])[:3] or \
+            sorted(stacks, key=lambda s: -s["n"])[:3]
+        res["top"] = ["%s %s: %s" % (s["state"], s["n"], ";".join(s["frames"]))[-700:] for s in sp]
     except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError, KeyError) as e:
         res["status"], res["why"] = "error", "%s: %s" % (type(e).__name__, e)
     finally:
