@@ -273,6 +273,20 @@ def check_subprocesses(stacks, m, parent):
 
 # --- one mode --------------------------------------------------------------
 
+def start_child(p, errpath, ready, timeout):
+    """Once gil-prof (run with -v) records and the target it launched
+    runs, make the target fork its child: a fork before the recording
+    starts is not followed, and under emulation the start takes seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and p.poll() is None:
+        with open(errpath, errors="replace") as f:
+            if "sampling started" in f.read() and os.path.exists(ready):
+                with open(ready) as r:
+                    os.kill(int(r.read()), signal.SIGUSR1)
+                return
+        time.sleep(0.1)
+
+
 COUNTER = re.compile(r"counter (\w+)\s+(\d+)")
 VERIFIED = re.compile(r"bpf prog (\S+)\s+verified_insns (\d+)")
 EXIT_UNTRUSTED = 12  # exitcodes.h: profile written, most samples without a Python stack
@@ -295,7 +309,11 @@ def run_mode(mode, args, work):
         if mode == "subprocesses":
             # children are followed from the start of the recording: launch
             # the target under gil-prof
-            cmd = base + extra + ["-o", folded, "-v", "--", python, TARGET, "--child"]
+            ready = os.path.join(work, "ready")
+            if os.path.exists(ready):
+                os.unlink(ready)
+            cmd = base + extra + ["-o", folded, "-v", "--", python, TARGET, "--child",
+                                  "--ready-file", ready]
         else:
             target = Target(python, *(["--syscaller"] if mode == "cpu-kernel" else []))
             cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
@@ -308,6 +326,8 @@ def run_mode(mode, args, work):
         with open(errpath, "w") as errf:
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
             try:
+                if mode == "subprocesses":
+                    start_child(p, errpath, ready, seconds + args.timeout)
                 p.wait(timeout=seconds + args.timeout)
             finally:
                 try:
