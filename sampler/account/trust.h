@@ -36,8 +36,10 @@ struct gp_trust_verdict {
 	uint64_t c_threads;        /* records of threads taken to be C threads */
 };
 
-/* Fewer records than this say too little to judge: trusted. */
-#define GP_TRUST_MIN_RECORDS 20
+/* Fewer records than this say too little to judge: trusted. A target that
+ * exits right after attach leaves a few samples of its finalizing thread,
+ * which has no frame left: that is no evidence of a broken sampler. */
+#define GP_TRUST_MIN_RECORDS 100
 
 /* One record of thread idx (of process pid) that should have had a stack. -1: ENOMEM. */
 int gp_trust_add(struct gp_trust *t, uint32_t idx, pid_t pid, bool has_stack);

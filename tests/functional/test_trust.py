@@ -14,7 +14,8 @@ def record(python, tmp_path, *args):
     t = Target(python, "lost_tstate.py", 30)
     try:
         out = tmp_path / "out.folded"
-        r = run_gil_prof("-p", t.pid, "-d", "1s", *args, "-o", out)
+        # 1000 Hz: enough records to judge (GP_TRUST_MIN_RECORDS) on a loaded machine.
+        r = run_gil_prof("-p", t.pid, "-d", "1s", "-r", "1000", *args, "-o", out)
     finally:
         t.kill()
     return r, out
@@ -39,7 +40,7 @@ def test_found_thread_states_are_trusted(python, tmp_path):
     t = Target(python, "poke_runtime.py", 30)
     try:
         out = tmp_path / "out.folded"
-        r = run_gil_prof("-p", t.pid, "-d", "1s", "--mode", "cpu", "-o", out)
+        r = run_gil_prof("-p", t.pid, "-d", "1s", "-r", "1000", "--mode", "cpu", "-o", out)
     finally:
         t.kill()
     assert r.returncode == 0, r.stderr
