@@ -10,6 +10,7 @@
 #   make wheel    the pip wheel .output/wheel/gil_prof-*.whl
 #   make install  binary, man page, bash completion (PREFIX, DESTDIR)
 #   make distros  the binary and the wheel on other Debian releases (long form)
+#   make kernels  every mode on Debian's kernels booted in qemu (long form)
 
 OUTPUT ?= .output
 BIN ?= gil-prof
@@ -43,7 +44,8 @@ DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-de
 # The demo's example target is a Python program.
 DEB_RUN_PACKAGES := python3
 DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
-	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db
+	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db \
+	qemu-system-x86 gpgv debian-archive-keyring
 DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
 DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv
@@ -485,6 +487,31 @@ distros: deps-test
 	$(SUDO) env $(PACKAGING_ENV) GIL_PROF_DISTROS="$(DISTROS)" GIL_PROF_FRESH_DEMO=bookworm \
 		$(PYTHON) -m pytest -q -s tests/packaging
 
+# --- kernels ----------------------------------------------------------------
+
+# Every mode on Debian's own kernel packages (tests/kernels/matrix.txt),
+# each booted in qemu (KVM if it boots them, else TCG: about a minute per
+# kernel) over a Debian 12 root packed as the initramfs, plus this
+# machine's kernel (--host); one line per kernel and mode, a table, JSON
+# lines in .output/kernels/results.jsonl. Fails when a result is not the
+# matrix's expectation. Kernels and the root are cached under
+# /var/cache/gil-prof/kernels. `make test` runs KERNELS_SHORT; `make
+# kernels` the whole matrix (about 15 minutes once cached). KERNELS_BIN:
+# the binary booted (the self-contained one by default; KERNELS_BIN=./gil-prof
+# for the development build), KERNELS_ONLY: some rows of the matrix.
+KERNELS_BIN ?= $(DIST_BIN)
+KERNELS_SHORT ?= 6.1
+KERNELS_ONLY ?=
+KERNELS_RUN = $(SUDO) $(PYTHON) tests/kernels/kernels.py --gil-prof $(abspath $(KERNELS_BIN)) --host
+
+.PHONY: kernels kernels-short
+kernels: deps-test
+	$(MAKE) $(call bin_target,$(KERNELS_BIN))
+	$(KERNELS_RUN) $(if $(KERNELS_ONLY),--only $(KERNELS_ONLY))
+
+kernels-short: $(call bin_target,$(KERNELS_BIN))
+	$(KERNELS_RUN) --only $(KERNELS_SHORT)
+
 # --- benchmarks -------------------------------------------------------------
 
 # py-spy and Austin come from PyPI into a virtual environment of their own
@@ -517,6 +544,7 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) functional
 	$(MAKE) packaging
+	$(MAKE) kernels-short
 	$(MAKE) bench-smoke
 	$(MAKE) unit-san
 	$(MAKE) functional-san

@@ -414,6 +414,8 @@ enum gp_counter {
 				    neither 0 nor 1 (created, destroyed) */
 	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
 				    stack slot was in use (preempted probe) */
+	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
+				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT__MAX,
 };
 

@@ -25,17 +25,16 @@
 #include "../target/interpreters.h"
 #include "privileges.h"
 #include "processes.h"
+#include "ringsize.h"
 #include "symbolize.h"
 #include "../account/timeline.h"
+#include "../account/trust.h"
 #include "../account/wallclock.h"
 
 #define POLL_MS 100
 /* While the interpreter (and so its GIL) does not exist yet, look often. */
 #define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
-#define RINGBUF_BYTES (16u << 20)
-/* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
-#define NATIVE_RINGBUF_BYTES (64u << 20)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -91,6 +90,7 @@ struct recorder {
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
 	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
+	struct gp_trust trust;     /* records with and without their Python stack */
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -210,6 +210,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
+	    gp_trust_add(&r->trust, th->idx, th->pid,
+			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
+		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
 		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
@@ -393,6 +397,23 @@ static void finish_threads(struct recorder *r)
 	}
 }
 
+/* The ring for this recording's rate on the CPUs sampled (ringsize.c). */
+static uint32_t default_ring_bytes(const struct gp_options *o)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct gp_ring_params p = {
+		.rate_hz = o->rate_hz,
+		.ncpus = ncpus > 0 ? (unsigned int)ncpus : 1,
+		.stack_bytes = o->native ? o->stack_bytes : 0,
+		.kernel_stack = o->kernel,
+	};
+	uint32_t bytes = gp_ring_bytes(&p);
+
+	gp_debug("ring buffer %u MiB (%u Hz x %u CPUs x %" PRIu64 " bytes per sample)",
+		 bytes >> 20, p.rate_hz, p.ncpus, gp_ring_record_bytes(&p));
+	return bytes;
+}
+
 int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
 		   struct gp_session_result *res)
 {
@@ -401,9 +422,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.layout = t->layout,
 		.rate_hz = o->rate_hz,
 		.max_frames = GP_MAX_FRAMES,
-		.ringbuf_bytes = o->ring_bytes       ? o->ring_bytes
-				 : o->native ? NATIVE_RINGBUF_BYTES
-					     : RINGBUF_BYTES,
+		.ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o),
 		.stack_bytes = o->native ? o->stack_bytes : 0,
 		.kernel_stack = o->kernel,
 		.follow_children = o->subprocesses,
@@ -541,6 +560,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	gp_bpf_counters(&b, res->counters);
 	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
 	gp_bpf_all_prog_stats(&b, res->progs);
+	gp_trust_judge(&r.trust, &res->trust);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
 	if (r.has_native)
 		res->native = *gp_native_finish(&r.native);
@@ -555,5 +575,6 @@ out:
 	gp_wall_free(&r.wallclock);
 	gp_giltrace_detach(&r.gil);
 	gp_timeline_free(r.tl);
+	gp_trust_free(&r.trust);
 	return rc;
 }
