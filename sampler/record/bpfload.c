@@ -121,6 +121,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
 	b->skel->rodata->cfg.wall = cfg->wall;
 	b->skel->rodata->cfg.follow_children = cfg->follow_children;
+	b->skel->rodata->cfg.host_procs = cfg->host_procs;
 	b->skel->rodata->cfg.gil_events = cfg->gil_events;
 	/* cpu mode: the off-CPU programs are not even verified; nor are the
 	 * GIL transition programs without a timeline. */

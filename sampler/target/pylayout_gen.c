@@ -247,6 +247,7 @@ static void gil_fields(void)
 {
 	OFF("gil_last_holder", struct _gil_runtime_state, last_holder);
 	OFF("gil_locked", struct _gil_runtime_state, locked);
+	OFF("gil_switch_number", struct _gil_runtime_state, switch_number);
 	OFF("gil_cond", struct _gil_runtime_state, cond);
 	field("gil_cond_size", (long)sizeof(((struct _gil_runtime_state *)0)->cond));
 	field("gil_size", (long)sizeof(struct _gil_runtime_state));
