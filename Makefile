@@ -268,7 +268,7 @@ unit-san: san
 
 # The sanitizer pass repeats the whole suite over three interpreters: the
 # oldest and newest layouts and Debian's stripped static build.
-SAN_MATRIX ?= pyenv-3.9,pyenv-3.13,debian-3.11
+SAN_MATRIX ?= pyenv-3.9,sid-3.15,debian-3.11
 
 functional-san: san
 	$(SAN_MAKE) tools
