@@ -631,6 +631,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		/* Switches first, then the snapshot: no thread falls between. */
 		t0 = mono_ns();
 		gp_wall_init(&r.wallclock, prof, t0);
+		r.wallclock.blames = prof->blames;
 		if (o->timeline && !(r.tl = gp_timeline_new(gp_giltrace_name(&r.gil), t0))) {
 			gp_error("out of memory");
 			rc = GP_EXIT_FAILURE;
