@@ -45,7 +45,7 @@ static __always_inline void blame_holder(struct gp_sample *s, const struct gp_pr
 	__u64 holder, waiter = s->tstate;
 	int fault;
 
-	if (s->gil != GP_GIL_WAITING)
+	if (cfg.no_blame || s->gil != GP_GIL_WAITING)
 		return;
 	count(GP_CNT_BLAME);
 	fault = gil_holder(proc, rtask, &holder);

@@ -201,6 +201,7 @@ struct gp_config {
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
+	__u32 no_blame;          /* 1: --no-blame, waiting records get no holder record */
 };
 
 /* How GIL acquisitions and releases are traced (gilevents.h), if at all. */

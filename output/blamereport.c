@@ -170,6 +170,10 @@ int gp_report_blame(const struct gp_profile *p, FILE *out)
 		errno = ENOMEM;
 		return -1;
 	}
+	if (!p->blames) {
+		fprintf(out, "\nWho held the GIL while others waited: not recorded (--no-blame)\n");
+		return 0;
+	}
 	fprintf(out, "\nWho held the GIL while others waited (holder stacks, leaf first):\n");
 	for (size_t i = 0; i < n; i++)
 		all += waited_ns(p, &v[i]);

@@ -32,6 +32,7 @@ struct gp_bpf_config {
 	bool wall;             /* wall mode: load the off-CPU programs */
 	bool follow_children;  /* --subprocesses: sample forked children too */
 	uint32_t gil_events;   /* enum gp_gil_events: load the GIL transition programs */
+	uint32_t no_blame;     /* --no-blame */
 };
 
 /* The BPF programs, for run-time statistics. */

@@ -219,7 +219,7 @@ static int handle_blame(struct recorder *r, const struct gp_sample *s, struct gp
 	struct gp_blame *b;
 	bool asleep;
 
-	if (!ws) {
+	if (!ws || !r->prof->blames) {
 		r->res->blame_unpaired++;
 		return 0;
 	}
@@ -553,6 +553,7 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 		.stack_bytes = o->native ? o->stack_bytes : 0,
 		.kernel_stack = o->kernel,
 		.follow_children = o->subprocesses,
+		.no_blame = o->no_blame,
 	};
 	struct recorder r = { .o = o, .t = t, .prof = prof, .res = res };
 	struct ring_buffer *rb = NULL;
@@ -566,8 +567,8 @@ int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_pr
 	prof->pid = t->pid;
 	prof->mode = o->mode;
 	prof->gil_tracked = true;
-	prof->blames = calloc(1, sizeof(*prof->blames));
-	if (!prof->blames) {
+	prof->blames = o->no_blame ? NULL : calloc(1, sizeof(*prof->blames));
+	if (!prof->blames && !o->no_blame) {
 		gp_error("out of memory");
 		rc = GP_EXIT_FAILURE;
 		goto out;
