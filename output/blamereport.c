@@ -180,7 +180,10 @@ int gp_report_blame(const struct gp_profile *p, FILE *out)
 	for (size_t i = 0; i < n && shown < TOP_HOLDERS; i++)
 		if (v[i].samples)
 			put_sum(p, ++shown, &v[i], all, out);
-	if (!shown)
+	if (!shown && p->mode == GP_MODE_CPU)
+		fprintf(out, "  (no sample found a thread waiting on CPU; cpu mode does not see "
+			     "waits off CPU: --mode wall does)\n");
+	else if (!shown)
 		fprintf(out, "  (no thread waited for the GIL)\n");
 	gp_blame_sums_free(v, n);
 	return put_asleep(p, out);

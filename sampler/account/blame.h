@@ -10,7 +10,7 @@
 
 /*
  * Who held the GIL while a thread waited for it. Every waiting record is
- * paired with the holder the kernel found then (bpf/blame.h); one entry
+ * paired with the holder the kernel found then (bpf/blame.bpf.h); one entry
  * per (waiting stack, holder thread, holder's stack, off-CPU or not), so
  * each output sums what it shows: the blame profile by holder stack, the
  * pprof labels by waiting stack, the report's waiting threads.

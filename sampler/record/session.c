@@ -196,7 +196,7 @@ static void free_owners(struct recorder *r)
 	free(r->waiting);
 }
 
-/* A waiting stack of thread: its holder's record comes next (bpf/blame.h). */
+/* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
 static int expect_holder(struct recorder *r, uint32_t thread, struct gp_stack *st)
 {
 	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
