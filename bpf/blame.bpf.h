@@ -73,7 +73,7 @@ static __always_inline void blame_holder(struct gp_sample *s, const struct gp_pr
 	}
 	if (s->gil != GP_GIL_HOLDING)
 		s->tstate = 0;
-	emit(s, 0);
+	emit(s, 0, sizeof(*s));
 }
 
 #endif

@@ -57,6 +57,7 @@ struct py_debug_pos {
 	__s32 interp_threads_head;
 	__s32 interp_gil_ptr;
 	__s32 interp_gc;         /* interp->gc; plus gc_collecting below */
+	__s32 interp_modules;    /* imports.modules (the object row's interp_modules) */
 	__s32 ts_sz;
 	__s32 ts_next;
 	__s32 ts_interp;
@@ -163,6 +164,8 @@ struct py_layout {
 	/* struct _gil_runtime_state */
 	__s32 gil_last_holder;
 	__s32 gil_locked;
+	__s32 gil_switch_number; /* unsigned long, +1 per forced hand-over (user space:
+				    the agent's gil_prof_gil_switches_total) */
 	__s32 gil_cond;
 	__s32 gil_cond_size;
 	__s32 gil_size;          /* sizeof: futexes inside it belong to take/drop_gil */
@@ -200,6 +203,8 @@ struct gp_config {
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
+	__u32 host_procs;        /* 1: the agent's discovery: forks and execs of every
+				    process on the host are reported (sampling nothing) */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
 	__u32 no_blame;          /* 1: --no-blame, waiting records get no holder record */
 };
@@ -429,6 +434,7 @@ enum gp_counter {
 	GP_CNT_BLAME_UNREADABLE, /* ... the GIL could not be read */
 	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
 				    fallback answered (bpf/kcompat.bpf.h) */
+	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
 	GP_CNT__MAX,
 };
 

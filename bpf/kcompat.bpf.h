@@ -56,4 +56,36 @@ static __always_inline bool task_on_cpu(struct task_struct *task)
 	return task_state(task) == GP_TASK_RUNNING;
 }
 
+/*
+ * Verifiers differ too. Up to 6.6 the verifier checks a bpf_loop callback
+ * once, with the state the caller's context struct has at the call, and
+ * removes what that state makes look dead: a scan that starts from
+ * `ts = 0, phase = 0` lost its walk of the thread list on 6.1 (every scan
+ * ran into its limit, silently: no thread state, no stack), and the frame
+ * walk lost its depth test. 6.7+ verify the callback for every iteration
+ * until the states converge, so a known start value costs them one pass
+ * per value. Every field of a callback context that the callback reads and
+ * changes starts from unknown_zero(): 0 at run time, unknown to every
+ * verifier (a load from .bss, which is not frozen), so all branches stay
+ * and the first pass already covers the rest.
+ */
+volatile __u64 gp_zero = 0;
+
+static __always_inline __u64 unknown_zero(void)
+{
+	return gp_zero;
+}
+
+/*
+ * v = min(v, max) in a form every verifier tracks: a compare with an
+ * immediate on v's own register. Written in C, clang may load max into a
+ * register and compare two registers, which 6.1 cannot decide: it then
+ * explores the unclamped path ("invalid access to map value, ... size=
+ * 160976"). max must fit in an s32.
+ */
+#define GP_CLAMP(v, max)                                                    \
+	asm volatile("if %[x] <= %[m] goto +1\n\t%[x] = %[m]"                 \
+		     : [x] "+r"(v)                                          \
+		     : [m] "i"(max))
+
 #endif /* GILPROF_KCOMPAT_BPF_H */

@@ -6,6 +6,7 @@
  * names (sampler/cmd/). Every front end drives the same sampler.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cmd/commands.h"
@@ -21,11 +22,13 @@ int main(int argc, char **argv)
 	struct gp_options o;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return gp_cmd_agent(argc - 1, argv + 1);
 	rc = gp_cli_parse(argc, argv, &o);
 	if (rc)
 		return rc;
 	if (o.help) {
-		gp_cli_usage(stdout);
+		gp_cli_usage(stdout, o.cmd);
 		return GP_EXIT_OK;
 	}
 	if (o.version) {
@@ -34,5 +37,12 @@ int main(int argc, char **argv)
 	}
 	gp_log_verbose = o.verbose;
 	gp_log_quiet = o.quiet;
-	return gp_cmd_record(&o);
+	switch (o.cmd) {
+	case GP_CMD_DUMP:
+		return gp_cmd_dump(&o);
+	case GP_CMD_CHECK:
+		return gp_cmd_check(&o);
+	default:
+		return gp_cmd_record(&o);
+	}
 }

@@ -371,3 +371,55 @@ int gp_wall_finish(struct gp_wall *w)
 	p->contention_known = true;
 	return gp_profile_apportion(p);
 }
+
+/*
+ * The accounting so far, read without changing it (the agent's live
+ * metrics): what gp_wall_finish would give every thread if tracking
+ * stopped at now. Off-CPU intervals closed so far are in their stacks, the
+ * open one counts up to now; the on-CPU time (open run included) is shared
+ * by the thread's samples as at the end.
+ */
+int gp_wall_peek(const struct gp_wall *w, uint64_t now, uint64_t (*out)[GP_STATE__MAX],
+		 size_t nout)
+{
+	const struct gp_profile *p = w->prof;
+
+	memset(out, 0, nout * sizeof(*out));
+	if (now < w->clock)
+		now = w->clock;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct gp_stack *s = p->stacks[i];
+		const struct gp_wall_thread *t;
+
+		if (s->thread >= nout || s->thread >= w->nth || s->state >= GP_STATE__MAX)
+			continue;
+		t = &w->th[s->thread];
+		out[s->thread][s->state] += s->wall_ns - s->cpu_ns;
+		if (!t->nsamples) {
+			out[s->thread][s->state] += s->unsampled_ns;
+		} else if (s->raw_samples) {
+			uint64_t on = t->on_ns + (t->on_since && now > t->on_since ? now - t->on_since : 0);
+
+			out[s->thread][s->state] +=
+				(uint64_t)((unsigned __int128)on * s->raw_samples / t->nsamples);
+		}
+	}
+	for (size_t i = 0; i < w->nth && i < nout; i++) {
+		const struct gp_wall_thread *t = &w->th[i];
+
+		if (t->off_since && now > t->off_since && t->off_state < GP_STATE__MAX)
+			out[i][t->off_state] += now - t->off_since;
+	}
+	return 0;
+}
+
+uint64_t gp_wall_contended_now(const struct gp_wall *w, uint64_t now)
+{
+	uint64_t ns = w->contended_ns + on_cpu_contention(w);
+
+	if (now < w->clock)
+		now = w->clock;
+	if (w->waiters > 0)
+		ns += now - w->clock;
+	return ns < now - w->t0 ? ns : now - w->t0;
+}

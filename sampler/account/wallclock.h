@@ -96,4 +96,16 @@ void gp_wall_stop(struct gp_wall *w, uint64_t t_end);
  */
 int gp_wall_finish(struct gp_wall *w);
 
+/*
+ * While recording (the agent's metrics): each thread's time by GIL state
+ * up to now (out[thread idx][state], nout threads), as gp_wall_finish
+ * would account it if tracking stopped at now; nothing is changed. A
+ * later peek may move a little time between on-CPU states (the samples'
+ * shares change); the total only grows.
+ */
+int gp_wall_peek(const struct gp_wall *w, uint64_t now, uint64_t (*out)[GP_STATE__MAX],
+		 size_t nout);
+/* The GIL contention (ns in which at least one thread waited) up to now. */
+uint64_t gp_wall_contended_now(const struct gp_wall *w, uint64_t now);
+
 #endif

@@ -19,46 +19,10 @@
 #include "../account/profile.h"
 #include "../common/exitcodes.h"
 #include "../common/gp_log.h"
+#include "../record/privileges.h"
 #include "../record/processes.h"
 #include "../record/session.h"
 #include "../target/target.h"
-
-/* Capability bits (linux/capability.h) needed without root. */
-#define CAP_SYS_PTRACE_BIT 19
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-
-static uint64_t effective_caps(void)
-{
-	char line[256];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
-static int check_privileges(void)
-{
-	uint64_t caps = effective_caps();
-	int has = 1;
-
-#define HAS(bit) ((caps >> (bit)) & 1)
-	has = (HAS(CAP_BPF_BIT) && HAS(CAP_PERFMON_BIT)) || HAS(CAP_SYS_ADMIN_BIT);
-	has = has && HAS(CAP_SYS_PTRACE_BIT);
-#undef HAS
-	if (has)
-		return 0;
-	gp_error("gil-prof needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
-		 "CAP_SYS_PTRACE (try sudo)");
-	return GP_EXIT_PERMISSION;
-}
 
 static int check_outputs(const struct gp_options *o)
 {
@@ -218,7 +182,7 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_SNAPSHOT] = "snapshot",           [GP_CNT_ITER_OTHER] = "iter_other",
 		[GP_CNT_PROC_OTHER] = "proc_other",       [GP_CNT_FORK] = "fork",
 		[GP_CNT_FORK_FULL] = "fork_full",         [GP_CNT_EXEC] = "exec",
-		[GP_CNT_PROC_EXIT] = "proc_exit",
+		[GP_CNT_PROC_EXIT] = "proc_exit",        [GP_CNT_HOST_PROC] = "host_proc",
 		[GP_CNT_GIL_ACQUIRED] = "gil_acquired",   [GP_CNT_GIL_RELEASED] = "gil_released",
 		[GP_CNT_GIL_OTHER] = "gil_other",         [GP_CNT_GIL_NOT_MAIN] = "gil_not_main",
 		[GP_CNT_GIL_NO_SLOT] = "gil_no_slot",
@@ -287,6 +251,61 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 	return rc;
 }
 
+#define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void status_line(const struct gp_options *o, const struct gp_target *t,
+			const struct gp_session_view *v)
+{
+	char total[32] = "";
+
+	if (o->duration_ns)
+		snprintf(total, sizeof(total), " / %.1fs", o->duration_ns / 1e9);
+	fprintf(stderr,
+		"\rgil-prof: recording %d: %.1fs%s, %" PRIu64 " samples, %" PRIu64
+		" lost, %zu threads\033[K",
+		(int)t->pid, v->elapsed_ns / 1e9, total, v->samples, v->lost, v->nthreads);
+	fflush(stderr);
+}
+
+/* Sample until a stop condition, with a status line on a terminal. */
+static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
+		  struct gp_session_result *res)
+{
+	bool tty = isatty(STDERR_FILENO) && !o->quiet;
+	uint64_t next_status = mono_ns() + STATUS_INTERVAL_NS;
+	struct gp_session_view v;
+	struct gp_session *s;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = gp_session_start(o, t, prof, &s);
+	if (rc)
+		return rc;
+	/* The tree already running; the kernel side follows what it starts. */
+	if (o->subprocesses)
+		gp_session_add_descendants(s);
+	while (!gp_session_poll(s, -1)) {
+		if (tty && mono_ns() >= next_status) {
+			gp_session_peek(s, &v);
+			status_line(o, t, &v);
+			next_status = mono_ns() + STATUS_INTERVAL_NS;
+		}
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	rc = gp_session_stop(s, res);
+	gp_session_free(s);
+	return rc;
+}
+
 /* " and 3 child processes" when other processes' threads are in the profile. */
 static const char *children_text(const struct gp_profile *prof, char *buf, size_t len)
 {
@@ -316,7 +335,7 @@ int gp_cmd_record(struct gp_options *o)
 	struct gp_target t;
 	int rc, trust_rc;
 
-	rc = check_privileges();
+	rc = gp_require_privileges();
 	if (!rc)
 		rc = check_outputs(o);
 	if (rc)
@@ -330,7 +349,7 @@ int gp_cmd_record(struct gp_options *o)
 		default_output(o, t.pid, default_path, sizeof(default_path));
 
 	gp_profile_init(&prof);
-	rc = gp_session_run(o, &t, &prof, &res);
+	rc = record(o, &t, &prof, &res);
 	if (rc) {
 		gp_target_abandon(&t);
 		goto out;

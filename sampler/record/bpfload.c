@@ -47,6 +47,24 @@ static int load_failed(int err)
 	return gp_exit_for_errno(err);
 }
 
+/*
+ * Refuse a kernel that lacks what this recording needs, in one line, before
+ * libbpf's and the verifier's pages of log: decided by probing, not by the
+ * version string (distributions backport).
+ */
+static int check_features(struct gp_bpf *b, const struct gp_bpf_config *cfg)
+{
+	struct gp_feature_needs needs = { .native = cfg->stack_bytes > 0, .wall = cfg->wall };
+	char why[512];
+
+	gp_features_probe(&b->features, cfg->btf_path);
+	if (!gp_features_refusal(&b->features, &needs, why, sizeof(why)))
+		return 0;
+	gp_error("%s: gil-prof needs Linux %s or newer (README \"Kernels\")", why,
+		 cfg->wall ? "5.18" : "5.17");
+	return GP_EXIT_KERNEL;
+}
+
 /* -v: how much of the verifier's budget each program used (headroom). */
 static void report_verified(struct gp_bpf *b)
 {
@@ -71,7 +89,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	const char *btf = cfg->btf_path ? cfg->btf_path : DEFAULT_BTF;
-	int ncpus, err;
+	int ncpus, err, rc;
 
 	memset(b, 0, sizeof(*b));
 	b->stats_fd = -1;
@@ -82,6 +100,9 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 			 btf, strerror(errno));
 		return GP_EXIT_KERNEL;
 	}
+	rc = check_features(b, cfg);
+	if (rc)
+		return rc;
 	if (cfg->btf_path)
 		open_opts.btf_custom_path = cfg->btf_path;
 	b->skel = gilprof_bpf__open_opts(&open_opts);
@@ -100,6 +121,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.kernel_stack = cfg->kernel_stack;
 	b->skel->rodata->cfg.wall = cfg->wall;
 	b->skel->rodata->cfg.follow_children = cfg->follow_children;
+	b->skel->rodata->cfg.host_procs = cfg->host_procs;
 	b->skel->rodata->cfg.gil_events = cfg->gil_events;
 	b->skel->rodata->cfg.no_blame = cfg->no_blame;
 	/* cpu mode: the off-CPU programs are not even verified; nor are the
@@ -291,10 +313,15 @@ int gp_bpf_snapshot(struct gp_bpf *b, uint32_t pid)
 	int fd, err = 0;
 	ssize_t n;
 
-	/* Only the target's threads (kernel 6.1+). */
-	info.task.pid = pid;
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
+	/*
+	 * Only the target's threads (6.1+); before, every task of the system,
+	 * which the program filters by process anyway.
+	 */
+	if (b->features.has[GP_FEAT_ITER_TASK_PID]) {
+		info.task.pid = pid;
+		opts.link_info = &info;
+		opts.link_info_len = sizeof(info);
+	}
 	link = bpf_program__attach_iter(b->skel->progs.snapshot, &opts);
 	if (!link) {
 		err = errno;

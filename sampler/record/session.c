@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,7 +75,7 @@ static uint64_t unix_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-struct recorder {
+struct gp_session {
 	const struct gp_options *o;
 	struct gp_target *t;
 	struct gp_profile *prof;
@@ -82,10 +83,20 @@ struct recorder {
 	bool searching;            /* an address or an interpreter is still looked for */
 	struct gp_native_ctx native;  /* with --native / --kernel */
 	bool has_native;
-	struct gp_session_result *res;
+	struct gp_session_result *res; /* &own_res */
+	struct gp_session_result own_res;
 	uint32_t locs[GP_STACK_MAX];
 	struct gp_interps subinterps;
-	struct gp_bpf *b;
+	struct gp_bpf *b;          /* &bpf */
+	struct gp_bpf bpf;
+	struct ring_buffer *rb;
+	uint64_t t0;               /* sampling started (CLOCK_MONOTONIC) */
+	uint64_t wall_t0;          /* wall mode: switch tracking started */
+	bool running;              /* between start and stop */
+	bool stopped;              /* a stop condition was met (res->reason) */
+	bool stop_requested;       /* by the front end */
+	gp_session_stack_fn observe; /* gp_session_observe */
+	void *observe_ctx;
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
 	uint64_t samples;          /* CPU-clock samples read (for the status line) */
@@ -120,7 +131,7 @@ static enum gp_gil_state state_of(const struct gp_sample *s)
 	return s->gil <= GP_GIL_IDLE ? (enum gp_gil_state)s->gil : GP_STATE_NONE;
 }
 
-static bool well_formed(const struct recorder *r, const struct gp_sample *s, size_t size)
+static bool well_formed(const struct gp_session *r, const struct gp_sample *s, size_t size)
 {
 	if (size < GP_SAMPLE_HDR_SIZE || s->nframes > GP_MAX_FRAMES ||
 	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame))
@@ -132,7 +143,7 @@ static bool well_formed(const struct recorder *r, const struct gp_sample *s, siz
 }
 
 /* The timeline's view of a record (after the profile's). -1 on ENOMEM. */
-static int to_timeline(struct recorder *r, const struct gp_sample *s, const struct gp_thread *th,
+static int to_timeline(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th,
 		       uint32_t n)
 {
 	static const uint8_t kinds[] = {
@@ -153,8 +164,28 @@ static int to_timeline(struct recorder *r, const struct gp_sample *s, const stru
 			       s->type == GP_EV_SAMPLE ? 0 : n);
 }
 
+/* A stack was accounted: tell the front end that asked. */
+static void notify(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th,
+		   uint32_t n)
+{
+	struct gp_session_stack st = {
+		.thread = th,
+		.type = s->type,
+		.state = state_of(s),
+		.snapshot = s->flags & GP_SAMPLE_SNAPSHOT,
+		.gc = s->flags & GP_SAMPLE_GC,
+		.walk_end = s->walk_end,
+		.ts = s->ts,
+		.locs = r->locs,
+		.n = n,
+	};
+
+	if (r->observe)
+		r->observe(r->observe_ctx, &st);
+}
+
 /* Every record with a thread state says whose it is now (tids are reused, so are they). */
-static int note_owner(struct recorder *r, const struct gp_sample *s, const struct gp_thread *th)
+static int note_owner(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th)
 {
 	struct tstate_owner *o, probe = { 0 };
 
@@ -175,7 +206,7 @@ static int note_owner(struct recorder *r, const struct gp_sample *s, const struc
 }
 
 /* The holder's gp_thread.idx + 1, 0 if its thread state was never seen with a thread. */
-static uint32_t holder_of(const struct recorder *r, const struct gp_sample *s)
+static uint32_t holder_of(const struct gp_session *r, const struct gp_sample *s)
 {
 	struct tstate_owner *o, probe = { 0 };
 
@@ -185,7 +216,7 @@ static uint32_t holder_of(const struct recorder *r, const struct gp_sample *s)
 	return o ? o->thread + 1 : 0;
 }
 
-static void free_owners(struct recorder *r)
+static void free_owners(struct gp_session *r)
 {
 	struct tstate_owner *o, *tmp;
 
@@ -197,7 +228,7 @@ static void free_owners(struct recorder *r)
 }
 
 /* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
-static int expect_holder(struct recorder *r, uint32_t thread, struct gp_stack *st)
+static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack *st)
 {
 	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
 		return -1;
@@ -211,7 +242,7 @@ static int expect_holder(struct recorder *r, uint32_t thread, struct gp_stack *s
  * A waiting interval off CPU gets its length when it ends; a sample stands
  * for one period.
  */
-static int handle_blame(struct recorder *r, const struct gp_sample *s, struct gp_thread *th,
+static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 			struct gp_tracked *tr)
 {
 	struct gp_stack *ws = th->idx < r->nwaiting ? r->waiting[th->idx] : NULL;
@@ -243,7 +274,7 @@ static int handle_blame(struct recorder *r, const struct gp_sample *s, struct gp
 }
 
 /* A GIL acquisition or release (timeline). */
-static int handle_gil(struct recorder *r, const struct gp_sample *s, struct gp_thread *th,
+static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 		      struct gp_tracked *tr)
 {
 	uint32_t n = 0;
@@ -254,7 +285,7 @@ static int handle_gil(struct recorder *r, const struct gp_sample *s, struct gp_t
 }
 
 /* A waiting record's stack, for the holder's record that follows it. */
-static int wait_stack(struct recorder *r, uint32_t thread, const struct gp_sample *s, uint32_t n)
+static int wait_stack(struct gp_session *r, uint32_t thread, const struct gp_sample *s, uint32_t n)
 {
 	struct gp_stack *st = gp_profile_stack(r->prof, thread, GP_STATE_WAITING,
 					       s->flags & GP_SAMPLE_GC, r->locs, n);
@@ -263,7 +294,7 @@ static int wait_stack(struct recorder *r, uint32_t thread, const struct gp_sampl
 }
 
 /* Off-CPU records and marks (wall mode). */
-static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_thread *th,
+static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 		       struct gp_tracked *tr)
 {
 	bool snap = s->flags & GP_SAMPLE_SNAPSHOT;
@@ -279,6 +310,7 @@ static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_
 			gp_wall_blocked(&r->wallclock, th->idx);
 		if (!rc && s->gil == GP_GIL_WAITING)
 			rc = wait_stack(r, th->idx, s, n);
+		notify(r, s, th, n);
 		break;
 	case GP_EV_ON_CPU:
 		rc = gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
@@ -291,7 +323,7 @@ static int handle_wall(struct recorder *r, const struct gp_sample *s, struct gp_
 }
 
 /* The target's exec ends its GIL timeline (see gp_timeline_end_at_exec). */
-static void exec_ends_timeline(struct recorder *r, const void *data, size_t size)
+static void exec_ends_timeline(struct gp_session *r, const void *data, size_t size)
 {
 	const struct gp_proc_event *e = data;
 
@@ -302,7 +334,7 @@ static void exec_ends_timeline(struct recorder *r, const void *data, size_t size
 
 static int handle_sample(void *ctx, void *data, size_t size)
 {
-	struct recorder *r = ctx;
+	struct gp_session *r = ctx;
 	const struct gp_sample *s = data;
 	struct gp_tracked *tr;
 	struct gp_thread *th;
@@ -348,6 +380,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	} else {
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 	}
+	notify(r, s, th, n);
 	/* Wall mode: the sample's share of its run is known when the run ends. */
 	if (r->wall) {
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
@@ -372,7 +405,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
  * A watchpoint needs the GIL's address, which a launched 3.12+ creates
  * after it starts: attach once the process's addresses show it.
  */
-static void attach_late_gil(struct recorder *r)
+static void attach_late_gil(struct gp_session *r)
 {
 	uint64_t gil = r->ps.main->proc.gil;
 
@@ -385,97 +418,23 @@ static void attach_late_gil(struct recorder *r)
 		gp_timeline_free(r->tl);
 		r->tl = NULL;
 	}
-	/* Held back for this attachment (see gp_session_run). */
+	/* Held back for this attachment (see gp_session_start). */
 	if (r->drop_pending) {
-		gp_drop_privileges();
+		if (!r->o->keep_privileges)
+			gp_drop_privileges();
 		r->drop_pending = false;
 	}
 }
 
-static void status_line(const struct recorder *r, uint64_t elapsed, uint64_t lost)
-{
-	char total[32] = "";
-
-	if (r->o->duration_ns)
-		snprintf(total, sizeof(total), " / %.1fs", r->o->duration_ns / 1e9);
-	fprintf(stderr,
-		"\rgil-prof: recording %d: %.1fs%s, %" PRIu64 " samples, %" PRIu64
-		" lost, %zu threads\033[K",
-		(int)r->t->pid, elapsed / 1e9, total, r->samples, lost, r->prof->nthreads);
-	fflush(stderr);
-}
-
-static uint64_t lost_now(struct gp_bpf *b)
-{
-	uint64_t c[GP_CNT__MAX];
-
-	gp_bpf_counters(b, c);
-	return c[GP_CNT_RB_FULL] + c[GP_CNT_NO_SCRATCH];
-}
-
-static void record_loop(struct recorder *r, struct gp_bpf *b, struct ring_buffer *rb)
-{
-	bool tty = isatty(STDERR_FILENO) && !r->o->quiet;
-	uint64_t t0 = mono_ns(), next_status = t0 + STATUS_INTERVAL_NS, now;
-
-	for (;;) {
-		/*
-		 * Records are submitted without wakeups (see gilprof.bpf.c): the
-		 * poll returns early only when the ring is filling up, so drain
-		 * it on every tick too, while the target's memory is readable.
-		 */
-		int err = ring_buffer__poll(rb, r->searching ? POLL_MS_STARTING : POLL_MS);
-
-		if (err >= 0)
-			err = ring_buffer__consume(rb);
-		/*
-		 * The GIL of an interpreter still starting, the interpreter of a
-		 * process that exec'd: looked for until found.
-		 */
-		r->searching = gp_processes_tick(&r->ps, mono_ns());
-		attach_late_gil(r);
-		now = mono_ns();
-		if (err < 0 && err != -EINTR) {
-			gp_error("reading samples failed: %s", strerror(-err));
-			r->res->reason = GP_STOP_ERROR;
-			break;
-		}
-		if (stop_signal) {
-			r->res->reason = GP_STOP_SIGNAL;
-			r->res->signal = stop_signal;
-			break;
-		}
-		if (gp_target_exited(r->t)) {
-			r->res->reason = GP_STOP_TARGET_EXIT;
-			break;
-		}
-		if (r->ps.main_gone) {
-			r->res->reason = GP_STOP_TARGET_EXEC;
-			break;
-		}
-		if (r->o->duration_ns && now - t0 >= r->o->duration_ns) {
-			r->res->reason = GP_STOP_DURATION;
-			break;
-		}
-		if (tty && now >= next_status) {
-			status_line(r, now - t0, lost_now(b));
-			next_status = now + STATUS_INTERVAL_NS;
-		}
-	}
-	if (tty)
-		fprintf(stderr, "\r\033[K");
-	r->prof->duration_ns = mono_ns() - t0;
-}
-
 /* Sub-interpreters, looked for at the start and at the end of a recording. */
-static void scan_interpreters(struct recorder *r)
+static void scan_interpreters(struct gp_session *r)
 {
 	struct gp_mem mem = gp_mem_process(&r->ps.main->mem_pid);
 
 	gp_interps_scan(r->t->layout, &mem, r->t->runtime, &r->subinterps);
 }
 
-static void warn_interpreters(const struct recorder *r)
+static void warn_interpreters(const struct gp_session *r)
 {
 	char ids[256];
 
@@ -489,7 +448,7 @@ static void warn_interpreters(const struct recorder *r)
 }
 
 /* Intervals and hand-offs from what was collected; the profile keeps them. */
-static int finish_timeline(struct recorder *r, uint64_t t_end)
+static int finish_timeline(struct gp_session *r, uint64_t t_end)
 {
 	struct gp_timeline *tl = r->tl;
 
@@ -510,7 +469,7 @@ static int finish_timeline(struct recorder *r, uint64_t t_end)
 	return 0;
 }
 
-static void finish_threads(struct recorder *r)
+static void finish_threads(struct gp_session *r)
 {
 	for (size_t i = 0; i < r->prof->nthreads; i++) {
 		struct gp_thread *th = r->prof->threads[i];
@@ -541,181 +500,401 @@ static uint32_t default_ring_bytes(const struct gp_options *o)
 	return bytes;
 }
 
-int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
-		   struct gp_session_result *res)
+static void set_profile_header(struct gp_session *r)
 {
-	struct gp_bpf_config cfg = {
-		.btf_path = o->btf_path,
-		.layout = t->layout,
-		.rate_hz = o->rate_hz,
-		.max_frames = GP_MAX_FRAMES,
-		.ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o),
-		.stack_bytes = o->native ? o->stack_bytes : 0,
-		.kernel_stack = o->kernel,
-		.follow_children = o->subprocesses,
-		.no_blame = o->no_blame,
-	};
-	struct recorder r = { .o = o, .t = t, .prof = prof, .res = res };
-	struct ring_buffer *rb = NULL;
-	struct gp_bpf b = { 0 };
-	uint64_t t0 = 0, t_end;
+	struct gp_profile *prof = r->prof;
+
+	prof->pid = r->t->pid;
+	prof->mode = r->o->mode;
+	prof->gil_tracked = true;
+	prof->rate_hz = r->o->rate_hz;
+	prof->period_ns = 1000000000ULL / r->o->rate_hz;
+	snprintf(prof->python_version, sizeof(prof->python_version), "%s", r->t->version);
+	snprintf(prof->comm, sizeof(prof->comm), "%s", r->t->comm);
+}
+
+/* What the sampler is built with: rate, buffers, which programs. */
+static void bpf_config(const struct gp_options *o, const struct gp_target *t,
+		       struct gp_bpf_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->btf_path = o->btf_path;
+	cfg->layout = t->layout;
+	cfg->rate_hz = o->rate_hz;
+	cfg->max_frames = GP_MAX_FRAMES;
+	cfg->ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o);
+	cfg->stack_bytes = o->native ? o->stack_bytes : 0;
+	cfg->kernel_stack = o->kernel;
+	cfg->follow_children = o->subprocesses;
+	cfg->wall = o->mode == GP_MODE_WALL;
+	cfg->no_blame = o->no_blame;
+}
+
+/* Load the programs and register the target: nothing is sampled yet. */
+static int load(struct gp_session *r, struct gp_bpf_config *cfg)
+{
+	const struct gp_options *o = r->o;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	r.b = &b;
-	r.wall = cfg.wall = o->mode == GP_MODE_WALL;
-	prof->pid = t->pid;
-	prof->mode = o->mode;
-	prof->gil_tracked = true;
+	if (gp_processes_init(&r->ps, r->prof, r->b, r->t, cfg->max_frames, o->subprocesses)) {
+		gp_error("out of memory");
+		return GP_EXIT_FAILURE;
+	}
+	r->searching = !r->ps.main->proc_done;
+	if (o->native || o->kernel) {
+		if (gp_native_init(&r->native, &r->ps.main->sym, o->native, o->kernel,
+				   o->native_all)) {
+			gp_error("out of memory");
+			return GP_EXIT_FAILURE;
+		}
+		r->has_native = true;
+	}
+	if (o->timeline) {
+		rc = gp_giltrace_choose(&r->gil, r->t, o->gil_trace);
+		if (rc) {
+			gp_error("%s", r->gil.why);
+			return rc;
+		}
+		cfg->gil_events = r->gil.kind;
+	}
+	rc = gp_bpf_load(r->b, cfg);
+	/* Forks, execs and exits are watched before the target is registered. */
+	if (!rc)
+		rc = gp_bpf_attach_procs(r->b);
+	if (rc)
+		return rc;
+	if (gp_bpf_add_proc(r->b, (uint32_t)r->t->pid, &r->ps.main->proc)) {
+		gp_error("cannot register process %d with the sampler: %s", (int)r->t->pid,
+			 strerror(errno));
+		return GP_EXIT_FAILURE;
+	}
+	r->rb = ring_buffer__new(gp_bpf_ringbuf_fd(r->b), handle_sample, r, NULL);
+	if (!r->rb) {
+		gp_error("cannot open the sample ring buffer: %s", strerror(errno));
+		return GP_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* GIL tracing, switches and the snapshot, then the sampling timer. */
+static int attach(struct gp_session *r)
+{
+	const struct gp_options *o = r->o;
+	int rc;
+
+	/* GIL transitions first: the timeline starts knowing every one. */
+	if (o->timeline) {
+		rc = gp_giltrace_attach(&r->gil, r->b, r->ps.main->proc.gil,
+					r->t->layout->gil_locked);
+		if (rc) {
+			gp_error("%s", r->gil.why);
+			return rc;
+		}
+	}
+	if (r->wall) {
+		/* Switches first, then the snapshot: no thread falls between. */
+		r->wall_t0 = mono_ns();
+		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
+		r->wallclock.blames = r->prof->blames;
+		if (o->timeline &&
+		    !(r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0))) {
+			gp_error("out of memory");
+			return GP_EXIT_FAILURE;
+		}
+		rc = gp_bpf_attach_switch(r->b);
+		if (!rc)
+			rc = gp_bpf_snapshot(r->b, (uint32_t)r->t->pid);
+		if (rc)
+			return rc;
+	}
+	return gp_bpf_attach(r->b, o->rate_hz);
+}
+
+int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
+		     struct gp_session **out)
+{
+	struct gp_bpf_config cfg;
+	struct gp_session *r;
+	int rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		gp_error("out of memory");
+		return GP_EXIT_FAILURE;
+	}
+	r->o = o;
+	r->t = t;
+	r->prof = prof;
+	r->res = &r->own_res;
+	r->b = &r->bpf;
+	r->wall = o->mode == GP_MODE_WALL;
+	set_profile_header(r);
 	prof->blames = o->no_blame ? NULL : calloc(1, sizeof(*prof->blames));
 	if (!prof->blames && !o->no_blame) {
 		gp_error("out of memory");
-		rc = GP_EXIT_FAILURE;
-		goto out;
+		free(r);
+		return GP_EXIT_FAILURE;
 	}
-	prof->rate_hz = o->rate_hz;
-	prof->period_ns = 1000000000ULL / o->rate_hz;
-	snprintf(prof->python_version, sizeof(prof->python_version), "%s", t->version);
-	snprintf(prof->comm, sizeof(prof->comm), "%s", t->comm);
-	if (gp_processes_init(&r.ps, prof, &b, t, cfg.max_frames, o->subprocesses)) {
-		gp_error("out of memory");
-		rc = GP_EXIT_FAILURE;
-		goto out;
+	bpf_config(o, t, &cfg);
+	rc = load(r, &cfg);
+	if (!rc) {
+		install_signals();
+		rc = attach(r);
 	}
-	r.searching = !r.ps.main->proc_done;
-	if (o->native || o->kernel) {
-		if (gp_native_init(&r.native, &r.ps.main->sym, o->native, o->kernel,
-				   o->native_all)) {
-			gp_error("out of memory");
-			rc = GP_EXIT_FAILURE;
-			goto out;
-		}
-		r.has_native = true;
-	}
-
-	if (o->timeline) {
-		rc = gp_giltrace_choose(&r.gil, t, o->gil_trace);
-		if (rc) {
-			gp_error("%s", r.gil.why);
-			goto out;
-		}
-		cfg.gil_events = r.gil.kind;
-	}
-	rc = gp_bpf_load(&b, &cfg);
-	/* Forks, execs and exits are watched before the target is registered. */
-	if (!rc)
-		rc = gp_bpf_attach_procs(&b);
-	if (rc)
-		goto out;
-	if (gp_bpf_add_proc(&b, (uint32_t)t->pid, &r.ps.main->proc)) {
-		gp_error("cannot register process %d with the sampler: %s", (int)t->pid,
-			 strerror(errno));
-		rc = GP_EXIT_FAILURE;
-		goto out;
-	}
-	rb = ring_buffer__new(gp_bpf_ringbuf_fd(&b), handle_sample, &r, NULL);
-	if (!rb) {
-		gp_error("cannot open the sample ring buffer: %s", strerror(errno));
-		rc = GP_EXIT_FAILURE;
-		goto out;
-	}
-	install_signals();
-	/* GIL transitions first: the timeline starts knowing every one. */
-	if (o->timeline) {
-		rc = gp_giltrace_attach(&r.gil, &b, r.ps.main->proc.gil, t->layout->gil_locked);
-		if (rc) {
-			gp_error("%s", r.gil.why);
-			goto out;
-		}
-	}
-	if (r.wall) {
-		/* Switches first, then the snapshot: no thread falls between. */
-		t0 = mono_ns();
-		gp_wall_init(&r.wallclock, prof, t0);
-		r.wallclock.blames = prof->blames;
-		if (o->timeline && !(r.tl = gp_timeline_new(gp_giltrace_name(&r.gil), t0))) {
-			gp_error("out of memory");
-			rc = GP_EXIT_FAILURE;
-			goto out;
-		}
-		rc = gp_bpf_attach_switch(&b);
-		if (!rc)
-			rc = gp_bpf_snapshot(&b, (uint32_t)t->pid);
-		if (rc)
-			goto out;
-	}
-	rc = gp_bpf_attach(&b, o->rate_hz);
-	if (rc)
-		goto out;
-	if (!t->launched && gp_target_exited(t)) {
+	if (!rc && !t->launched && gp_target_exited(t)) {
 		gp_error("process %d exited before it could be attached", (int)t->pid);
 		rc = GP_EXIT_TARGET_GONE;
-		goto out;
+	}
+	if (rc) {
+		gp_session_free(r);
+		return rc;
 	}
 	/*
-	 * Attached: what loaded and attached the sampler is needed no more;
-	 * unless a GIL watchpoint still waits for the GIL to exist.
+	 * Attached: what loaded and attached the sampler is needed no more
+	 * (processes added later need only what is kept: ptrace, BPF); unless
+	 * a GIL watchpoint still waits for the GIL to exist.
 	 */
-	r.drop_pending = o->timeline && !gp_giltrace_active(&r.gil);
-	if (!r.drop_pending)
+	r->drop_pending = o->timeline && !gp_giltrace_active(&r->gil);
+	/* The agent keeps them: it starts a session for every process it finds. */
+	if (!r->drop_pending && !o->keep_privileges)
 		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
-	scan_interpreters(&r);
+	scan_interpreters(r);
 	gp_target_resume(t);
+	r->t0 = mono_ns();
+	r->running = true;
 	gp_debug("sampling started");
-	record_loop(&r, &b, rb);
-	scan_interpreters(&r);
-	warn_interpreters(&r);
+	*out = r;
+	return 0;
+}
 
+int gp_session_add_process(struct gp_session *r, pid_t pid, pid_t ppid)
+{
+	char why[512];
+	int rc;
+
+	if (!r->running || !r->o->subprocesses)
+		return GP_EXIT_USAGE;
+	rc = gp_processes_attach(&r->ps, pid, ppid, why, sizeof(why));
+	if (rc) {
+		gp_debug("process %d not profiled: %s", (int)pid, why);
+		return rc;
+	}
+	/* Its threads already off CPU are in a state the switches did not see. */
+	if (r->wall && gp_bpf_snapshot(r->b, (uint32_t)pid))
+		gp_debug("no snapshot of process %d's threads", (int)pid);
+	return 0;
+}
+
+size_t gp_session_add_descendants(struct gp_session *r)
+{
+	pid_t pids[GP_MAX_PROCS], ppids[GP_MAX_PROCS];
+	size_t n, added = 0;
+
+	if (!r->running || !r->o->subprocesses)
+		return 0;
+	n = gp_list_descendants(r->t->pid, pids, ppids, GP_MAX_PROCS);
+	for (size_t i = 0; i < n; i++)
+		if (!gp_session_add_process(r, pids[i], ppids[i]))
+			added++;
+	gp_debug("%zu of %zu processes below %d profiled", added, n, (int)r->t->pid);
+	return added;
+}
+
+int gp_session_snapshot(struct gp_session *r)
+{
+	struct gp_tracked *tr, *tmp;
+	int rc = 0;
+
+	if (!r->running || !r->wall)
+		return GP_EXIT_USAGE;
+	HASH_ITER(hh, r->ps.by_pid, tr, tmp)
+		if (tr->state == GP_PROC_LIVE && !rc)
+			rc = gp_bpf_snapshot(r->b, (uint32_t)tr->pid);
+	return rc;
+}
+
+/* Why the recording should stop now, if it should. */
+static bool stop_condition(struct gp_session *r, int err)
+{
+	if (err < 0 && err != -EINTR) {
+		gp_error("reading samples failed: %s", strerror(-err));
+		r->res->reason = GP_STOP_ERROR;
+	} else if (stop_signal) {
+		r->res->reason = GP_STOP_SIGNAL;
+		r->res->signal = stop_signal;
+	} else if (r->stop_requested) {
+		r->res->reason = GP_STOP_REQUESTED;
+	} else if (gp_target_exited(r->t)) {
+		r->res->reason = GP_STOP_TARGET_EXIT;
+	} else if (r->ps.main_gone) {
+		r->res->reason = GP_STOP_TARGET_EXEC;
+	} else if (r->o->duration_ns && mono_ns() - r->t0 >= r->o->duration_ns) {
+		r->res->reason = GP_STOP_DURATION;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+bool gp_session_poll(struct gp_session *r, int timeout_ms)
+{
+	int err;
+
+	if (!r->running || r->stopped)
+		return true;
+	/* While an interpreter (and so its GIL) does not exist yet, look often. */
+	if (r->searching && timeout_ms > POLL_MS_STARTING)
+		timeout_ms = POLL_MS_STARTING;
+	if (timeout_ms < 0 || timeout_ms > POLL_MS)
+		timeout_ms = POLL_MS;
+	/*
+	 * Records are submitted without wakeups (see gilprof.bpf.c): the poll
+	 * returns early only when the ring is filling up, so drain it on every
+	 * tick too, while the target's memory is readable.
+	 */
+	err = ring_buffer__poll(r->rb, timeout_ms);
+	if (err >= 0)
+		err = ring_buffer__consume(r->rb);
+	/*
+	 * The GIL of an interpreter still starting, the interpreter of a
+	 * process that exec'd: looked for until found.
+	 */
+	r->searching = gp_processes_tick(&r->ps, mono_ns());
+	attach_late_gil(r);
+	r->stopped = stop_condition(r, err);
+	return r->stopped;
+}
+
+void gp_session_request_stop(struct gp_session *r)
+{
+	r->stop_requested = true;
+}
+
+void gp_session_observe(struct gp_session *r, gp_session_stack_fn fn, void *ctx)
+{
+	r->observe = fn;
+	r->observe_ctx = ctx;
+}
+
+void gp_session_peek(struct gp_session *r, struct gp_session_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->prof = r->prof;
+	v->elapsed_ns = r->running ? mono_ns() - r->t0 : r->prof->duration_ns;
+	v->samples = r->samples;
+	v->nthreads = r->prof->nthreads;
+	v->nprocs = HASH_COUNT(r->ps.by_pid);
+	v->wall = r->wall;
+	v->wallclock = r->wall && r->running ? &r->wallclock : NULL;
+	v->gil = r->ps.main ? r->ps.main->proc.gil : 0;
+	if (r->b->skel) {
+		struct gp_prog_stats progs[GP_PROG__MAX];
+
+		gp_bpf_counters(r->b, v->counters);
+		v->lost = v->counters[GP_CNT_RB_FULL] + v->counters[GP_CNT_NO_SCRATCH];
+		gp_bpf_all_prog_stats(r->b, progs);
+		for (int i = 0; i < GP_PROG__MAX; i++) {
+			v->bpf_run_ns += progs[i].run_ns;
+			v->bpf_runs += progs[i].runs;
+		}
+	}
+}
+
+/* Sampling stopped: the records still in the ring buffer, then the accounting. */
+static int finish(struct gp_session *r, uint64_t t_end)
+{
+	struct gp_session_result *res = r->res;
+	struct gp_profile *prof = r->prof;
+
+	ring_buffer__consume(r->rb);
+	if (r->wall) {
+		if (gp_wall_finish(&r->wallclock)) {
+			gp_error("out of memory while accounting off-CPU time");
+			return GP_EXIT_FAILURE;
+		}
+		if (gp_blames_apportion(r->prof->blames)) {
+			gp_error("out of memory while accounting who held the GIL");
+			return GP_EXIT_FAILURE;
+		}
+		prof->duration_ns = t_end - r->wall_t0;
+		gp_debug("wall-clock window %" PRIu64 " to %" PRIu64 " ns (CLOCK_MONOTONIC)",
+			 r->wall_t0, t_end);
+	}
+	if (r->tl && finish_timeline(r, t_end)) {
+		gp_error("out of memory while building the GIL timeline");
+		return GP_EXIT_FAILURE;
+	}
+	finish_threads(r);
+	gp_processes_report(&r->ps);
+	gp_bpf_counters(r->b, res->counters);
+	gp_bpf_prog_stats(r->b, &res->bpf_run_ns, &res->bpf_runs);
+	gp_bpf_all_prog_stats(r->b, res->progs);
+	gp_trust_judge(&r->trust, &res->trust);
+	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
+	if (r->has_native)
+		res->native = *gp_native_finish(&r->native);
+	gp_profile_sort_stacks(prof);
+	return 0;
+}
+
+int gp_session_stop(struct gp_session *r, struct gp_session_result *res)
+{
+	uint64_t t_end;
+	int rc;
+
+	if (!r->running) {
+		memset(res, 0, sizeof(*res));
+		return GP_EXIT_FAILURE;
+	}
+	r->running = false;
+	r->prof->duration_ns = mono_ns() - r->t0;
+	scan_interpreters(r);
+	warn_interpreters(r);
 	/* Stop sampling, then take everything still in the ring buffer. */
 	t_end = mono_ns();
-	if (r.wall)
-		gp_wall_stop(&r.wallclock, t_end);
-	gp_giltrace_detach(&r.gil);
-	gp_bpf_detach(&b);
+	if (r->wall)
+		gp_wall_stop(&r->wallclock, t_end);
+	gp_giltrace_detach(&r->gil);
+	gp_bpf_detach(r->b);
 	gp_debug("sampling stopped");
-	ring_buffer__consume(rb);
-	if (r.wall) {
-		if (gp_wall_finish(&r.wallclock)) {
-			gp_error("out of memory while accounting off-CPU time");
-			rc = GP_EXIT_FAILURE;
-			goto out;
-		}
-		if (gp_blames_apportion(prof->blames)) {
-			gp_error("out of memory while accounting who held the GIL");
-			rc = GP_EXIT_FAILURE;
-			goto out;
-		}
-		prof->duration_ns = t_end - t0;
-		gp_debug("wall-clock window %" PRIu64 " to %" PRIu64 " ns (CLOCK_MONOTONIC)", t0,
-			 t_end);
-	}
-	if (r.tl && finish_timeline(&r, t_end)) {
-		gp_error("out of memory while building the GIL timeline");
-		rc = GP_EXIT_FAILURE;
-		goto out;
-	}
-	finish_threads(&r);
-	gp_processes_report(&r.ps);
-	gp_bpf_counters(&b, res->counters);
-	gp_bpf_prog_stats(&b, &res->bpf_run_ns, &res->bpf_runs);
-	gp_bpf_all_prog_stats(&b, res->progs);
-	gp_trust_judge(&r.trust, &res->trust);
-	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
-	if (r.has_native)
-		res->native = *gp_native_finish(&r.native);
-	gp_profile_sort_stacks(prof);
-out:
-	ring_buffer__free(rb);
-	if (b.skel)
-		gp_bpf_destroy(&b);
-	if (r.has_native)
-		gp_native_free(&r.native);
-	gp_processes_free(&r.ps);
-	gp_wall_free(&r.wallclock);
-	gp_giltrace_detach(&r.gil);
-	gp_timeline_free(r.tl);
-	free_owners(&r);
-	gp_trust_free(&r.trust);
+	rc = finish(r, t_end);
+	*res = *r->res;
+	return rc;
+}
+
+void gp_session_free(struct gp_session *r)
+{
+	if (!r)
+		return;
+	ring_buffer__free(r->rb);
+	if (r->b->skel)
+		gp_bpf_destroy(r->b);
+	if (r->has_native)
+		gp_native_free(&r->native);
+	gp_processes_free(&r->ps);
+	gp_wall_free(&r->wallclock);
+	gp_giltrace_detach(&r->gil);
+	gp_timeline_free(r->tl);
+	gp_trust_free(&r->trust);
+	free_owners(r);
+	free(r);
+}
+
+int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
+		   struct gp_session_result *res)
+{
+	struct gp_session *s;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = gp_session_start(o, t, prof, &s);
+	if (rc)
+		return rc;
+	while (!gp_session_poll(s, -1))
+		;
+	rc = gp_session_stop(s, res);
+	gp_session_free(s);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "bpflog.h"
+#include "kfeatures.h"
 #include "trust.h"
 
 static void add(struct gp_trust *t, uint32_t idx, pid_t pid, int with, int without)
@@ -135,6 +136,33 @@ static void test_verifier_reason(void **state)
 	assert_string_equal(out, "");
 }
 
+/* A kernel is refused for what the recording needs, all of it in one line. */
+static void test_feature_refusal(void **state)
+{
+	struct gp_features f = { .release = "5.10.0-32-amd64" };
+	struct gp_feature_needs cpu = { 0 }, wall = { .wall = true, .native = true };
+	char buf[512];
+
+	(void)state;
+	for (int i = 0; i < GP_FEAT__MAX; i++)
+		f.has[i] = true;
+	assert_int_equal(gp_features_refusal(&f, &wall, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* Optional: the iterator then walks every task. */
+	f.has[GP_FEAT_ITER_TASK_PID] = false;
+	assert_int_equal(gp_features_refusal(&f, &wall, buf, sizeof(buf)), 0);
+	f.has[GP_FEAT_COPY_FROM_USER_TASK] = false;
+	assert_int_equal(gp_features_refusal(&f, &cpu, buf, sizeof(buf)), 0);
+	assert_int_equal(gp_features_refusal(&f, &wall, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "this kernel (5.10.0-32-amd64) lacks bpf_copy_from_user_task (5.18+)");
+	f.has[GP_FEAT_LOOP] = false;
+	assert_int_equal(gp_features_refusal(&f, &cpu, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "this kernel (5.10.0-32-amd64) lacks bpf_loop (5.17+)");
+	assert_int_equal(gp_features_refusal(&f, &wall, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "this kernel (5.10.0-32-amd64) lacks bpf_loop (5.17+), "
+				 "bpf_copy_from_user_task (5.18+)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_mostly_missing_is_untrusted),
 		cmocka_unit_test(test_few_records_are_not_judged),
 		cmocka_unit_test(test_verifier_reason),
+		cmocka_unit_test(test_feature_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
