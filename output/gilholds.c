@@ -219,9 +219,24 @@ static int put_handoffs(const struct gp_profile *p, const struct gp_timeline *tl
 	return 0;
 }
 
+/* The interpreter's own count, read at the start and the stop of the recording. */
+static void put_switches(const struct gp_profile *p, FILE *out)
+{
+	double secs = p->gil_switches_ns / 1e9;
+
+	if (!p->gil_switches_known || secs <= 0)
+		return;
+	fprintf(out,
+		"\nGIL switches: %" PRIu64 " in %.2f s (%.1f per second; the interpreter's own "
+		"count, gil->switch_number)\n",
+		p->gil_switches, secs, p->gil_switches / secs);
+}
+
 int gp_report_holds(const struct gp_profile *p, FILE *out)
 {
 	const struct gp_timeline *tl = p->timeline;
+
+	put_switches(p, out);
 
 	if (!tl) {
 		fprintf(out, "\nGIL hold and wait durations and hand-offs: not measured (they need "

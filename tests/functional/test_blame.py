@@ -220,5 +220,9 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     assert longer >= 0.8 * holds, row.group(0)
     hand = re.search(r"^GIL hand-offs: (\d+) in", text, re.M)
     assert hand and int(hand.group(1)) >= holds, text
+    # The interpreter's own switch counter agrees with the traced hand-offs.
+    switches = re.search(r"^GIL switches: (\d+) in", text, re.M)
+    assert switches, text
+    assert abs(int(switches.group(1)) - int(hand.group(1))) <= 0.1 * int(hand.group(1)), text
     assert any(re.search(r"^  %d(?: holder)?\s+%d(?: worker-\d)?\s+\d+$" % (holder, w), text, re.M)
                for w in workers), text
