@@ -160,6 +160,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.follow_children = cfg->follow_children;
 	b->skel->rodata->cfg.host_procs = cfg->host_procs;
 	b->skel->rodata->cfg.gil_events = cfg->gil_events;
+	b->skel->rodata->cfg.no_blame = cfg->no_blame;
 	/* cpu mode: the off-CPU programs are not even verified; nor are the
 	 * GIL transition programs without a timeline. */
 	bpf_program__set_autoload(b->skel->progs.on_switch, cfg->wall);
