@@ -57,6 +57,7 @@ struct py_debug_pos {
 	__s32 interp_threads_head;
 	__s32 interp_gil_ptr;
 	__s32 interp_gc;         /* interp->gc; plus gc_collecting below */
+	__s32 interp_modules;    /* imports.modules (the object row's interp_modules) */
 	__s32 ts_sz;
 	__s32 ts_next;
 	__s32 ts_interp;
@@ -251,6 +252,15 @@ enum gp_event_type {
 	GP_EV_FORK = 6,          /* pid forked (pid: the child, ppid: the parent) */
 	GP_EV_EXEC = 7,          /* pid replaced its program (exec): addresses are gone */
 	GP_EV_PROC_EXIT = 8,     /* the last thread of pid exited (status as wait(2) gives it) */
+	/*
+	 * Follows a record that found its thread waiting for the GIL (bpf/blame.h):
+	 * the waiter's pid, tid and ts; tstate = the GIL's holder then, gil =
+	 * GP_GIL_HOLDING; or tstate 0 with gil = GP_GIL_RELEASED (nobody held it:
+	 * a hand-off under way) or GP_GIL_UNKNOWN (the GIL was unreadable);
+	 * frames = the holder's Python stack,
+	 * reserved = the type of the waiter's record (GP_EV_SAMPLE, GP_EV_OFF_CPU).
+	 */
+	GP_EV_BLAME = 9,
 };
 
 /*
@@ -283,6 +293,7 @@ enum gp_walk_end {
 #define GP_SAMPLE_SNAPSHOT   (1u << 3) /* from the start snapshot (task iterator) */
 #define GP_SAMPLE_ACQUIRED   (1u << 4) /* GP_EV_GIL: acquired (else released) */
 #define GP_SAMPLE_HANDOFF    (1u << 5) /* GP_EV_GIL: another thread held it last */
+#define GP_SAMPLE_BLOCKED    (1u << 6) /* GP_EV_OFF_CPU: went to sleep (not preempted) */
 
 struct gp_sample {
 	__u32 type;              /* enum gp_event_type */
@@ -417,6 +428,11 @@ enum gp_counter {
 				    neither 0 nor 1 (created, destroyed) */
 	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
 				    stack slot was in use (preempted probe) */
+	GP_CNT_BLAME,            /* waiting records followed by their GIL holder's */
+	GP_CNT_BLAME_NO_HOLDER,  /* ... nobody held the GIL then (a hand-off under way) */
+	GP_CNT_BLAME_UNREADABLE, /* ... the GIL could not be read */
+	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
+				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
 	GP_CNT__MAX,
 };

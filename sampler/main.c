@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (o.help) {
-		gp_cli_usage(stdout);
+		gp_cli_usage(stdout, o.cmd);
 		return GP_EXIT_OK;
 	}
 	if (o.version) {
@@ -37,5 +37,12 @@ int main(int argc, char **argv)
 	}
 	gp_log_verbose = o.verbose;
 	gp_log_quiet = o.quiet;
-	return gp_cmd_record(&o);
+	switch (o.cmd) {
+	case GP_CMD_DUMP:
+		return gp_cmd_dump(&o);
+	case GP_CMD_CHECK:
+		return gp_cmd_check(&o);
+	default:
+		return gp_cmd_record(&o);
+	}
 }

@@ -25,6 +25,7 @@
  * (full ring) is made up for by the next one of the same thread.
  */
 #include "wallclock.h"
+#include "blame.h"
 #include "grow.h"
 
 #include <stdlib.h>
@@ -98,6 +99,9 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 	if (!s)
 		return -1;
 	gp_profile_add_time(s, ts > t->off_since ? ts - t->off_since : 0, false);
+	if (t->blame)
+		t->blame->wait_ns += ts > t->off_since ? ts - t->off_since : 0;
+	t->blame = NULL;
 	t->off_since = 0;
 	t->last = s;
 	return 0;
@@ -192,9 +196,33 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 	t->off_since = ts;
 	t->off_state = (uint8_t)state;
 	t->off_gc = gc;
+	t->off_blocked = false;
 	if (state == GP_STATE_WAITING)
 		w->waiters++;
 	return 0;
+}
+
+void gp_wall_blocked(struct gp_wall *w, uint32_t thread)
+{
+	if (thread < w->nth && w->th[thread].off_since)
+		w->th[thread].off_blocked = true;
+}
+
+bool gp_wall_holding_asleep(const struct gp_wall *w, uint32_t thread)
+{
+	const struct gp_wall_thread *t = thread < w->nth ? &w->th[thread] : NULL;
+
+	return t && t->off_since && t->off_blocked && t->off_state == GP_STATE_HOLDING;
+}
+
+bool gp_wall_blame(struct gp_wall *w, uint32_t thread, struct gp_blame *b)
+{
+	struct gp_wall_thread *t = thread < w->nth ? &w->th[thread] : NULL;
+
+	if (!t || !t->off_since || t->off_state != GP_STATE_WAITING || t->blame)
+		return false;
+	t->blame = b;
+	return true;
 }
 
 int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot)

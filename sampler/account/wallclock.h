@@ -7,6 +7,8 @@
 
 #include "profile.h"
 
+struct gp_blame;
+
 /*
  * Wall-mode accounting. The kernel's switch-out records and switch-in
  * marks cut every thread's life into runs (on CPU) and off-CPU intervals,
@@ -29,6 +31,8 @@ struct gp_wall_thread {
 	uint64_t on_since;        /* open run, 0: none */
 	uint8_t off_state;        /* enum gp_gil_state of the open interval */
 	bool off_gc;
+	bool off_blocked;         /* the open interval is a sleep, not a preemption */
+	struct gp_blame *blame;   /* waiting in the open interval: its holder (blame.h) */
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
 	uint32_t nrun;            /* samples in the open run */
@@ -64,6 +68,20 @@ int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsho
 int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts);
 /* A CPU-clock sample of a thread at ts, with its stack (state and gc in it). */
 int gp_wall_sample(struct gp_wall *w, uint32_t thread, uint64_t ts, struct gp_stack *stack);
+
+/*
+ * The thread's open off-CPU interval is a sleep (it blocked; else it was
+ * preempted). Set after gp_wall_off_cpu.
+ */
+void gp_wall_blocked(struct gp_wall *w, uint32_t thread);
+/* The thread is off CPU asleep while it holds the GIL. */
+bool gp_wall_holding_asleep(const struct gp_wall *w, uint32_t thread);
+/*
+ * The waiting in thread's open off-CPU interval is caused by holder entry b:
+ * its time goes to b when the interval ends. False if no waiting interval is
+ * open (the record was a sample on CPU) or one has its holder already.
+ */
+bool gp_wall_blame(struct gp_wall *w, uint32_t thread, struct gp_blame *b);
 
 /* Tracking stops at t_end: records still to be read are clamped to it. */
 void gp_wall_stop(struct gp_wall *w, uint64_t t_end);

@@ -19,7 +19,8 @@
 #include "../common/gp_log.h"
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
-       OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE };
+       OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE, OPT_PAUSE, OPT_JSON,
+       OPT_INTERVAL };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -37,6 +38,9 @@ static const struct option long_opts[] = {
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "gil-trace", required_argument, NULL, OPT_GIL_TRACE },
+	{ "pause", no_argument, NULL, OPT_PAUSE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -44,7 +48,90 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-void gp_cli_usage(FILE *f)
+static void usage_dump(FILE *f)
+{
+	fprintf(f,
+		"Usage: gil-prof dump [OPTIONS] -p PID\n"
+		"\n"
+		"Print every thread of PID once: its id and Python name, what it does with\n"
+		"the GIL (holding it; waiting for it, and which thread holds it; released;\n"
+		"idle), what an off-CPU thread waits in (the GIL, a lock, select/poll/epoll,\n"
+		"sleep, I/O), and its stack, innermost frame first, with exact lines. The\n"
+		"threads are not stopped unless --pause is given: each stack is exact, but\n"
+		"the threads are caught at slightly different moments.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID          the process to dump\n"
+		"      --pause            stop every thread (ptrace) while they are read, for\n"
+		"                         one consistent moment; they always resume\n"
+		"      --native           also native (C) frames of threads caught on a CPU\n"
+		"      --kernel           also kernel frames (where an off-CPU thread sleeps)\n"
+		"      --subprocesses     also every descendant process that runs Python\n"
+		"      --json             one JSON document (layout: output/dump.schema.json)\n"
+		"  -q, --quiet            no notes on stderr\n"
+		"  -v, --verbose          print libbpf messages and the sampler's counters\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Examples:\n"
+		"  sudo gil-prof dump -p 1234\n"
+		"  sudo gil-prof dump -p 1234 --pause --native\n"
+		"  sudo gil-prof dump -p 1234 --json > threads.json\n");
+}
+
+static void usage_top(FILE *f)
+{
+	fprintf(f,
+		"Usage: gil-prof top [OPTIONS] -p PID\n"
+		"       gil-prof top [OPTIONS] -- COMMAND [ARG...]\n"
+		"\n"
+		"A live view of PID, refreshed every second: the functions using the time\n"
+		"(own and total share of the samples) and how their samples held or waited\n"
+		"for the GIL, with the threads holding and waiting for it now. Keys: o, t,\n"
+		"h, w, n sort by own, total, holding, waiting, name; i shows or hides idle\n"
+		"samples; p pauses; q quits. Without a terminal it prints one plain table\n"
+		"per interval.\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID          the process to watch\n"
+		"  -r, --rate HZ          samples per second per thread (default %d, at most %d)\n"
+		"      --interval TIME    refresh every TIME (default 1s)\n"
+		"  -d, --duration TIME    stop after TIME (default: until q, Ctrl-C or the\n"
+		"                         target exits)\n"
+		"      --native           also native (C) frames\n"
+		"      --subprocesses     also the child processes the target starts\n"
+		"  -q, --quiet            no notes on stderr\n"
+		"  -v, --verbose          print libbpf messages\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Examples:\n"
+		"  sudo gil-prof top -p 1234\n"
+		"  sudo gil-prof top -- python3 app.py\n",
+		GP_DEFAULT_RATE, GP_MAX_RATE);
+}
+
+static void usage_check(FILE *f)
+{
+	fprintf(f,
+		"Usage: gil-prof check [OPTIONS] [-p PID]\n"
+		"\n"
+		"Say whether profiling works here and, if not, why and what to do: the\n"
+		"kernel, its BTF and BPF features, privileges and capabilities,\n"
+		"perf_event_paranoid, lockdown, ptrace_scope, containers; with -p, the\n"
+		"target's interpreter, version and build and whether its memory is\n"
+		"readable. One line per check, ok or the problem; the exit status is\n"
+		"non-zero when a recording would fail (the code record would exit with).\n"
+		"\n"
+		"Options:\n"
+		"  -p, --pid PID          also check the process PID\n"
+		"  -v, --verbose          print libbpf messages\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Examples:\n"
+		"  sudo gil-prof check\n"
+		"  sudo gil-prof check -p 1234\n");
+}
+
+static void usage_record(FILE *f)
 {
 	fprintf(f,
 		"Usage: gil-prof [record] [OPTIONS] -p PID\n"
@@ -55,6 +142,8 @@ void gp_cli_usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  record                 record a profile and write it (the default)\n"
+		"  dump                   print every thread's stack and GIL state once\n"
+		"  check                  say whether profiling works here, and why not\n"
 		"  agent                  every Python process on the host, all the time:\n"
 		"                         Prometheus metrics and periodic profiles\n"
 		"\n"
@@ -76,6 +165,8 @@ void gp_cli_usage(FILE *f)
 		"                           pprof       go tool pprof, gzipped (.pb.gz, .pprof)\n"
 		"                           speedscope  speedscope JSON (.speedscope.json)\n"
 		"                           folded      folded stacks (.folded, .txt)\n"
+		"                           blame       who held the GIL while others waited,\n"
+		"                                       folded (.blame.folded)\n"
 		"                           report      the end-of-run GIL report (.report)\n"
 		"                           chrometrace GIL timeline for Perfetto (.trace.json):\n"
 		"                                       traces every GIL acquisition and release\n"
@@ -88,12 +179,14 @@ void gp_cli_usage(FILE *f)
 		"                         (default), 1K to 128K\n"
 		"      --split-gil        folded output: one file per GIL state\n"
 		"                         (FILE.holding.folded, FILE.waiting.folded, ...)\n"
-		"      --subprocesses     also profile the child processes the target starts\n"
-		"                         (fork, multiprocessing; exec'd ones if they run the\n"
-		"                         same Python); stacks are labelled by process\n"
-		"      --ring-size SIZE   kernel-to-gil-prof sample buffer: 16M (64M with\n"
-		"                         --native) by default, 64K to 1G, a power of two;\n"
-		"                         larger if samples are lost\n"
+		"      --subprocesses     also profile the target's descendants: those running\n"
+		"                         already and those it starts (fork, multiprocessing;\n"
+		"                         exec'd ones if they run the same Python); stacks are\n"
+		"                         labelled by process\n"
+		"      --ring-size SIZE   kernel-to-gil-prof sample buffer, 64K to 1G, a\n"
+		"                         power of two (default: 400 ms of samples at the\n"
+		"                         rate on every CPU, 16M to 256M); larger if\n"
+		"                         samples are lost\n"
 		"      --gil-trace HOW    how the timeline traces the GIL: auto (default:\n"
 		"                         uprobes if the interpreter has take_gil/drop_gil\n"
 		"                         symbols, else watchpoint), uprobes, watchpoint\n"
@@ -112,6 +205,24 @@ void gp_cli_usage(FILE *f)
 		"\n"
 		"Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.\n",
 		GP_DEFAULT_RATE, GP_MAX_RATE, GP_MAX_OUTPUTS);
+}
+
+void gp_cli_usage(FILE *f, enum gp_command cmd)
+{
+	switch (cmd) {
+	case GP_CMD_DUMP:
+		usage_dump(f);
+		break;
+	case GP_CMD_TOP:
+		usage_top(f);
+		break;
+	case GP_CMD_CHECK:
+		usage_check(f);
+		break;
+	default:
+		usage_record(f);
+		break;
+	}
 }
 
 int gp_parse_duration(const char *s, uint64_t *ns)
@@ -371,6 +482,18 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 					   optarg);
 		o->gil_trace_set = true;
 		return 0;
+	case OPT_PAUSE:
+		o->pause = true;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_INTERVAL:
+		if (gp_parse_duration(optarg, &o->interval_ns) || o->interval_ns < 100000000ULL)
+			return usage_error("invalid interval '%s' (at least 100ms; examples: 1s, "
+					   "500ms)",
+					   optarg);
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;
@@ -389,6 +512,107 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 	}
 }
 
+#define CMD(c) (1u << (c))
+#define ALL_CMDS (CMD(GP_CMD_RECORD) | CMD(GP_CMD_DUMP) | CMD(GP_CMD_TOP) | CMD(GP_CMD_CHECK))
+
+static const struct {
+	const char *name;
+	enum gp_command cmd;
+} commands[] = {
+	{ "record", GP_CMD_RECORD },
+	{ "dump", GP_CMD_DUMP },
+	{ "check", GP_CMD_CHECK },
+};
+
+/* The commands an option goes with (the ones whose --help lists it). */
+static unsigned int option_commands(int c)
+{
+	switch (c) {
+	case 'p': case 'v': case 'h': case 'V':
+		return ALL_CMDS;
+	case 'q': case OPT_NATIVE: case OPT_SUBPROCESSES: case OPT_BTF:
+		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_DUMP) | CMD(GP_CMD_TOP);
+	case OPT_KERNEL:
+		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_DUMP);
+	case 'd': case 'r':
+		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_TOP);
+	case OPT_PAUSE: case OPT_JSON:
+		return CMD(GP_CMD_DUMP);
+	case OPT_INTERVAL:
+		return CMD(GP_CMD_TOP);
+	default:
+		return CMD(GP_CMD_RECORD);
+	}
+}
+
+/* "--name" of an option, "-c" if it has no long name. */
+static const char *option_name(int c, char *buf, size_t len)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == c) {
+			snprintf(buf, len, "--%s", lo->name);
+			return buf;
+		}
+	snprintf(buf, len, "-%c", c);
+	return buf;
+}
+
+/* The command word, if argv[1] is one: taken out of argv. */
+static enum gp_command take_command(int *argc, char ***argv)
+{
+	if (*argc < 2)
+		return GP_CMD_RECORD;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp((*argv)[1], commands[i].name))
+			continue;
+		(*argv)[1] = (*argv)[0];
+		(*argv)++;
+		(*argc)--;
+		return commands[i].cmd;
+	}
+	return GP_CMD_RECORD;
+}
+
+static const char *command_name(enum gp_command cmd)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].name;
+	return "record";
+}
+
+/* What the commands other than record need besides the options. */
+static int check_command(struct gp_options *o)
+{
+	switch (o->cmd) {
+	case GP_CMD_CHECK:
+		if (o->command)
+			return usage_error("%s", "check looks at a running process (-p PID), not "
+					   "at a command");
+		return 0;
+	case GP_CMD_DUMP:
+		if (o->command)
+			return usage_error("%s", "dump looks at a running process: give -p PID");
+		if (!o->pid)
+			return usage_error("%s", "nothing to dump: give -p PID");
+		/* A snapshot of every thread: off-CPU ones from the wall-mode snapshot. */
+		o->mode = GP_MODE_WALL;
+		return 0;
+	case GP_CMD_TOP:
+		if (!o->interval_ns)
+			o->interval_ns = 1000000000ULL;
+		o->mode = GP_MODE_CPU;
+		break;
+	default:
+		break;
+	}
+	if (o->pid && o->command)
+		return usage_error("%s", "give either -p PID or a command after --, not both");
+	if (!o->pid && !o->command)
+		return usage_error("%s", "nothing to profile: give -p PID or -- COMMAND");
+	return 0;
+}
+
 int gp_cli_parse(int argc, char **argv, struct gp_options *o)
 {
 	const char *format = NULL;
@@ -396,14 +620,19 @@ int gp_cli_parse(int argc, char **argv, struct gp_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->rate_hz = GP_DEFAULT_RATE;
-	if (argc > 1 && !strcmp(argv[1], "record")) {
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
+	o->cmd = take_command(&argc, &argv);
 	optind = 1;
 	/* '+': stop at the first non-option, the command to launch. */
 	while ((c = getopt_long(argc, argv, "+p:d:r:o:f:vqhV", long_opts, NULL)) != -1) {
+		if (c != '?' && c != ':' && !(option_commands(c) & CMD(o->cmd))) {
+			char name[32];
+
+			gp_error("%s does not go with %s", option_name(c, name, sizeof(name)),
+				 command_name(o->cmd));
+			fprintf(stderr, "Try 'gil-prof %s --help' for more information.\n",
+				command_name(o->cmd));
+			return GP_EXIT_USAGE;
+		}
 		rc = parse_option(o, c, &format);
 		if (rc)
 			return rc;
@@ -412,10 +641,9 @@ int gp_cli_parse(int argc, char **argv, struct gp_options *o)
 		return 0;
 	if (optind < argc)
 		o->command = &argv[optind];
-	if (o->pid && o->command)
-		return usage_error("%s", "give either -p PID or a command after --, not both");
-	if (!o->pid && !o->command)
-		return usage_error("%s", "nothing to profile: give -p PID or -- COMMAND");
+	rc = check_command(o);
+	if (rc)
+		return rc;
 	if (o->verbose && o->quiet)
 		return usage_error("%s", "--verbose and --quiet contradict each other");
 	if (o->stack_bytes && !o->native)

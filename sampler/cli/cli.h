@@ -28,7 +28,16 @@ struct gp_output_spec {
 	enum gp_format format;
 };
 
+/* The command (the front end in sampler/cmd/). */
+enum gp_command {
+	GP_CMD_RECORD = 0,
+	GP_CMD_DUMP,
+	GP_CMD_TOP,
+	GP_CMD_CHECK,
+};
+
 struct gp_options {
+	enum gp_command cmd;
 	pid_t pid;                    /* 0: launch command instead */
 	char **command;               /* argv of the program to launch, or NULL */
 	uint64_t duration_ns;         /* 0: until the target exits or a signal */
@@ -47,6 +56,10 @@ struct gp_options {
 	uint32_t stack_bytes;         /* user stack copied per sample (--stack-size) */
 	uint32_t ring_bytes;          /* --ring-size; 0: the default for the mode */
 	bool subprocesses;            /* --subprocesses: follow forked children */
+	bool pause;                   /* dump --pause: stop the threads while reading */
+	bool locals;                  /* dump --locals */
+	bool json;                    /* dump --json */
+	uint64_t interval_ns;         /* top --interval */
 	bool keep_privileges;         /* the agent: more sessions are started later */
 	bool verbose;
 	bool quiet;
@@ -59,7 +72,8 @@ struct gp_options {
  * error (usage errors). Paths and formats are checked, not opened.
  */
 int gp_cli_parse(int argc, char **argv, struct gp_options *opts);
-void gp_cli_usage(FILE *f);
+/* The --help text of cmd. */
+void gp_cli_usage(FILE *f, enum gp_command cmd);
 
 /*
  * "30", "30s", "2m", "500ms", "1.5s", "1h" -> nanoseconds. -1 if invalid or

@@ -11,6 +11,12 @@
 
 /* `gil-prof [record] ...`: record a profile and write it. Returns an exit code. */
 int gp_cmd_record(struct gp_options *o);
+/* `gil-prof dump -p PID`: every thread's stack and GIL state once. */
+int gp_cmd_dump(struct gp_options *o);
+/* `gil-prof top`: a live view over the sampler. */
+int gp_cmd_top(struct gp_options *o);
+/* `gil-prof check [-p PID]`: will profiling work here. */
+int gp_cmd_check(struct gp_options *o);
 
 /*
  * `gil-prof agent ...` (argv from "agent"): every Python process on the

@@ -8,6 +8,7 @@
 #include "privileges.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/capability.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/exitcodes.h"
 #include "../common/gp_log.h"
 
 /* Newer than some headers: numbers from linux/capability.h (5.9). */
@@ -96,4 +98,41 @@ int gp_drop_privileges(void)
 fail:
 	gp_debug("cannot drop privileges: %m");
 	return -1;
+}
+
+/* Capability bits (linux/capability.h) needed without root. */
+#define CAP_SYS_PTRACE_BIT 19
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+uint64_t gp_effective_capabilities(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+int gp_require_privileges(void)
+{
+	uint64_t caps = gp_effective_capabilities();
+	int has = 1;
+
+#define HAS(bit) ((caps >> (bit)) & 1)
+	has = (HAS(CAP_BPF_BIT) && HAS(CAP_PERFMON_BIT)) || HAS(CAP_SYS_ADMIN_BIT);
+	has = has && HAS(CAP_SYS_PTRACE_BIT);
+#undef HAS
+	if (has)
+		return 0;
+	gp_error("gil-prof needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+		 "CAP_SYS_PTRACE (try sudo)");
+	return GP_EXIT_PERMISSION;
 }

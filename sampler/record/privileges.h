@@ -21,6 +21,16 @@
  */
 int gp_drop_privileges(void);
 
+/* The effective capabilities of gil-prof now (CapEff), 0 if unknown. */
+uint64_t gp_effective_capabilities(void);
+
+/*
+ * Has gil-prof what loading the sampler and reading a target need: root,
+ * or CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) and CAP_SYS_PTRACE? 0, or
+ * GP_EXIT_PERMISSION after saying what is missing.
+ */
+int gp_require_privileges(void);
+
 /* The capabilities kept, as a bit mask of CAP_* numbers (for the tests). */
 uint64_t gp_kept_capabilities(void);
 

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "processes.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -91,12 +92,16 @@ static struct gp_tracked *find(struct gp_processes *ps, pid_t pid)
 	return tr;
 }
 
-/* A process's own copy of its layout: t.layout may point into another's. */
+/* A process's own copy of its layouts: they may point into another's. */
 static void own_layout(struct gp_target *t)
 {
 	if (t->layout != &t->live)
 		t->live = *t->layout;
 	t->layout = &t->live;
+	if (t->objects && t->objects != &t->objects_live)
+		t->objects_live = *t->objects;
+	if (t->objects)
+		t->objects = &t->objects_live;
 }
 
 static void set_up(struct gp_processes *ps, struct gp_tracked *tr)
@@ -104,7 +109,7 @@ static void set_up(struct gp_processes *ps, struct gp_tracked *tr)
 	tr->mem_pid = tr->pid;
 	gp_symbolizer_init(&tr->sym, ps->prof, tr->t.layout, gp_mem_process(&tr->mem_pid),
 			   tr->t.code_type, ps->max_frames);
-	gp_pythreads_init(&tr->pythreads, tr->t.layout, gp_objlayout_for(tr->t.version_hex),
+	gp_pythreads_init(&tr->pythreads, tr->t.layout, tr->t.objects,
 			  gp_mem_process(&tr->mem_pid), tr->t.runtime);
 	tr->pythreads_ns = 0;
 	tr->ready = true;
@@ -398,6 +403,47 @@ dropped:
 		ps->main_gone = true;
 }
 
+/* Append the children of every thread of pid (the children files). */
+static size_t children_of(pid_t pid, pid_t *pids, pid_t *ppids, size_t n, size_t max)
+{
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return n;
+	while ((de = readdir(d)) && n < max) {
+		FILE *f;
+		int child;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children", (int)pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (n < max && fscanf(f, "%d", &child) == 1) {
+			pids[n] = (pid_t)child;
+			ppids[n++] = pid;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+size_t gp_list_descendants(pid_t pid, pid_t *pids, pid_t *ppids, size_t max)
+{
+	size_t n = children_of(pid, pids, ppids, 0, max);
+
+	/* Each one's children after it: the list grows while it is walked. */
+	for (size_t i = 0; i < n && n < max; i++)
+		n = children_of(pids[i], pids, ppids, n, max);
+	return n;
+}
+
 int gp_processes_attach(struct gp_processes *ps, pid_t pid, pid_t ppid, char *why, size_t len)
 {
 	struct gp_tracked *tr;
@@ -432,6 +478,8 @@ int gp_processes_attach(struct gp_processes *ps, pid_t pid, pid_t ppid, char *wh
 		return GP_EXIT_FAILURE;
 	}
 	ps->followed++;
+	add_note(ps, false, "%s was already running: profiled too",
+		 label(ps, pid, (char[320]){ 0 }, 320));
 	return 0;
 }
 

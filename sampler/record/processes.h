@@ -85,6 +85,13 @@ void gp_processes_free(struct gp_processes *ps);
 int gp_processes_attach(struct gp_processes *ps, pid_t pid, pid_t ppid, char *why, size_t len);
 
 /*
+ * The descendants of pid running now, parents before children (breadth
+ * first, from /proc/PID/task/TID/children): at most max into pids (their
+ * parents into ppids). Returns how many.
+ */
+size_t gp_list_descendants(pid_t pid, pid_t *pids, pid_t *ppids, size_t max);
+
+/*
  * The process a record of pid belongs to, or NULL if it is not profiled.
  * A pid the kernel samples but user space never heard of (its fork record
  * was lost) is taken in as a child of its parent.

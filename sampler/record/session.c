@@ -26,17 +26,18 @@
 #include "../target/interpreters.h"
 #include "privileges.h"
 #include "processes.h"
+#include "ringsize.h"
 #include "symbolize.h"
+#include "../account/blame.h"
+#include "../account/grow.h"
 #include "../account/timeline.h"
+#include "../account/trust.h"
 #include "../account/wallclock.h"
 
 #define POLL_MS 100
 /* While the interpreter (and so its GIL) does not exist yet, look often. */
 #define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
-#define RINGBUF_BYTES (16u << 20)
-/* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
-#define NATIVE_RINGBUF_BYTES (64u << 20)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -102,6 +103,21 @@ struct gp_session {
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
 	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
+	struct tstate_owner *owners; /* thread states seen -> their threads (blame holders) */
+	struct gp_stack **waiting; /* by thread: waiting stack whose holder record is next */
+	size_t nwaiting;
+	struct gp_trust trust;     /* records with and without their Python stack */
+};
+
+/* A thread state and the thread last seen with it (a holder's identity). */
+struct tstate_owner {
+	struct {
+		uint64_t tstate;
+		uint32_t pid;
+		uint32_t pad;
+	} key;
+	uint32_t thread;           /* gp_thread.idx */
+	UT_hash_handle hh;
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -120,7 +136,8 @@ static bool well_formed(const struct gp_session *r, const struct gp_sample *s, s
 	if (size < GP_SAMPLE_HDR_SIZE || s->nframes > GP_MAX_FRAMES ||
 	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame))
 		return false;
-	return s->type == GP_EV_SAMPLE || (r->tl && s->type == GP_EV_GIL) ||
+	return s->type == GP_EV_SAMPLE || s->type == GP_EV_BLAME ||
+	       (r->tl && s->type == GP_EV_GIL) ||
 	       (r->wall && (s->type == GP_EV_OFF_CPU || s->type == GP_EV_ON_CPU ||
 			    s->type == GP_EV_EXIT));
 }
@@ -167,6 +184,95 @@ static void notify(struct gp_session *r, const struct gp_sample *s, const struct
 		r->observe(r->observe_ctx, &st);
 }
 
+/* Every record with a thread state says whose it is now (tids are reused, so are they). */
+static int note_owner(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th)
+{
+	struct tstate_owner *o, probe = { 0 };
+
+	if (!(s->flags & GP_SAMPLE_HAS_TSTATE) || !s->tstate)
+		return 0;
+	probe.key.tstate = s->tstate;
+	probe.key.pid = s->pid;
+	HASH_FIND(hh, r->owners, &probe.key, sizeof(probe.key), o);
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -1;
+		o->key = probe.key;
+		HASH_ADD(hh, r->owners, key, sizeof(o->key), o);
+	}
+	o->thread = th->idx;
+	return 0;
+}
+
+/* The holder's gp_thread.idx + 1, 0 if its thread state was never seen with a thread. */
+static uint32_t holder_of(const struct gp_session *r, const struct gp_sample *s)
+{
+	struct tstate_owner *o, probe = { 0 };
+
+	probe.key.tstate = s->tstate;
+	probe.key.pid = s->pid;
+	HASH_FIND(hh, r->owners, &probe.key, sizeof(probe.key), o);
+	return o ? o->thread + 1 : 0;
+}
+
+static void free_owners(struct gp_session *r)
+{
+	struct tstate_owner *o, *tmp;
+
+	HASH_ITER(hh, r->owners, o, tmp) {
+		HASH_DEL(r->owners, o);
+		free(o);
+	}
+	free(r->waiting);
+}
+
+/* A waiting stack of thread: its holder's record comes next (bpf/blame.h). */
+static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack *st)
+{
+	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
+		return -1;
+	r->waiting[thread] = st;
+	return 0;
+}
+
+/*
+ * The GIL's holder while thread th waited (GP_EV_BLAME, after th's waiting
+ * record). Python frames: the holder's, read by the kernel at that moment.
+ * A waiting interval off CPU gets its length when it ends; a sample stands
+ * for one period.
+ */
+static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
+			struct gp_tracked *tr)
+{
+	struct gp_stack *ws = th->idx < r->nwaiting ? r->waiting[th->idx] : NULL;
+	uint32_t holder = 0, n = 0;
+	struct gp_blame *b;
+	bool asleep;
+
+	if (!ws) {
+		r->res->blame_unpaired++;
+		return 0;
+	}
+	r->waiting[th->idx] = NULL;
+	if (s->gil == GP_GIL_HOLDING) {
+		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		holder = holder_of(r, s);
+	} else if (s->gil == GP_GIL_RELEASED) {
+		holder = GP_BLAME_NOBODY;
+	}
+	asleep = holder && holder != GP_BLAME_NOBODY && r->wall && gp_wall_holding_asleep(&r->wallclock, holder - 1);
+	b = gp_blame_get(r->prof->blames, ws, holder, asleep, s->flags & GP_SAMPLE_GC, r->locs,
+			 n);
+	if (!b)
+		return -1;
+	if (s->reserved == GP_EV_OFF_CPU && r->wall && gp_wall_blame(&r->wallclock, th->idx, b))
+		return 0;
+	b->samples++;
+	b->wait_ns += r->prof->period_ns;
+	return 0;
+}
+
 /* A GIL acquisition or release (timeline). */
 static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 		      struct gp_tracked *tr)
@@ -176,6 +282,15 @@ static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp
 	if (s->flags & GP_SAMPLE_HANDOFF && s->flags & GP_SAMPLE_HAS_TSTATE)
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 	return to_timeline(r, s, th, n);
+}
+
+/* A waiting record's stack, for the holder's record that follows it. */
+static int wait_stack(struct gp_session *r, uint32_t thread, const struct gp_sample *s, uint32_t n)
+{
+	struct gp_stack *st = gp_profile_stack(r->prof, thread, GP_STATE_WAITING,
+					       s->flags & GP_SAMPLE_GC, r->locs, n);
+
+	return st ? expect_holder(r, thread, st) : -1;
 }
 
 /* Off-CPU records and marks (wall mode). */
@@ -191,6 +306,10 @@ static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct g
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 		rc = gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
 				     s->flags & GP_SAMPLE_GC, r->locs, n);
+		if (!rc && (s->flags & GP_SAMPLE_BLOCKED))
+			gp_wall_blocked(&r->wallclock, th->idx);
+		if (!rc && s->gil == GP_GIL_WAITING)
+			rc = wait_stack(r, th->idx, s, n);
 		notify(r, s, th, n);
 		break;
 	case GP_EV_ON_CPU:
@@ -242,6 +361,14 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if (s->type == GP_EV_BLAME)
+		return handle_blame(r, s, th, tr) ? -ENOMEM : 0;
+	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
+	    gp_trust_add(&r->trust, th->idx, th->pid,
+			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
+		return -ENOMEM;
+	if (note_owner(r, s, th))
+		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
 		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
@@ -259,6 +386,8 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
 						       s->flags & GP_SAMPLE_GC, r->locs, n);
 
+		if (st && s->gil == GP_GIL_WAITING && expect_holder(r, th->idx, st))
+			return -ENOMEM;
 		return !st || gp_wall_sample(&r->wallclock, th->idx, s->ts, st) ||
 				       to_timeline(r, s, th, n)
 			       ? -ENOMEM
@@ -267,6 +396,8 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	if (gp_profile_add(r->prof, th->idx, state_of(s), s->flags & GP_SAMPLE_GC, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
+	if (s->gil == GP_GIL_WAITING)
+		return wait_stack(r, th->idx, s, n) ? -ENOMEM : 0;
 	return 0;
 }
 
@@ -352,6 +483,22 @@ static void finish_threads(struct gp_session *r)
 	}
 }
 
+/* The ring for this recording's rate on the CPUs sampled (ringsize.c). */
+static uint32_t default_ring_bytes(const struct gp_options *o)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct gp_ring_params p = {
+		.rate_hz = o->rate_hz,
+		.ncpus = ncpus > 0 ? (unsigned int)ncpus : 1,
+		.stack_bytes = o->native ? o->stack_bytes : 0,
+		.kernel_stack = o->kernel,
+	};
+	uint32_t bytes = gp_ring_bytes(&p);
+
+	gp_debug("ring buffer %u MiB (%u Hz x %u CPUs x %" PRIu64 " bytes per sample)",
+		 bytes >> 20, p.rate_hz, p.ncpus, gp_ring_record_bytes(&p));
+	return bytes;
+}
 
 static void set_profile_header(struct gp_session *r)
 {
@@ -375,9 +522,7 @@ static void bpf_config(const struct gp_options *o, const struct gp_target *t,
 	cfg->layout = t->layout;
 	cfg->rate_hz = o->rate_hz;
 	cfg->max_frames = GP_MAX_FRAMES;
-	cfg->ringbuf_bytes = o->ring_bytes ? o->ring_bytes
-			     : o->native   ? NATIVE_RINGBUF_BYTES
-					   : RINGBUF_BYTES;
+	cfg->ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o);
 	cfg->stack_bytes = o->native ? o->stack_bytes : 0;
 	cfg->kernel_stack = o->kernel;
 	cfg->follow_children = o->subprocesses;
@@ -483,6 +628,12 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	r->b = &r->bpf;
 	r->wall = o->mode == GP_MODE_WALL;
 	set_profile_header(r);
+	prof->blames = calloc(1, sizeof(*prof->blames));
+	if (!prof->blames) {
+		gp_error("out of memory");
+		free(r);
+		return GP_EXIT_FAILURE;
+	}
 	bpf_config(o, t, &cfg);
 	rc = load(r, &cfg);
 	if (!rc) {
@@ -532,6 +683,34 @@ int gp_session_add_process(struct gp_session *r, pid_t pid, pid_t ppid)
 	if (r->wall && gp_bpf_snapshot(r->b, (uint32_t)pid))
 		gp_debug("no snapshot of process %d's threads", (int)pid);
 	return 0;
+}
+
+size_t gp_session_add_descendants(struct gp_session *r)
+{
+	pid_t pids[GP_MAX_PROCS], ppids[GP_MAX_PROCS];
+	size_t n, added = 0;
+
+	if (!r->running || !r->o->subprocesses)
+		return 0;
+	n = gp_list_descendants(r->t->pid, pids, ppids, GP_MAX_PROCS);
+	for (size_t i = 0; i < n; i++)
+		if (!gp_session_add_process(r, pids[i], ppids[i]))
+			added++;
+	gp_debug("%zu of %zu processes below %d profiled", added, n, (int)r->t->pid);
+	return added;
+}
+
+int gp_session_snapshot(struct gp_session *r)
+{
+	struct gp_tracked *tr, *tmp;
+	int rc = 0;
+
+	if (!r->running || !r->wall)
+		return GP_EXIT_USAGE;
+	HASH_ITER(hh, r->ps.by_pid, tr, tmp)
+		if (tr->state == GP_PROC_LIVE && !rc)
+			rc = gp_bpf_snapshot(r->b, (uint32_t)tr->pid);
+	return rc;
 }
 
 /* Why the recording should stop now, if it should. */
@@ -633,6 +812,10 @@ static int finish(struct gp_session *r, uint64_t t_end)
 			gp_error("out of memory while accounting off-CPU time");
 			return GP_EXIT_FAILURE;
 		}
+		if (gp_blames_apportion(r->prof->blames)) {
+			gp_error("out of memory while accounting who held the GIL");
+			return GP_EXIT_FAILURE;
+		}
 		prof->duration_ns = t_end - r->wall_t0;
 		gp_debug("wall-clock window %" PRIu64 " to %" PRIu64 " ns (CLOCK_MONOTONIC)",
 			 r->wall_t0, t_end);
@@ -646,6 +829,7 @@ static int finish(struct gp_session *r, uint64_t t_end)
 	gp_bpf_counters(r->b, res->counters);
 	gp_bpf_prog_stats(r->b, &res->bpf_run_ns, &res->bpf_runs);
 	gp_bpf_all_prog_stats(r->b, res->progs);
+	gp_trust_judge(&r->trust, &res->trust);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
 	if (r->has_native)
 		res->native = *gp_native_finish(&r->native);
@@ -691,6 +875,8 @@ void gp_session_free(struct gp_session *r)
 	gp_wall_free(&r->wallclock);
 	gp_giltrace_detach(&r->gil);
 	gp_timeline_free(r->tl);
+	gp_trust_free(&r->trust);
+	free_owners(r);
 	free(r);
 }
 

@@ -6,6 +6,7 @@
 #include "../cli/cli.h"
 #include "nativestack.h"
 #include "../account/profile.h"
+#include "../account/trust.h"
 #include "../target/target.h"
 
 struct gp_wall;
@@ -26,7 +27,9 @@ struct gp_session_result {
 	uint64_t bpf_run_ns, bpf_runs;
 	struct gp_prog_stats progs[GP_PROG__MAX]; /* every program's run time */
 	uint64_t malformed;        /* records user space could not decode */
+	uint64_t blame_unpaired;   /* GIL holder records without their waiting record */
 	struct gp_native_stats native; /* with --native / --kernel */
+	struct gp_trust_verdict trust; /* did most records come with their Python stack? */
 };
 
 /*
@@ -90,6 +93,20 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
  * (gone, not the same Python); the recording goes on either way.
  */
 int gp_session_add_process(struct gp_session *s, pid_t pid, pid_t ppid);
+
+/*
+ * With --subprocesses: add every descendant of the target running now
+ * (children, grandchildren, ...; those that run the same Python). Returns
+ * how many are profiled.
+ */
+size_t gp_session_add_descendants(struct gp_session *s);
+
+/*
+ * Wall mode: read the stack and GIL state of every thread off CPU again,
+ * now (the start snapshot's task iterator; dump --pause, once the threads
+ * are stopped). The records come with the next poll. 0 or an exit code.
+ */
+int gp_session_snapshot(struct gp_session *s);
 
 /*
  * Wait up to timeout_ms (-1: the default tick, 100 ms) for samples and

@@ -206,14 +206,14 @@ def test_endpoint_and_promtool(started, tmp_path):
 
 
 def test_listen_refused(started):
-    """A taken port is a clear error with its own exit code (11), not a crash."""
+    """A taken port is a clear error with its own exit code (13), not a crash."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
         r = subprocess.run([str(GIL_PROF), "agent", "--listen", "127.0.0.1:%d" % port],
                            capture_output=True, text=True, timeout=60)
-    assert r.returncode == 11, r.stderr
+    assert r.returncode == 13, r.stderr
     assert "cannot serve metrics at 127.0.0.1:%d" % port in r.stderr
     r = subprocess.run([str(GIL_PROF), "agent", "--listen", "9464"], capture_output=True,
                        text=True, timeout=60)

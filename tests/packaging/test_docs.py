@@ -173,27 +173,27 @@ def test_completion_offers_option_values(dev_bin, docs):
 
 
 FAKE = r'''#!/usr/bin/python3
-"""gil-prof with a `dump` command added, as a later version may have."""
+"""gil-prof with an `inspect` command added, as a later version may have."""
 import subprocess, sys
 REAL = %(real)r
 args = sys.argv[1:]
-if args[:1] == ["dump"]:
+if args[:1] == ["inspect"]:
     rest = args[1:]
     if rest[:1] == ["--style"] and rest[1:2] != ["text"] and rest[1:2] != ["json"]:
         sys.stderr.write("gil-prof: error: unknown style '%%s' (known: text, json)\n" %% rest[1])
         sys.exit(2)
-    print("""Usage: gil-prof dump [OPTIONS] -p PID
+    print("""Usage: gil-prof inspect [OPTIONS] -p PID
 
 Print the Python stacks of every thread of PID once, and exit.
 
 Options:
-  -p, --pid PID          the process to dump
+  -p, --pid PID          the process to inspect
       --style STYLE      text (default) or json
       --locals           also each frame's local variables
   -h, --help             show this help""")
     sys.exit(0)
 out = subprocess.run([REAL] + args, capture_output=True, text=True)
-text = out.stdout.replace("Commands:\n", "Commands:\n  dump                   print every thread's stack once\n")
+text = out.stdout.replace("Commands:\n", "Commands:\n  inspect                print every thread's stack once\n")
 sys.stdout.write(text)
 sys.stderr.write(out.stderr)
 sys.exit(out.returncode)
@@ -210,15 +210,14 @@ def test_new_command_flows_in(dev_bin, tmp_path):
     subprocess.run([sys.executable, str(GEN_COMPLETION), "--binary", str(fake), "--version", "9",
                     "-o", str(comp)], check=True)
     text = rendered(man)
-    assert re.search(r"^\s+dump\s+print every thread", section(text, "COMMANDS"), re.M)
-    dump = text.split("gil-prof dump", 1)[1]
+    assert re.search(r"^\s+inspect\s+print every thread", section(text, "COMMANDS"), re.M)
+    dump = text.split("gil-prof inspect", 1)[1]
     for opt in ("--pid", "--style", "--locals"):
         assert opt in dump, opt
-    real = {c.name for c in helptext.parse(helptext.run_help(dev_bin)).commands}
-    assert set(complete(comp, "gil-prof", "")) == real | {"dump"}
-    assert set(complete(comp, "gil-prof", "dump", "-")) == {"-p", "--pid", "--style", "--locals",
+    assert set(complete(comp, "gil-prof", "")) == set(commands_of(dev_bin)) | {"inspect"}
+    assert set(complete(comp, "gil-prof", "inspect", "-")) == {"-p", "--pid", "--style", "--locals",
                                                             "-h", "--help", "--"}
-    assert set(complete(comp, "gil-prof", "dump", "--style", "")) == {"text", "json"}
+    assert set(complete(comp, "gil-prof", "inspect", "--style", "")) == {"text", "json"}
     assert "--native" in complete(comp, "gil-prof", "record", "--")
     assert "--style" not in complete(comp, "gil-prof", "--")
 

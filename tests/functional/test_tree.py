@@ -1,0 +1,90 @@
+"""--subprocesses on a process tree that already runs when gil-prof attaches
+(py-spy's tests/scripts/subprocesses.py, plus a grandchild): every process
+is profiled or dumped, not the parent alone. The tree runs in its own
+session and the whole process group is killed at the end.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import TARGETS, frame_parts, line_of, parse_folded, run_gil_prof
+
+SCRIPT = TARGETS / "subprocesses.py"
+
+
+@pytest.fixture
+def tree():
+    started = []
+
+    def start(python):
+        p = subprocess.Popen([python, str(SCRIPT)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        started.append(p)
+        line = p.stdout.readline()
+        assert line.startswith("ready"), (line, p.stderr.read() if p.poll() is not None else "")
+        return p.pid, [int(x) for x in line.split()[1:]]
+
+    yield start
+    for p in started:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait(timeout=10)
+
+
+def process_of(frames):
+    assert frames[0].startswith("process "), frames
+    return int(frames[0].split()[1].split(":")[0])
+
+
+def leaves(stacks, pid):
+    """{(function, line): samples} of the leaf Python frames of process pid."""
+    out = {}
+    for frames, count in stacks:
+        if process_of(frames) != pid:
+            continue
+        parts = frame_parts(frames[-1])
+        if parts:
+            out[parts[0], parts[2]] = out.get((parts[0], parts[2]), 0) + count
+    return out
+
+
+def test_record_running_tree(python, tree, tmp_path):
+    parent, (a, b, grandchild) = tree(python)
+    folded = tmp_path / "tree.folded"
+    r = run_gil_prof("record", "--subprocesses", "-p", parent, "-d", "1.5s", "-o", folded,
+                     timeout=120)
+    assert r.returncode == 0, r.stderr
+    stacks = parse_folded(folded)
+    assert {process_of(f) for f, _ in stacks} >= {parent, a, b, grandchild}, r.stderr
+    child_line = line_of(SCRIPT, "child-sleep")
+    for pid in (a, b, grandchild):
+        got = leaves(stacks, pid)
+        func, line = ("grandchild", line_of(SCRIPT, "grandchild-sleep")) if pid == grandchild \
+            else ("target", child_line)
+        # Each sleeps the whole recording: its main thread's time is there.
+        assert got.get((func, line), 0) >= 100, (pid, got)
+    assert "3 child processes" in r.stderr, r.stderr
+    assert r.stderr.count("was already running: profiled too") == 3, r.stderr
+
+
+def test_dump_running_tree(tree):
+    parent, (a, b, grandchild) = tree("/usr/bin/python3.11")
+    r = run_gil_prof("dump", "--subprocesses", "--json", "-p", parent, timeout=60)
+    assert r.returncode == 0, r.stderr
+    procs = {p["pid"]: p for p in json.loads(r.stdout)["processes"]}
+    assert set(procs) == {parent, a, b, grandchild}, procs.keys()
+    assert procs[parent]["ppid"] is None
+    assert procs[grandchild]["ppid"] in (a, b)
+    for pid in (a, b, grandchild):
+        main = next(t for t in procs[pid]["threads"] if t["tid"] == pid)
+        inner = next(f for f in main["frames"] if f["kind"] == "python")
+        assert inner["function"] in ("target", "grandchild"), main
+        assert main["waits_in"]["kind"] == "sleep", main
+    main = next(t for t in procs[parent]["threads"] if t["tid"] == parent)
+    assert main["waits_in"]["kind"] == "child", main
