@@ -422,18 +422,21 @@ static void rotate(struct agent *a, struct agent_proc *p)
 
 static void poll_sessions(struct agent *a)
 {
-	struct agent_proc *p, *tmp;
+	struct agent_proc *p, *tmp, *due = NULL;
 
 	HASH_ITER(hh, a->procs, p, tmp) {
 		if (gp_session_poll(p->s, 0)) {
 			session_ended(a, p);
 			continue;
 		}
-		/* One reload per tick too: the others keep being drained. */
-		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns && !a->started_this_tick) {
-			a->started_this_tick = true;
-			rotate(a, p);
-		}
+		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns &&
+		    (!due || p->next_profile_ns < due->next_profile_ns))
+			due = p;
+	}
+	/* One reload per tick, the most overdue: the others keep being drained. */
+	if (due && !a->started_this_tick) {
+		a->started_this_tick = true;
+		rotate(a, due);
 	}
 }
 
