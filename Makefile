@@ -10,6 +10,7 @@
 #   make wheel    the pip wheel .output/wheel/gil_prof-*.whl
 #   make install  binary, man page, bash completion (PREFIX, DESTDIR)
 #   make distros  the binary and the wheel on other Debian releases (long form)
+#   make kernels  every mode on Debian's kernels booted in qemu (long form)
 
 OUTPUT ?= .output
 BIN ?= gil-prof
@@ -44,6 +45,7 @@ DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-de
 DEB_RUN_PACKAGES := python3
 DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
 	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db \
+	qemu-system-x86 gpgv debian-archive-keyring \
 	libcap2-bin tmux
 DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
@@ -179,18 +181,31 @@ demo: deps
 
 # --- layouts ----------------------------------------------------------------
 
-# Every pyenv CPython 3.9+ with headers: one generated row each.
+# Every pyenv CPython 3.9+ with headers, and Debian sid's 3.14 and 3.15
+# (release builds; in the root the tests run them in, tests/roots/sid.sh):
+# one generated row each. The root's headers find their pyconfig.h under
+# its /usr/include, searched after the host's (-idirafter).
 PY_INCLUDES = $(wildcard $(PYENV_ROOT)/versions/3.*/include/python3.*)
+SID_VERSIONS = 3.14 3.15
 
-layouts:
+# $(call gen_rows,INCLUDE_DIR,VERSION,EXTRA_CFLAGS)
+define gen_rows
+	$(CC) -w -I$(1) -I$(1)/internal $(3) $(GEN_SRC) -o $(OUTPUT)/pylayout_gen && \
+	$(OUTPUT)/pylayout_gen > sampler/target/layouts/py$(2).inc && \
+	$(CC) -w -I$(1) -I$(1)/internal $(3) $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen && \
+	$(OUTPUT)/pyobjlayout_gen > sampler/target/objlayouts/py$(2).inc && \
+	echo "generated sampler/target/layouts/py$(2).inc sampler/target/objlayouts/py$(2).inc"
+endef
+
+layouts: | $(OUTPUT)
 	@for inc in $(PY_INCLUDES); do \
 		v=$$(basename $$inc | sed 's/^python//'); \
 		case $$v in 3.[0-8]|3.[0-8]m) continue;; esac; \
-		$(CC) -w -I$$inc -I$$inc/internal $(GEN_SRC) -o $(OUTPUT)/pylayout_gen || exit 1; \
-		$(OUTPUT)/pylayout_gen > sampler/target/layouts/py$$v.inc || exit 1; \
-		$(CC) -w -I$$inc -I$$inc/internal $(OBJGEN_SRC) -o $(OUTPUT)/pyobjlayout_gen || exit 1; \
-		$(OUTPUT)/pyobjlayout_gen > sampler/target/objlayouts/py$$v.inc || exit 1; \
-		echo "generated sampler/target/layouts/py$$v.inc sampler/target/objlayouts/py$$v.inc"; \
+		$(call gen_rows,$$inc,$$v) || exit 1; \
+	done
+	@root=$$(tests/roots/sid.sh) || exit 1; \
+	for v in $(SID_VERSIONS); do \
+		$(call gen_rows,$$root/usr/include/python$$v,$$v,-idirafter $$root/usr/include) || exit 1; \
 	done
 
 # --- tests ------------------------------------------------------------------
@@ -474,6 +489,31 @@ distros: deps-test
 	$(SUDO) env $(PACKAGING_ENV) GIL_PROF_DISTROS="$(DISTROS)" GIL_PROF_FRESH_DEMO=bookworm \
 		$(PYTHON) -m pytest -q -s tests/packaging
 
+# --- kernels ----------------------------------------------------------------
+
+# Every mode on Debian's own kernel packages (tests/kernels/matrix.txt),
+# each booted in qemu (KVM if it boots them, else TCG: about a minute per
+# kernel) over a Debian 12 root packed as the initramfs, plus this
+# machine's kernel (--host); one line per kernel and mode, a table, JSON
+# lines in .output/kernels/results.jsonl. Fails when a result is not the
+# matrix's expectation. Kernels and the root are cached under
+# /var/cache/gil-prof/kernels. `make test` runs KERNELS_SHORT; `make
+# kernels` the whole matrix (about 15 minutes once cached). KERNELS_BIN:
+# the binary booted (the self-contained one by default; KERNELS_BIN=./gil-prof
+# for the development build), KERNELS_ONLY: some rows of the matrix.
+KERNELS_BIN ?= $(DIST_BIN)
+KERNELS_SHORT ?= 6.1
+KERNELS_ONLY ?=
+KERNELS_RUN = $(SUDO) $(PYTHON) tests/kernels/kernels.py --gil-prof $(abspath $(KERNELS_BIN)) --host
+
+.PHONY: kernels kernels-short
+kernels: deps-test
+	$(MAKE) $(call bin_target,$(KERNELS_BIN))
+	$(KERNELS_RUN) $(if $(KERNELS_ONLY),--only $(KERNELS_ONLY))
+
+kernels-short: $(call bin_target,$(KERNELS_BIN))
+	$(KERNELS_RUN) --only $(KERNELS_SHORT)
+
 # --- benchmarks -------------------------------------------------------------
 
 # py-spy and Austin come from PyPI into a virtual environment of their own
@@ -506,6 +546,7 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) functional
 	$(MAKE) packaging
+	$(MAKE) kernels-short
 	$(MAKE) bench-smoke
 	$(MAKE) unit-san
 	$(MAKE) functional-san

@@ -14,6 +14,12 @@ figures themselves.
   samples / expected share; HTTP throughput and p99 ratios on workload 4;
   the fidelity table with the reference's top functions (5, or as many as
   it saw) when workload 1 ran under py-spy and gil-prof;
+- the goals table of issue 18, every row with a status; the per-event cost
+  table with a row per gil-prof setting, rate and workload whose BPF cost
+  per sample, BPF CPU share, target switch rate, own CPU per 1000 switches
+  and peak RSS are positive numbers, and per context switch (wall mode)
+  and per GIL event (with a timeline) too: the kernel's accounting was
+  read and divided, whatever the figures;
 - latest.png: a PNG image of plausible size.
 Exits 1 with one line per problem.
 """
@@ -99,6 +105,50 @@ def check_workload(data, rows, w, problems):
         problems.append("workload %s: no baseline row" % w)
 
 
+def _positive(text):
+    try:
+        return float(text.rstrip("%")) > 0
+    except ValueError:
+        return False
+
+
+def check_costs(data, rows, problems):
+    head = rows[0] if rows else []
+    col = {name: i for i, name in enumerate(head)}
+    need = ("Workload", "Setting", "Rate", "Target switches/s", "BPF ns/sample",
+            "BPF ns/switch", "BPF ns/GIL event", "BPF CPU", "Own ms/1k switches", "Peak RSS MB")
+    missing = [n for n in need if n not in col]
+    if missing:
+        problems.append("cost table: no column %s" % ", ".join(map(repr, missing)))
+        return
+    seen = set()
+    for row in rows[1:]:
+        seen.add((row[col["Workload"]], row[col["Setting"]], row[col["Rate"]]))
+        setting = next((x for x in profilers.SETTINGS if x.label == row[col["Setting"]]), None)
+        if setting is None:
+            problems.append("cost table: unknown setting %r" % row[col["Setting"]])
+            continue
+        names = ["Target switches/s", "BPF ns/sample", "BPF CPU", "Own ms/1k switches",
+                 "Peak RSS MB"]
+        if "wall" in setting.args:
+            names.append("BPF ns/switch")
+        if any(a.endswith(".trace.json") for a in setting.args):
+            names.append("BPF ns/GIL event")
+        for name in names:
+            if not _positive(row[col[name]]):
+                problems.append("cost table: workload %s, %s at %s: %s %r" % (
+                    row[col["Workload"]], setting.label, row[col["Rate"]], name, row[col[name]]))
+    for w in data["workloads"]:
+        for s in data["profilers"]:
+            if profilers.BY_KEY[s].tool != "gil-prof":
+                continue
+            for rate in data["rates"]:
+                key = (str(workloads.BY_KEY[w].number), profilers.BY_KEY[s].label, "%d Hz" % rate)
+                if key not in seen:
+                    problems.append("cost table: no row for workload %s, %s at %d Hz"
+                                    % (w, s, rate))
+
+
 def check_png(path, problems):
     try:
         blob = path.read_bytes()
@@ -127,6 +177,13 @@ def main():
     for row in targets[1:]:
         if len(row) != 3 or row[1] not in STATUSES:
             problems.append("target without a status: %r" % row)
+    goals = t.get("Goals (issue 18)", [])
+    if len(goals) < 5:
+        problems.append("no goals table (issue 18)")
+    for row in goals[1:]:
+        if len(row) != 3 or row[1] not in STATUSES:
+            problems.append("goal without a status: %r" % row)
+    check_costs(data, t.get("Per-event cost (kernel accounting)", []), problems)
     for w in data["workloads"]:
         wl = workloads.BY_KEY[w]
         key = "Workload %d: %s (`%s`)" % (wl.number, wl.title, wl.script)

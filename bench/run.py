@@ -32,9 +32,9 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from benchlib import chart, machine, profilers, report, runner, workloads  # noqa: E402
+from benchlib import bpfstats, chart, machine, profilers, report, runner, workloads  # noqa: E402
 
-SMOKE_PROFILERS = ["gilprof-native", "pyspy", "austin"]
+SMOKE_PROFILERS = ["gilprof-native", "gilprof-timeline", "pyspy", "austin"]
 
 
 def default_python():
@@ -176,7 +176,8 @@ def main():
     if a.report_only:
         data = json.loads(raw.read_text())
     else:
-        data = measure(a, find_tools(a.tools))
+        with bpfstats.enabled():
+            data = measure(a, find_tools(a.tools))
         tmp = raw.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data, indent=1) + "\n")
         tmp.replace(raw)

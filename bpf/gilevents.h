@@ -85,7 +85,7 @@ static __always_inline void emit_handoff(const struct gp_proc *proc, struct task
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
 		walk_python(s, proc, NULL);
 	}
-	emit(s, 0);
+	emit(s, 0, sizeof(slot->sample));
 	slot->busy = 0;
 }
 

@@ -89,6 +89,8 @@ static __always_inline void count(enum gp_counter c)
 		*v += 1;
 }
 
+#include "kcompat.bpf.h"
+
 /* Read user memory of rtask, or of the current task when rtask is NULL. */
 static __always_inline long uread(void *dst, __u32 len, __u64 addr, struct task_struct *rtask)
 {
@@ -193,6 +195,10 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 	c.rtask = rtask;
 	c.runtime = proc->runtime;
 	c.fsbase = BPF_CORE_READ(task, thread.fsbase);
+	/* The scan's state, unknown to the verifier (see unknown_zero). */
+	c.main = c.interp = c.ts = c.found = unknown_zero();
+	c.phase = (__u32)unknown_zero();
+	c.fault = c.done = (int)unknown_zero();
 
 	tc = bpf_map_lookup_elem(&threads, &tid);
 	if (tc) {
@@ -411,6 +417,8 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		count(GP_CNT_NO_FRAME);
 		return;
 	}
+	/* The walk's state, unknown to the verifier (see unknown_zero). */
+	w.n = (__u32)unknown_zero();
 	w.end = GP_WALK_DEPTH;
 	/* Shim and skipped frames take steps too, not places in frames[]. */
 	if (rtask)
@@ -444,18 +452,23 @@ static __always_inline __u64 wakeup_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Send the header, the Python frames and extra trailing bytes (native part). */
-static __always_inline void emit(struct gp_sample *s, __u64 extra)
+/*
+ * Send the header, the Python frames and extra trailing bytes (native
+ * part) of s, which lies at the start of a buffer of bufsize bytes.
+ */
+#define emit(s, extra, bufsize) emit_sized(s, extra, (__u64)(bufsize) == sizeof(struct gp_sample))
+
+static __always_inline void emit_sized(struct gp_sample *s, __u64 extra, bool sample_only)
 {
 	__u64 n = s->nframes, size;
 
-	asm volatile("" : "+r"(n));
-	if (n > GP_MAX_FRAMES)
-		n = GP_MAX_FRAMES;
+	GP_CLAMP(n, GP_MAX_FRAMES);
 	size = GP_SAMPLE_HDR_SIZE + n * sizeof(struct gp_frame) + extra;
-	asm volatile("" : "+r"(size));
-	if (size > sizeof(struct gp_scratch))
-		size = sizeof(struct gp_scratch);
+	/* Bounded by the buffer actually sent, which the verifier checks. */
+	if (sample_only)
+		GP_CLAMP(size, sizeof(struct gp_sample));
+	else
+		GP_CLAMP(size, sizeof(struct gp_scratch));
 	if (bpf_ringbuf_output(&events, s, size, wakeup_flag())) {
 		count(GP_CNT_RB_FULL);
 		return;
@@ -545,7 +558,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false);
 	if (cfg.stack_bytes || cfg.kernel_stack)
 		extra = copy_native(ctx, sc, task, sc->sample.tid);
-	emit(&sc->sample, extra);
+	emit(&sc->sample, extra, sizeof(*sc));
 	return 0;
 }
 

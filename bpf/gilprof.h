@@ -57,6 +57,7 @@ struct py_debug_pos {
 	__s32 interp_threads_head;
 	__s32 interp_gil_ptr;
 	__s32 interp_gc;         /* interp->gc; plus gc_collecting below */
+	__s32 interp_modules;    /* imports.modules (the object row's interp_modules) */
 	__s32 ts_sz;
 	__s32 ts_next;
 	__s32 ts_interp;
@@ -413,6 +414,8 @@ enum gp_counter {
 				    neither 0 nor 1 (created, destroyed) */
 	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
 				    stack slot was in use (preempted probe) */
+	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
+				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT__MAX,
 };
 

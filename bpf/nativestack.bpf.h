@@ -162,6 +162,8 @@ static __always_inline void copy_user_stack(struct gp_native *nat, __u8 *dst, __
 	c.src = nat->regs[GP_REG_SP];
 	c.len = len;
 	c.first = GP_STACK_PAGE - (c.src & (GP_STACK_PAGE - 1));
+	/* Unknown to the verifier: see unknown_zero. */
+	c.ok = c.holes = (__u32)unknown_zero();
 	bpf_loop(GP_MAX_STACK_BYTES / GP_STACK_PAGE + 2, copy_page, &c, 0);
 	if (!c.ok) {
 		nat->status = GP_NATIVE_READ_FAULT;
@@ -188,9 +190,7 @@ static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
 	__u8 *dst;
 	long got;
 
-	asm volatile("" : "+r"(nframes));
-	if (nframes > GP_MAX_FRAMES)
-		nframes = GP_MAX_FRAMES;
+	GP_CLAMP(nframes, GP_MAX_FRAMES);
 	nat = (struct gp_native *)&sc->sample.frames[nframes];
 	copy_user_regs(nat, task);
 	nat->status = GP_NATIVE_OFF;
@@ -209,9 +209,7 @@ static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
 			got = 0;
 		}
 		nk = (__u64)got / sizeof(__u64);
-		asm volatile("" : "+r"(nk));
-		if (nk > GP_MAX_KERNEL_FRAMES)
-			nk = GP_MAX_KERNEL_FRAMES;
+		GP_CLAMP(nk, GP_MAX_KERNEL_FRAMES);
 		nat->nkernel = (__u16)nk;
 		dst += nk * sizeof(__u64);
 	}
@@ -221,9 +219,7 @@ static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
 	nat->status = GP_NATIVE_OK;
 	len = user_stack_len(nat, task, tid, nat->regs[GP_REG_SP]);
 	/* Keep an upper bound the verifier can see. */
-	asm volatile("" : "+r"(len));
-	if (len > GP_MAX_STACK_BYTES)
-		len = GP_MAX_STACK_BYTES;
+	GP_CLAMP(len, GP_MAX_STACK_BYTES);
 	if (len)
 		copy_user_stack(nat, dst, len);
 	return sizeof(*nat) + nk * sizeof(__u64) + nat->stack_len;

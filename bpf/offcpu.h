@@ -18,7 +18,6 @@
 #define GILPROF_OFFCPU_H
 
 #define GP_PF_EXITING 0x00000004 /* task->flags: in do_exit() */
-#define GP_TASK_RUNNING 0
 
 /* One record for the iterator, which may sleep and so cannot use a CPU's slot. */
 struct {
@@ -81,7 +80,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	/* Preempted (still runnable) is not idle: it wants the CPU back. */
 	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU,
 		!preempt && prev_state != GP_TASK_RUNNING);
-	emit(&sc->sample, 0);
+	emit(&sc->sample, 0, sizeof(*sc));
 	return 0;
 }
 #pragma clang diagnostic pop
@@ -107,7 +106,7 @@ int snapshot(struct bpf_iter__task *ctx)
 	 * A running thread's saved registers and stack are stale: only say it
 	 * exists; its CPU samples and next switch-out describe it.
 	 */
-	if (task->on_cpu || (task->flags & GP_PF_EXITING)) {
+	if (task_on_cpu(task) || (task->flags & GP_PF_EXITING)) {
 		emit_mark(task, GP_EV_ON_CPU, GP_SAMPLE_SNAPSHOT);
 		return 0;
 	}
@@ -116,9 +115,9 @@ int snapshot(struct bpf_iter__task *ctx)
 		count(GP_CNT_NO_SCRATCH);
 		return 0;
 	}
-	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task->__state != GP_TASK_RUNNING);
+	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
-	emit(&sc->sample, 0);
+	emit(&sc->sample, 0, sizeof(*sc));
 	return 0;
 }
 

@@ -83,21 +83,22 @@ static bool has_section(Elf *e, const char *want)
 	return false;
 }
 
-/* Symbols of a stripped file from its build-id debug file, if installed. */
-static void load_debug_symbols(struct gp_elf_cache *c, struct gp_elf_file *f)
+/*
+ * Symbols of a stripped file from its build-id debug file, if installed:
+ * on the host, or in the root of the process that maps it (a container's
+ * or a chroot's own debug packages: Debian's python3.14-dbg installs the
+ * symbols of python3.14 there, the only names of the eval loop's cold
+ * part). Returns true if they were loaded.
+ */
+static bool debug_symbols_from(struct gp_elf_file *f, int fd)
 {
-	char path[512], id[41];
+	bool loaded = false;
 	struct gp_symtab t;
+	char id[41];
 	Elf *e;
-	int fd;
 
-	if (!c->debug_dir || strlen(f->build_id) < 4)
-		return;
-	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", c->debug_dir, f->build_id,
-		 f->build_id + 2);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return false;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (e && elf_kind(e) == ELF_K_ELF) {
 		build_id_hex(e, id);
@@ -105,6 +106,7 @@ static void load_debug_symbols(struct gp_elf_cache *c, struct gp_elf_file *f)
 			if (t.from_symtab && t.n) {
 				gp_symtab_free(&f->syms);
 				f->syms = t;
+				loaded = true;
 			} else {
 				gp_symtab_free(&t);
 			}
@@ -113,6 +115,28 @@ static void load_debug_symbols(struct gp_elf_cache *c, struct gp_elf_file *f)
 	if (e)
 		elf_end(e);
 	close(fd);
+	return loaded;
+}
+
+/* Where a root keeps its build-id debug files. */
+#define ROOT_DEBUG_DIR "/usr/lib/debug"
+
+static void load_debug_symbols(struct gp_elf_cache *c, struct gp_elf_file *f, pid_t pid)
+{
+	char rel[128], path[512];
+
+	if (strlen(f->build_id) < 4)
+		return;
+	snprintf(rel, sizeof(rel), "/.build-id/%.2s/%s.debug", f->build_id, f->build_id + 2);
+	if (c->debug_dir) {
+		snprintf(path, sizeof(path), "%s%s", c->debug_dir, rel);
+		if (debug_symbols_from(f, open(path, O_RDONLY | O_CLOEXEC)))
+			return;
+	}
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "%s%s", ROOT_DEBUG_DIR, rel);
+		debug_symbols_from(f, gp_open_in_root(pid, path));
+	}
 }
 
 static char *identity_key(int fd, const char *build_id)
@@ -139,7 +163,8 @@ static const char *base_name(const char *path)
 }
 
 /* Takes fd (closed on failure or when the file is already cached). */
-static struct gp_elf_file *cache_fd(struct gp_elf_cache *c, int fd, const char *target_path)
+static struct gp_elf_file *cache_fd(struct gp_elf_cache *c, int fd, const char *target_path,
+				    pid_t pid)
 {
 	struct gp_elf_file *f = NULL, *found;
 	char build_id[41];
@@ -181,7 +206,7 @@ static struct gp_elf_file *cache_fd(struct gp_elf_cache *c, int fd, const char *
 		return NULL;
 	}
 	if (!f->syms.from_symtab)
-		load_debug_symbols(c, f);
+		load_debug_symbols(c, f, pid);
 	HASH_ADD_KEYPTR(hh, c->files, f->key, strlen(f->key), f);
 	return f;
 fail:
@@ -191,11 +216,12 @@ fail:
 	return NULL;
 }
 
-struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path)
+struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path,
+				      pid_t pid)
 {
 	if (fd < 0)
 		return NULL;
-	return cache_fd(c, fd, target_path);
+	return cache_fd(c, fd, target_path, pid);
 }
 
 struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_path,
@@ -205,7 +231,7 @@ struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_p
 
 	if (fd < 0)
 		return NULL;
-	return cache_fd(c, fd, target_path);
+	return cache_fd(c, fd, target_path, 0);
 }
 
 /* Size of our own [vdso] mapping. */
@@ -242,6 +268,6 @@ struct gp_elf_file *gp_elf_cache_vdso(struct gp_elf_cache *c)
 		close(fd);
 		return NULL;
 	}
-	c->vdso = cache_fd(c, fd, "[vdso]");
+	c->vdso = cache_fd(c, fd, "[vdso]", 0);
 	return c->vdso;
 }

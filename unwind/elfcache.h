@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uthash.h>
 
 #include "symtab.h"
@@ -45,8 +46,13 @@ void gp_elf_cache_free(struct gp_elf_cache *c);
 struct gp_elf_file *gp_elf_cache_open(struct gp_elf_cache *c, const char *open_path,
 				      const char *target_path);
 
-/* The same for an open file fd (taken: closed on failure or when cached already). */
-struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path);
+/*
+ * The same for an open file fd (taken: closed on failure or when cached
+ * already) mapped by process pid: its debug file is also looked for in
+ * pid's root (/usr/lib/debug/.build-id there), unless pid is 0.
+ */
+struct gp_elf_file *gp_elf_cache_open_fd(struct gp_elf_cache *c, int fd, const char *target_path,
+				      pid_t pid);
 
 /* The kernel's vDSO image (the same for every process), or NULL. */
 struct gp_elf_file *gp_elf_cache_vdso(struct gp_elf_cache *c);

@@ -238,7 +238,7 @@ static struct gp_elf_file *open_file(struct gp_unwinder *u, const struct gp_map 
 		return gp_elf_cache_vdso(u->files);
 	if (!m->path)
 		return NULL;
-	return gp_elf_cache_open_fd(u->files, gp_maps_open(u->pid, m), m->path);
+	return gp_elf_cache_open_fd(u->files, gp_maps_open(u->pid, m), m->path, u->pid);
 }
 
 static int add_map(struct gp_unwinder *u, const struct gp_map *m, size_t *cap)

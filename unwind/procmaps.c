@@ -199,18 +199,13 @@ static int open_in_root(pid_t pid, const char *path)
 	return fd;
 }
 
-int gp_maps_open(pid_t pid, const struct gp_map *map)
+/* A read-only fd of the regular file behind O_PATH fd pfd (closed). */
+static int open_regular(int pfd)
 {
 	char path[64];
 	struct stat st;
-	int pfd, fd;
+	int fd;
 
-	/* O_PATH first: nothing is opened for reading before it is known to be a file. */
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-		 map->start, map->end);
-	pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0 && map->path && map->path[0] == '/')
-		pfd = open_in_root(pid, map->path);
 	if (pfd < 0)
 		return -1;
 	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
@@ -222,4 +217,23 @@ int gp_maps_open(pid_t pid, const struct gp_map *map)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	close(pfd);
 	return fd;
+}
+
+int gp_maps_open(pid_t pid, const struct gp_map *map)
+{
+	char path[64];
+	int pfd;
+
+	/* O_PATH first: nothing is opened for reading before it is known to be a file. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
+		 map->start, map->end);
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0 && map->path && map->path[0] == '/')
+		pfd = open_in_root(pid, map->path);
+	return open_regular(pfd);
+}
+
+int gp_open_in_root(pid_t pid, const char *path)
+{
+	return open_regular(open_in_root(pid, path));
 }

@@ -48,4 +48,7 @@ const struct gp_map *gp_maps_find_prefix(const struct gp_maps *m, const char *pr
  */
 int gp_maps_open(pid_t pid, const struct gp_map *map);
 
+/* The regular file at path inside the target's root, read-only, as above. */
+int gp_open_in_root(pid_t pid, const char *path);
+
 #endif

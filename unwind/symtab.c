@@ -187,6 +187,20 @@ const char *gp_symtab_lookup(const struct gp_symtab *t, uint64_t vaddr, uint64_t
 	return NULL;
 }
 
+/* Length of name without a ".lto_priv.N" ending (within its first len bytes). */
+static size_t without_lto_priv(const char *name, size_t len)
+{
+	static const char tag[] = ".lto_priv.";
+	size_t digits = 0;
+
+	while (digits < len && name[len - 1 - digits] >= '0' && name[len - 1 - digits] <= '9')
+		digits++;
+	if (!digits || len < digits + strlen(tag) ||
+	    memcmp(name + len - digits - strlen(tag), tag, strlen(tag)))
+		return len;
+	return len - digits - strlen(tag);
+}
+
 size_t gp_symbol_func_len(const char *name)
 {
 	size_t at = strcspn(name, "@"); /* "memcpy@@GLIBC_2.14": symbol version */
@@ -194,14 +208,19 @@ size_t gp_symbol_func_len(const char *name)
 
 	if (name[at])
 		return at;
-	/* ".cold" at the end, or ".cold.N". */
+	/*
+	 * ".cold" at the end, or ".cold.N"; then ".lto_priv.N", the name LTO
+	 * gives a static function it keeps local (take_gil.lto_priv.0 in
+	 * Debian's 3.14): the same function. Clones (.isra, .constprop, .part)
+	 * are other functions and keep their names.
+	 */
 	while (cold) {
 		const char *rest = cold + 5;
 
 		if (!*rest || (rest[0] == '.' && rest[1] && strspn(rest + 1, "0123456789") ==
 								  strlen(rest + 1)))
-			return (size_t)(cold - name);
+			return without_lto_priv(name, (size_t)(cold - name));
 		cold = strstr(cold + 1, ".cold");
 	}
-	return strlen(name);
+	return without_lto_priv(name, strlen(name));
 }

@@ -10,7 +10,18 @@ FOREIGN_CORES = 0.10    # CPU used by other processes during the runs, in cores,
 
 
 def proc_cpu(pid):
-    """utime + stime of a process (all its threads) in seconds, or None if gone."""
+    """utime + stime of a process (all its threads) in seconds, or None if gone.
+    From the threads' run time in nanoseconds (schedstat: what utime + stime
+    are made of) where the kernel has it: /proc/PID/stat counts in clock
+    ticks, 10 ms here, as much as a profiler uses in a second."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()

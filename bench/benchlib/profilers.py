@@ -22,16 +22,17 @@ class Setting:
 
     def command(self, tools, pid, rate, out):
         """The command line that records process `pid` at `rate` Hz into `out`."""
+        args = [a.replace("{out}", out) for a in self.args]
         if self.tool == "gil-prof":
             return [tools["gil-prof"], "record", "-p", str(pid), "-r", str(rate), "-v",
-                    "-o", out, *self.args]
+                    "-o", out, *args]
         if self.tool == "py-spy":
             return [tools["py-spy"], "record", "-p", str(pid), "-r", str(rate), "-f", "raw",
-                    "-o", out, *self.args]
+                    "-o", out, *args]
         if self.tool == "austin":
             # -P: the statistics go into the output as "# name: value" lines.
             return [tools["austin"], "-P", "-i", str(1000000 // rate), "-p", str(pid),
-                    "-o", out, *self.args]
+                    "-o", out, *args]
         raise ValueError(self.tool)
 
     def ready(self, err, out):
@@ -106,6 +107,9 @@ SETTINGS = [
     Setting("gilprof-wall", "gil-prof --mode wall", "gil-prof", ["--mode", "wall"], "wall"),
     Setting("gilprof-native", "gil-prof --mode wall --native", "gil-prof",
             ["--mode", "wall", "--native"], "wall"),
+    # A GIL timeline as well: every GIL acquisition and release traced.
+    Setting("gilprof-timeline", "gil-prof --mode wall + GIL timeline", "gil-prof",
+            ["--mode", "wall", "-o", "{out}.trace.json"], "wall"),
     Setting("pyspy", "py-spy", "py-spy", [], "cpu"),
     Setting("pyspy-nonblocking", "py-spy --nonblocking", "py-spy", ["--nonblocking"], "cpu"),
     Setting("pyspy-native", "py-spy --native", "py-spy", ["--native"], "cpu"),

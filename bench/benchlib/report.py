@@ -1,6 +1,7 @@
 """From the runs to the figures: slowdowns against the baseline of the same
-repetition, medians and min-max per cell, the fidelity check and the
-targets of issue 7; and the Markdown table (latest.md)."""
+repetition, medians and min-max per cell, the fidelity check, the targets
+of issue 7, the per-event costs and goals of issue 18; and the Markdown
+table (latest.md)."""
 import statistics
 
 from .machine import FOREIGN_CORES
@@ -68,12 +69,100 @@ def summarize(data):
         bpf = [(sum(v[0] for v in r["bpf"].values()), sum(v[1] for v in r["bpf"].values()),
                 r["record_s"]) for r in rs if r.get("bpf")]
         if bpf:
-            c["bpf_runs_per_s"] = _med([n / t for n, _, t in bpf])
-            c["bpf_ns_per_run"] = _med([ns / n for n, ns, _ in bpf if n])
             c["bpf_cpu"] = _med([ns / 1e9 / t for _, ns, t in bpf])
         c["unwind_us"] = _med([r["unwind_us"][0] for r in rs if r.get("unwind_us")])
+        costs = [event_costs(r) for r in rs if r.get("bpf_window")]
+        if costs:
+            c["cost"] = {k: _med([x[k] for x in costs]) for k in COST_KEYS}
+            names = sorted({n for x in costs for n in x["progs"]})
+            c["progs"] = {n: (_med([x["progs"][n][0] for x in costs if n in x["progs"]]),
+                              _med([x["progs"][n][1] for x in costs if n in x["progs"]]))
+                          for n in names}
     fid = fidelity(data, cells)
-    return {"cells": cells, "fidelity": fid, "targets": targets(data, cells, fid)}
+    return {"cells": cells, "fidelity": fid, "targets": targets(data, cells, fid),
+            "goals": goals(data, cells)}
+
+
+# --- per-event cost (issue 18) --------------------------------------------------
+
+GIL_PROGS = ("gil_taken", "gil_dropping", "gil_written")
+COST_KEYS = ("switch_rate", "ns_sample", "ns_switch", "ns_gil", "bpf_cpu", "own_ms_per_1k",
+             "own_at_5k")
+SWITCH_GOAL_RATE = 5000.0   # target switches a second the own-CPU goal is stated at
+
+
+def event_costs(r):
+    """One run's costs per event, from the kernel's accounting of gil-prof's
+    programs between the go and the target's exit (bpf_window) over the
+    events of the same run: the target's samples (gil-prof's counter), its
+    context switches (the workload's getrusage), its GIL transitions
+    (gil-prof's counters). Every program's time counts, its runs for other
+    tasks included: what it costs per event of the target."""
+    bw, t = r["bpf_window"], r["bpf_window_s"]
+    cnt = r.get("counters") or {}
+    sw = r.get("ctx_switches")
+    samples = cnt.get("samples")
+    gil_events = cnt.get("gil_acquired", 0) + cnt.get("gil_released", 0)
+    gil = [bw[k] for k in GIL_PROGS if k in bw]
+    own = r.get("prof_cpu_s")
+    sample, switch = bw.get("on_cpu_sample"), bw.get("on_switch")
+    return {
+        "switch_rate": sw / t if sw and t > 0 else None,
+        "ns_sample": sample[1] / samples if sample and samples else None,
+        "ns_switch": switch[1] / sw if switch and sw else None,
+        "ns_gil": sum(ns for _, ns in gil) / gil_events if gil and gil_events else None,
+        "bpf_cpu": sum(ns for _, ns in bw.values()) / 1e9 / t if t > 0 else None,
+        "own_ms_per_1k": own * 1e3 / (sw / 1e3) if own is not None and sw else None,
+        # gil-prof's own CPU scaled to SWITCH_GOAL_RATE switches a second
+        # (all of it counted as caused by switches: an upper bound).
+        "own_at_5k": own / sw * SWITCH_GOAL_RATE if own is not None and sw else None,
+        "progs": {n: (runs / t, ns / runs if runs else None)
+                  for n, (runs, ns) in bw.items() if t > 0},
+    }
+
+
+def _cost(cells, w, s, rate, key):
+    c = cells.get((w, s, rate))
+    return (c.get("cost") or {}).get(key) if c else None
+
+
+def goals(data, cells):
+    """Issue 18's goals: [(goal, status, measured)]."""
+    out = []
+    ns = _cost(cells, "http", "gilprof-wall", 100, "ns_switch")
+    out.append(("wall mode: at most 1 us of BPF per target context switch (HTTP, 100 Hz, median)",
+                _status(ns is not None and ns <= 1000, ns is not None),
+                "-" if ns is None else "%.0f ns per switch at %.0f switches/s" % (
+                    ns, _cost(cells, "http", "gilprof-wall", 100, "switch_rate") or 0)))
+
+    tp = {}
+    for s in ("gilprof-cpu", "gilprof-wall"):
+        c = cells.get(("http", s, 100))
+        tp[s] = c["throughput"][0] if c and c.get("throughput") else None
+    have = None not in tp.values()
+    gap = 100 * (tp["gilprof-wall"] - tp["gilprof-cpu"]) if have else None
+    out.append(("wall mode: HTTP throughput within 2 points of cpu mode's (100 Hz, medians)",
+                _status(have and gap >= -2.0, have),
+                "-" if not have else "wall %+.1f%%, cpu %+.1f%% of the baseline: %+.1f points" % (
+                    100 * (tp["gilprof-wall"] - 1), 100 * (tp["gilprof-cpu"] - 1), gap)))
+
+    own = _cost(cells, "http", "gilprof-wall", 100, "own_at_5k")
+    c = cells.get(("http", "gilprof-wall", 100))
+    out.append(("gil-prof's own CPU at most 0.5% of a core at 5k target switches/s "
+                "(wall, HTTP, 100 Hz)",
+                _status(own is not None and own <= 0.005, own is not None),
+                "-" if own is None else "%.2f%% of a core at 5k/s (measured %.2f%% at %.0f "
+                "switches/s)" % (100 * own, 100 * (c["prof_cpu"][0] if c.get("prof_cpu") else 0),
+                                 _cost(cells, "http", "gilprof-wall", 100, "switch_rate") or 0)))
+
+    rss = {(w, rate): c["rss_mb"][2] for (w, s, rate), c in cells.items()
+           if s == "gilprof-native" and c.get("rss_mb")}
+    worst = max(rss.items(), key=lambda kv: kv[1]) if rss else None
+    out.append(("--native: at most 64 MB peak RSS on every workload and rate",
+                _status(bool(rss) and worst[1] <= 64, bool(rss)),
+                "-" if not rss else "max %.0f MB (%s at %d Hz), min %.0f MB" % (
+                    worst[1], worst[0][0], worst[0][1], min(rss.values()))))
+    return out
 
 
 def fidelity(data, cells):
@@ -296,21 +385,49 @@ def markdown(data, summary):
         add("| samples | " + " | ".join(str(f["samples"][s]) for s in order) + " |")
         add("")
 
-    add("## Where gil-prof's time goes\n")
-    add("BPF: all gil-prof programs' runs per second of recording, mean run time "
-        "(bpf_prog_info run_time_ns / run_cnt) and their CPU share (100% = one core); "
-        "user space: the gil-prof process's own CPU share; unwind: user-space native "
-        "unwinding per sample (median of the runs' medians).\n")
-    add("| Workload | Setting | Rate | BPF runs/s | BPF ns/run | BPF CPU | User-space CPU | Unwind us |")
-    add("|---|---|---|---|---|---|---|---|")
+    add("## Goals (issue 18)\n")
+    add("| Goal | Status | Measured |")
+    add("|---|---|---|")
+    for text, status, detail in summary["goals"]:
+        add("| %s | %s | %s |" % (text, "**%s**" % status if status != "met" else status, detail))
+    add("")
+
+    add("## Per-event cost (kernel accounting)\n")
+    add("From the kernel's own accounting of gil-prof's BPF programs "
+        "(kernel.bpf_stats_enabled; run_cnt and run_time_ns of each program, read from "
+        "gil-prof's program fds at the go and at the target's exit) over the target's events "
+        "in the same run: BPF ns per sample (on_cpu_sample over the target's samples), per "
+        "target context switch (on_switch over the switches of all the target's threads, "
+        "getrusage in the workload: what /proc/PID/task/*/status counts), per GIL event "
+        "(the GIL programs over the acquisitions and releases traced, with a timeline). "
+        "Each program's time includes its runs for other tasks (what the target's events "
+        "cost in all). BPF CPU: all programs, 100% = one core. Own CPU: the gil-prof "
+        "process (utime + stime) per second, per 1000 target switches, and scaled to "
+        "5000 switches/s as if all of it came from switches. Peak RSS: ru_maxrss (VmHWM). "
+        "Medians over the repetitions. No holder walk per waiting sample in this build "
+        "(no blame profile yet). These ratios hold on a noisy machine where slowdowns of "
+        "a few percent do not.\n")
+    head = ["Workload", "Setting", "Rate", "Slowdown", "Throughput", "Target switches/s",
+            "BPF ns/sample", "BPF ns/switch", "BPF ns/GIL event", "BPF CPU", "Own CPU",
+            "Own ms/1k switches", "Own CPU at 5k switches/s", "Peak RSS MB", "Unwind us",
+            "Per program: runs/s x ns/run"]
+    add("| " + " | ".join(head) + " |")
+    add("|" + "---|" * len(head))
     for (w, s, rate), c in cells.items():
         if s == "none" or SETTINGS[s].tool != "gil-prof" or not c["runs"]:
             continue
-        add("| %d | %s | %d Hz | %s | %s | %s | %s | %s |" % (
-            WORKLOADS[w].number, SETTINGS[s].label, rate, _num(c.get("bpf_runs_per_s"), "%.0f"),
-            _num(c.get("bpf_ns_per_run"), "%.0f"),
-            _num(100 * c["bpf_cpu"] if c.get("bpf_cpu") is not None else None, "%.2f%%"),
-            _pct(c.get("prof_cpu"), False) if c.get("prof_cpu") else "-",
-            _num(c.get("unwind_us"), "%.1f")))
+        k = c.get("cost") or {}
+        progs = "; ".join("%s %.0f x %s" % (n, runs or 0, _num(ns, "%.0f"))
+                          for n, (runs, ns) in (c.get("progs") or {}).items() if runs)
+        pct = lambda v: _num(100 * v if v is not None else None, "%.2f%%")
+        add("| " + " | ".join([
+            str(WORKLOADS[w].number), SETTINGS[s].label, "%d Hz" % rate,
+            _pct(c.get("slowdown")), _pct(c.get("throughput")) if w == "http" else "-",
+            _num(k.get("switch_rate"), "%.0f"), _num(k.get("ns_sample"), "%.0f"),
+            _num(k.get("ns_switch"), "%.0f"), _num(k.get("ns_gil"), "%.0f"),
+            pct(k.get("bpf_cpu")), _pct(c.get("prof_cpu"), False) if c.get("prof_cpu") else "-",
+            _num(k.get("own_ms_per_1k"), "%.3f"), pct(k.get("own_at_5k")),
+            _num(c["rss_mb"][0] if c.get("rss_mb") else None, "%.0f"),
+            _num(c.get("unwind_us"), "%.1f"), progs or "-"]) + " |")
     add("")
     return "\n".join(L) + "\n"

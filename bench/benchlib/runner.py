@@ -6,7 +6,9 @@ a short settle (the same for the baseline) the workload is told to go and
 runs its fixed work; the profiler records until the workload exits. The
 profiler's CPU time is read from /proc at the go and at the target's exit
 (its own cost while recording, not its start-up or writing the profile);
-its peak RSS comes from wait4().
+its peak RSS comes from wait4() (ru_maxrss: the kernel's VmHWM). For
+gil-prof the run time of its BPF programs is read from the kernel at the go
+and at the target's exit too (bpfstats.py), for the per-event costs.
 """
 import json
 import os
@@ -16,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from . import machine
+from . import bpfstats, machine
 from .profilers import NONE
 
 SETTLE = 0.2         # seconds between "sampling" and go, for every setting
@@ -124,15 +126,23 @@ def run_one(wl, setting, rate, ctx):
         t_ready = time.monotonic()
         time.sleep(SETTLE)
 
+        bpf_names = bpf0 = bpf1 = None
+        if prof and setting.tool == "gil-prof":
+            bpf_names = bpfstats.names(set(bpfstats.read(prof.pid) or ()))
         window = machine.Window()
         targ0 = machine.proc_cpu(target.pid)
         prof0 = machine.proc_cpu(prof.pid) if prof else 0.0
+        if bpf_names is not None:
+            bpf0 = bpfstats.read(prof.pid)
+        t_go = time.monotonic()
         target.stdin.write(b"go\n")
         target.stdin.close()
         got = _wait(target.pid, ctx["timeout"])
         if got is None:
             raise RunError("workload did not finish within %d s" % ctx["timeout"])
         t_exit = time.monotonic()
+        if bpf_names is not None:
+            bpf1 = bpfstats.read(prof.pid)
         status, tru = got
         target.returncode = os.waitstatus_to_exitcode(status)
         prof1 = machine.proc_cpu(prof.pid) if prof else 0.0
@@ -155,7 +165,7 @@ def run_one(wl, setting, rate, ctx):
             "foreign_cores": foreign, "load1": machine.load1(),
             "target_cpu": res["cpu"] - res["cpu_ready"],
         }
-        for k in ("throughput", "p50_ms", "p99_ms"):
+        for k in ("throughput", "p50_ms", "p99_ms", "ctx_switches"):
             if k in res:
                 run[k] = res[k]
         if prof:
@@ -166,6 +176,11 @@ def run_one(wl, setting, rate, ctx):
             run.update(setting.parse(err, out))
             window_s = t_exit - t_ready - SETTLE
             run["prof_cpu"] = (prof1 - prof0) / window_s if window_s > 0 else None
+            run["prof_cpu_s"] = prof1 - prof0
+            if bpf0 is not None and bpf1 is not None:
+                # Per program: runs and run time between the go and the exit.
+                run["bpf_window"] = bpfstats.window(bpf0, bpf1, bpf_names)
+                run["bpf_window_s"] = t_exit - t_go
             run["prof_cpu_total_s"] = pru.ru_utime + pru.ru_stime
             run["prof_rss_mb"] = pru.ru_maxrss / 1024
             run["expected"] = expected_samples(setting.basis, rate, res, t_ready, t_exit)

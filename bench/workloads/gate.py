@@ -8,13 +8,17 @@ at once. At the end finish() prints one line
     result {"elapsed": S, "cpu": S, "cpu_ready": S, "go": T, "spans": [...], ...}
 
 elapsed: wall time of the fixed work; cpu / cpu_ready: the process's CPU
-time at the end and at the gate; go: the gate's time; spans: [start, end]
+time at the end and at the gate; ctx_switches: the context switches of all
+its threads from the gate to the result line (getrusage: the voluntary and
+non-voluntary switches /proc/PID/task/*/status shows per thread, the exited
+threads' included); go: the gate's time; spans: [start, end]
 of every thread alive in the measured part (null: before the gate or until
 the end). Times are time.perf_counter(), i.e. CLOCK_MONOTONIC, the clock of
 the harness's time.monotonic(). A workload whose own check of its result
 fails prints "check failed: ..." and exits 1.
 """
 import json
+import resource
 import sys
 import threading
 import time
@@ -25,6 +29,7 @@ class Run:
         self.spans = [[None, None]]  # the main thread: the whole run
         self.lock = threading.Lock()
         self.go = self.cpu_ready = self.end = self.cpu = None
+        self.switches_ready = 0
 
     def thread(self, target, *args, **kw):
         """A thread whose life is recorded as a span."""
@@ -47,6 +52,7 @@ class Run:
             print("ready", flush=True)
             sys.stdin.readline()
         self.cpu_ready = time.process_time()
+        self.switches_ready = switches()
         self.go = time.perf_counter()
         return self.go
 
@@ -76,9 +82,15 @@ class Run:
             sys.exit(1)
         res = {"elapsed": extra.pop("elapsed", self.end - self.go), "cpu": self.cpu,
                "cpu_ready": self.cpu_ready, "go": self.go, "end": self.end,
-               "spans": self.spans}
+               "spans": self.spans, "ctx_switches": switches() - self.switches_ready}
         res.update(extra)
         print("result " + json.dumps(res), flush=True)
+
+
+def switches():
+    """Context switches of every thread of this process so far, live or exited."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_nvcsw + ru.ru_nivcsw
 
 
 def args(defaults):

@@ -121,6 +121,43 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " malformed sample records were dropped", res->malformed);
 }
 
+/*
+ * A profile whose samples mostly lack their Python stack says nothing true
+ * about the program: said in words, and in the exit status.
+ */
+static int judge_trust(const struct gp_session_result *res, struct gp_profile *prof)
+{
+	const struct gp_trust_verdict *v = &res->trust;
+	const uint64_t *c = res->counters;
+	uint64_t lookup = c[GP_CNT_NO_TSTATE] + c[GP_CNT_TSTATE_SCAN_LIMIT] +
+			  c[GP_CNT_TSTATE_READ_FAULT];
+	uint64_t walk = c[GP_CNT_NO_FRAME] + c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_GARBAGE];
+	char why[192];
+
+	if (v->trusted)
+		return 0;
+	if (lookup >= walk)
+		snprintf(why, sizeof(why),
+			 "the sampler did not find the threads' Python thread states "
+			 "(no_tstate %" PRIu64 ", tstate_scan_limit %" PRIu64
+			 ", tstate_read_fault %" PRIu64 ")",
+			 c[GP_CNT_NO_TSTATE], c[GP_CNT_TSTATE_SCAN_LIMIT], c[GP_CNT_TSTATE_READ_FAULT]);
+	else
+		snprintf(why, sizeof(why),
+			 "the sampler found no readable Python frame (no_frame %" PRIu64
+			 ", walk_read_fault %" PRIu64 ", walk_garbage %" PRIu64 ")",
+			 c[GP_CNT_NO_FRAME], c[GP_CNT_WALK_READ_FAULT], c[GP_CNT_WALK_GARBAGE]);
+	gp_warn("this profile cannot be trusted: %.0f%% of the samples (%" PRIu64 " of %" PRIu64
+		") have no Python stack, because %s; it does not show where "
+		"the program spent its time (README \"Kernels\" lists the kernels gil-prof "
+		"serves)",
+		100.0 * v->missing / v->records, v->missing, v->records, why);
+	gp_profile_comment(prof, "not trustworthy: %" PRIu64 " of %" PRIu64
+			   " samples have no Python stack",
+			   v->missing, v->records);
+	return GP_EXIT_UNTRUSTED;
+}
+
 static void verbose_counters(const struct gp_session_result *res)
 {
 	static const char *const names[GP_CNT__MAX] = {
@@ -149,6 +186,7 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_GIL_ACQUIRED] = "gil_acquired",   [GP_CNT_GIL_RELEASED] = "gil_released",
 		[GP_CNT_GIL_OTHER] = "gil_other",         [GP_CNT_GIL_NOT_MAIN] = "gil_not_main",
 		[GP_CNT_GIL_NO_SLOT] = "gil_no_slot",
+		[GP_CNT_KFIELD_FALLBACK] = "kfield_fallback",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)
@@ -293,7 +331,7 @@ int gp_cmd_record(struct gp_options *o)
 	struct gp_session_result res;
 	struct gp_profile prof;
 	struct gp_target t;
-	int rc;
+	int rc, trust_rc;
 
 	rc = gp_require_privileges();
 	if (!rc)
@@ -323,7 +361,10 @@ int gp_cmd_record(struct gp_options *o)
 	advise(&res, &prof);
 	verbose_counters(&res);
 	gp_native_advise(&res.native, res.counters);
+	trust_rc = judge_trust(&res, &prof);
 	rc = write_outputs(o, &prof);
+	if (!rc)
+		rc = trust_rc;
 	if (!o->quiet) {
 		fflush(stderr);
 		fputc('\n', stdout);

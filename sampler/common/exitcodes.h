@@ -17,10 +17,12 @@ enum gp_exit {
 	GP_EXIT_NOT_PYTHON = 4,     /* the process is not a CPython interpreter */
 	GP_EXIT_UNSUPPORTED = 5,    /* a CPython version or build not supported */
 	GP_EXIT_PERMISSION = 6,     /* missing privileges (root or CAP_BPF+CAP_PERFMON) */
-	GP_EXIT_KERNEL = 7,         /* kernel lacks BTF or refused the BPF programs */
+	GP_EXIT_KERNEL = 7,         /* kernel lacks BTF or a BPF feature gil-prof needs */
 	GP_EXIT_OUTPUT = 8,         /* the profile cannot be written */
 	GP_EXIT_LAUNCH = 9,         /* the command to profile could not be started */
 	GP_EXIT_TARGET_GONE = 10,   /* the target exited before it could be attached */
+	GP_EXIT_VERIFIER = 11,      /* the kernel's BPF verifier refused a program (-v shows its log) */
+	GP_EXIT_UNTRUSTED = 12,     /* profile written, but most samples have no Python stack: not to be trusted */
 };
 
 /* The exit code for a failed kernel request: privileges, or the kernel. */

@@ -19,34 +19,90 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpflog.h"
 #include "../common/exitcodes.h"
 #include "gilprof.skel.h"
 #include "../common/gp_log.h"
 
 #define DEFAULT_BTF "/sys/kernel/btf/vmlinux"
+/* The verifier's limit on instructions processed per program (BPF_COMPLEXITY_LIMIT_INSNS). */
+#define VERIFIER_LIMIT 1000000
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+/*
+ * Why the load failed, in one line. A program the verifier refused has its
+ * own exit code: it is a kernel (or gil-prof) matter, not privileges.
+ */
+static int load_failed(int err)
 {
-	if (level == LIBBPF_DEBUG || !gp_log_verbose)
+	const struct gp_bpf_rejection *rej = gp_bpflog_rejection();
+
+	if (rej && err != EPERM) {
+		gp_error("the kernel's BPF verifier refused program %s (%s)%s%s%s", rej->prog,
+			 strerror(err), rej->reason[0] ? ": " : "", rej->reason,
+			 gp_log_verbose ? "" : "; run with -v for the verifier log");
+		return GP_EXIT_VERIFIER;
+	}
+	gp_error("the kernel refused the BPF programs (%s)%s", strerror(err),
+		 gp_log_verbose ? "" : "; run with -v for libbpf's messages");
+	return gp_exit_for_errno(err);
+}
+
+/*
+ * Refuse a kernel that lacks what this recording needs, in one line, before
+ * libbpf's and the verifier's pages of log: decided by probing, not by the
+ * version string (distributions backport).
+ */
+static int check_features(struct gp_bpf *b, const struct gp_bpf_config *cfg)
+{
+	struct gp_feature_needs needs = { .native = cfg->stack_bytes > 0, .wall = cfg->wall };
+	char why[512];
+
+	gp_features_probe(&b->features, cfg->btf_path);
+	if (!gp_features_refusal(&b->features, &needs, why, sizeof(why)))
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	gp_error("%s: gil-prof needs Linux %s or newer (README \"Kernels\")", why,
+		 cfg->wall ? "5.18" : "5.17");
+	return GP_EXIT_KERNEL;
+}
+
+/* -v: how much of the verifier's budget each program used (headroom). */
+static void report_verified(struct gp_bpf *b)
+{
+	struct bpf_program *prog;
+
+	if (!gp_log_verbose)
+		return;
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)",
+			 bpf_program__name(prog), info.verified_insns,
+			 100.0 * info.verified_insns / VERIFIER_LIMIT);
+	}
 }
 
 int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	const char *btf = cfg->btf_path ? cfg->btf_path : DEFAULT_BTF;
-	int ncpus, err;
+	int ncpus, err, rc;
 
 	memset(b, 0, sizeof(*b));
 	b->stats_fd = -1;
-	libbpf_set_print(libbpf_print);
+	gp_bpflog_install();
 	if (access(btf, R_OK)) {
 		gp_error("kernel BTF not readable at %s (%s): gil-prof needs a kernel built "
 			 "with CONFIG_DEBUG_INFO_BTF",
 			 btf, strerror(errno));
 		return GP_EXIT_KERNEL;
 	}
+	rc = check_features(b, cfg);
+	if (rc)
+		return rc;
 	if (cfg->btf_path)
 		open_opts.btf_custom_path = cfg->btf_path;
 	b->skel = gilprof_bpf__open_opts(&open_opts);
@@ -82,11 +138,9 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
 
 	err = gilprof_bpf__load(b->skel);
-	if (err) {
-		gp_error("the kernel refused the BPF programs (%s)%s", strerror(-err),
-			 gp_log_verbose ? "" : "; run with -v for the verifier log");
-		return gp_exit_for_errno(-err);
-	}
+	if (err)
+		return load_failed(-err);
+	report_verified(b);
 	/* Run-time statistics for the summary; sampling works without them. */
 	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	return 0;
@@ -257,10 +311,15 @@ int gp_bpf_snapshot(struct gp_bpf *b, uint32_t pid)
 	int fd, err = 0;
 	ssize_t n;
 
-	/* Only the target's threads (kernel 6.1+). */
-	info.task.pid = pid;
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
+	/*
+	 * Only the target's threads (6.1+); before, every task of the system,
+	 * which the program filters by process anyway.
+	 */
+	if (b->features.has[GP_FEAT_ITER_TASK_PID]) {
+		info.task.pid = pid;
+		opts.link_info = &info;
+		opts.link_info_len = sizeof(info);
+	}
 	link = bpf_program__attach_iter(b->skel->progs.snapshot, &opts);
 	if (!link) {
 		err = errno;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../../bpf/gilprof.h"
+#include "kfeatures.h"
 
 struct gilprof_bpf;
 struct bpf_link;
@@ -19,6 +20,7 @@ struct gp_bpf {
 	struct bpf_link *switch_link;  /* wall mode: sched_switch */
 	struct bpf_link *proc_links[3];/* fork, exec and exit of profiled processes */
 	int stats_fd;          /* keeps BPF run-time statistics on */
+	struct gp_features features; /* what the kernel offers, probed before load */
 };
 
 struct gp_bpf_config {
@@ -52,7 +54,11 @@ struct gp_prog_stats {
 	uint64_t run_ns, runs;
 };
 
-/* Open, configure (rodata) and load. Returns 0 or an exit code (printed). */
+/*
+ * Probe the kernel's features (a kernel lacking one the recording needs is
+ * refused), open, configure (rodata) and load. Returns 0 or an exit code
+ * (printed).
+ */
 int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg);
 /* Register a process to sample. 0 or -1. */
 int gp_bpf_add_proc(struct gp_bpf *b, uint32_t pid, const struct gp_proc *proc);

@@ -92,12 +92,16 @@ static struct gp_tracked *find(struct gp_processes *ps, pid_t pid)
 	return tr;
 }
 
-/* A process's own copy of its layout: t.layout may point into another's. */
+/* A process's own copy of its layouts: they may point into another's. */
 static void own_layout(struct gp_target *t)
 {
 	if (t->layout != &t->live)
 		t->live = *t->layout;
 	t->layout = &t->live;
+	if (t->objects && t->objects != &t->objects_live)
+		t->objects_live = *t->objects;
+	if (t->objects)
+		t->objects = &t->objects_live;
 }
 
 static void set_up(struct gp_processes *ps, struct gp_tracked *tr)
@@ -105,7 +109,7 @@ static void set_up(struct gp_processes *ps, struct gp_tracked *tr)
 	tr->mem_pid = tr->pid;
 	gp_symbolizer_init(&tr->sym, ps->prof, tr->t.layout, gp_mem_process(&tr->mem_pid),
 			   tr->t.code_type, ps->max_frames);
-	gp_pythreads_init(&tr->pythreads, tr->t.layout, gp_objlayout_for(tr->t.version_hex),
+	gp_pythreads_init(&tr->pythreads, tr->t.layout, tr->t.objects,
 			  gp_mem_process(&tr->mem_pid), tr->t.runtime);
 	tr->pythreads_ns = 0;
 	tr->ready = true;

@@ -26,17 +26,16 @@
 #include "../target/interpreters.h"
 #include "privileges.h"
 #include "processes.h"
+#include "ringsize.h"
 #include "symbolize.h"
 #include "../account/timeline.h"
+#include "../account/trust.h"
 #include "../account/wallclock.h"
 
 #define POLL_MS 100
 /* While the interpreter (and so its GIL) does not exist yet, look often. */
 #define POLL_MS_STARTING 5
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
-#define RINGBUF_BYTES (16u << 20)
-/* Records carry stack copies (~6 KiB typical): a few seconds of slack. */
-#define NATIVE_RINGBUF_BYTES (64u << 20)
 
 static volatile sig_atomic_t stop_signal;
 
@@ -102,6 +101,7 @@ struct gp_session {
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
 	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
+	struct gp_trust trust;     /* records with and without their Python stack */
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -242,6 +242,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
+	    gp_trust_add(&r->trust, th->idx, th->pid,
+			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
+		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
 		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
@@ -351,6 +355,22 @@ static void finish_threads(struct gp_session *r)
 	}
 }
 
+/* The ring for this recording's rate on the CPUs sampled (ringsize.c). */
+static uint32_t default_ring_bytes(const struct gp_options *o)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct gp_ring_params p = {
+		.rate_hz = o->rate_hz,
+		.ncpus = ncpus > 0 ? (unsigned int)ncpus : 1,
+		.stack_bytes = o->native ? o->stack_bytes : 0,
+		.kernel_stack = o->kernel,
+	};
+	uint32_t bytes = gp_ring_bytes(&p);
+
+	gp_debug("ring buffer %u MiB (%u Hz x %u CPUs x %" PRIu64 " bytes per sample)",
+		 bytes >> 20, p.rate_hz, p.ncpus, gp_ring_record_bytes(&p));
+	return bytes;
+}
 
 static void set_profile_header(struct gp_session *r)
 {
@@ -374,9 +394,7 @@ static void bpf_config(const struct gp_options *o, const struct gp_target *t,
 	cfg->layout = t->layout;
 	cfg->rate_hz = o->rate_hz;
 	cfg->max_frames = GP_MAX_FRAMES;
-	cfg->ringbuf_bytes = o->ring_bytes ? o->ring_bytes
-			     : o->native   ? NATIVE_RINGBUF_BYTES
-					   : RINGBUF_BYTES;
+	cfg->ringbuf_bytes = o->ring_bytes ? o->ring_bytes : default_ring_bytes(o);
 	cfg->stack_bytes = o->native ? o->stack_bytes : 0;
 	cfg->kernel_stack = o->kernel;
 	cfg->follow_children = o->subprocesses;
@@ -663,6 +681,7 @@ static int finish(struct gp_session *r, uint64_t t_end)
 	gp_bpf_counters(r->b, res->counters);
 	gp_bpf_prog_stats(r->b, &res->bpf_run_ns, &res->bpf_runs);
 	gp_bpf_all_prog_stats(r->b, res->progs);
+	gp_trust_judge(&r->trust, &res->trust);
 	prof->lost = res->counters[GP_CNT_RB_FULL] + res->counters[GP_CNT_NO_SCRATCH];
 	if (r->has_native)
 		res->native = *gp_native_finish(&r->native);
@@ -708,6 +727,7 @@ void gp_session_free(struct gp_session *r)
 	gp_wall_free(&r->wallclock);
 	gp_giltrace_detach(&r->gil);
 	gp_timeline_free(r->tl);
+	gp_trust_free(&r->trust);
 	free(r);
 }
 

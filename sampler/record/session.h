@@ -6,6 +6,7 @@
 #include "../cli/cli.h"
 #include "nativestack.h"
 #include "../account/profile.h"
+#include "../account/trust.h"
 #include "../target/target.h"
 
 enum gp_stop_reason {
@@ -25,6 +26,7 @@ struct gp_session_result {
 	struct gp_prog_stats progs[GP_PROG__MAX]; /* every program's run time */
 	uint64_t malformed;        /* records user space could not decode */
 	struct gp_native_stats native; /* with --native / --kernel */
+	struct gp_trust_verdict trust; /* did most records come with their Python stack? */
 };
 
 /*

@@ -23,6 +23,7 @@ void gp_symbolizer_init(struct gp_symbolizer *s, struct gp_profile *prof,
 void gp_symbolizer_free(struct gp_symbolizer *s)
 {
 	gp_code_cache_free(&s->codes);
+	gp_memo_free(&s->memo);
 }
 
 uint32_t gp_symbolizer_marker(struct gp_symbolizer *s, enum gp_marker m)
@@ -148,20 +149,30 @@ uint32_t gp_loop_trim(const struct gp_frame *f, uint32_t n)
 uint32_t gp_symbolize_frame(struct gp_symbolizer *s, const struct gp_frame *f, uint64_t now_ns)
 {
 	struct gp_code *code = gp_code_get(&s->codes, f->code, f->firstlineno, now_ns);
+	uint32_t loc;
 
-	if (!code)
+	if (!code) {
+		s->uncacheable = true; /* it may be readable next time */
 		return gp_symbolizer_marker(s, GP_MARK_BAD_CODE);
+	}
+	if (code->checked_ns < s->oldest_check_ns)
+		s->oldest_check_ns = code->checked_ns;
 	if (incomplete(code, f)) {
 		s->frames_skipped++;
 		return 0;
 	}
-	return python_location(s, code, f);
+	loc = python_location(s, code, f);
+	if (!loc)
+		s->uncacheable = true;
+	return loc;
 }
 
 uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sample,
 			     uint64_t now_ns, uint32_t *locs)
 {
 	uint32_t n = 0, nframes = sample->nframes, m;
+	const struct gp_memo_slot *seen;
+	uint64_t skipped0 = s->frames_skipped, hash;
 
 	if (!(sample->flags & GP_SAMPLE_HAS_TSTATE)) {
 		locs[n++] = gp_symbolizer_marker(s, GP_MARK_NO_TSTATE);
@@ -171,6 +182,16 @@ uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sa
 		nframes = GP_MAX_FRAMES;
 	if (sample->walk_end == GP_WALK_LOOP)
 		nframes = gp_loop_trim(sample->frames, nframes);
+	/* The same frames a moment ago: the same locations (stackmemo.c). */
+	hash = gp_memo_hash(sample->frames, nframes, sample->walk_end);
+	seen = gp_memo_find(&s->memo, sample->frames, nframes, sample->walk_end, hash, now_ns);
+	if (seen) {
+		memcpy(locs, seen->locs, seen->nlocs * sizeof(*locs));
+		s->frames_skipped += seen->skipped;
+		return seen->nlocs;
+	}
+	s->oldest_check_ns = UINT64_MAX;
+	s->uncacheable = false;
 	/* Outer frames were lost: say so at the root. */
 	m = gp_symbolizer_walk_end(s, sample->walk_end);
 	if (m)
@@ -187,5 +208,10 @@ uint32_t gp_symbolize_python(struct gp_symbolizer *s, const struct gp_sample *sa
 		if (m)
 			locs[n++] = m;
 	}
+	/* Valid until its oldest code object is due for a re-check. */
+	if (nframes && !s->uncacheable && s->oldest_check_ns != UINT64_MAX)
+		gp_memo_store(&s->memo, sample->frames, nframes, sample->walk_end, hash, locs, n,
+			      (uint32_t)(s->frames_skipped - skipped0),
+			      s->oldest_check_ns + GP_CODE_RECHECK_NS);
 	return n;
 }

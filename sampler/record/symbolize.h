@@ -7,6 +7,7 @@
 #include "../../bpf/gilprof.h"
 #include "../../unwind/pycode.h"
 #include "../account/profile.h"
+#include "stackmemo.h"
 
 /*
  * Locations per stack: the Python frames, native and kernel frames
@@ -36,6 +37,10 @@ struct gp_symbolizer {
 	uint32_t markers[GP_MARK__MAX]; /* location ids, made on first use */
 	uint32_t max_frames;
 	uint64_t frames_skipped;        /* incomplete frames dropped */
+	struct gp_stack_memo memo;      /* recent stacks (stackmemo.c) */
+	/* Of the frames symbolized since gp_symbolize_python began: */
+	uint64_t oldest_check_ns;       /* the oldest code-object check */
+	bool uncacheable;               /* a code object unreadable, or out of memory */
 };
 
 void gp_symbolizer_init(struct gp_symbolizer *s, struct gp_profile *prof,

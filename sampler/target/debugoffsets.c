@@ -13,6 +13,7 @@
  * every value is range-checked before it becomes an offset.
  */
 #include "debugoffsets.h"
+#include "pyversion.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -69,8 +70,12 @@ static const struct dbg_map maps[] = {
 
 /*
  * Structures whose fields the block does not describe but the sampler
- * reads (co_firsttraceable, interpreters.main, the str data offsets): if
- * the process's struct has another size, those fields may have moved.
+ * reads (co_firsttraceable, the str data offsets): if the process's struct
+ * has another size, those fields may have moved. _PyRuntimeState is not
+ * among them: debug builds make it bigger (332632 bytes for 3.14d, 316616
+ * for 3.14) and patch releases grow it (3.13.5 is 56 bytes bigger than
+ * 3.13.0) past the fields read; its one undescribed field read,
+ * interpreters.main, follows interpreters.head (set_runtime()).
  */
 struct size_check {
 	const char *what;
@@ -81,7 +86,6 @@ struct size_check {
 #define SIZE(w, p, f) { w, offsetof(struct py_debug_pos, p), offsetof(struct py_layout, f) }
 
 static const struct size_check sizes[] = {
-	SIZE("_PyRuntimeState", rt_sz, rt_size),
 	SIZE("PyObject", obj_sz, obj_size),
 	SIZE("PyCodeObject", code_sz, code_size),
 	SIZE("PyUnicodeObject", str_sz, str_size),
@@ -125,6 +129,41 @@ static enum gp_dbg_verdict mismatch(struct gp_dbg_report *r, const char *fmt, co
 	return GP_DBG_MISMATCH;
 }
 
+/* PY_VERSION_HEX release level 0xF: a final release. */
+static int is_final(uint64_t version)
+{
+	return ((version >> 4) & 0xf) == 0xf;
+}
+
+/*
+ * The block has no layout version of its own: its layout is the row's
+ * when both are final releases of one minor version (CPython keeps it
+ * within a minor), or the very same pre-release (3.15.0b4 added a field
+ * to it, moving everything after).
+ */
+static enum gp_dbg_verdict check_version(const struct py_layout *row, uint64_t version,
+					 struct gp_dbg_report *r)
+{
+	char live[32], known[32];
+
+	if ((version >> 16) != (row->version_hex >> 16) || version >> 32) {
+		snprintf(r->why, sizeof(r->why),
+			 "its debug offsets are those of version 0x%08" PRIx64
+			 ", not Python %u.%u",
+			 version, (row->version_hex >> 24) & 0xff, (row->version_hex >> 16) & 0xff);
+		return GP_DBG_MISMATCH;
+	}
+	if (version == row->version_hex || (is_final(version) && is_final(row->version_hex)))
+		return GP_DBG_OK;
+	gp_version_format((uint32_t)version, live, sizeof(live));
+	gp_version_format(row->version_hex, known, sizeof(known));
+	snprintf(r->why, sizeof(r->why),
+		 "its debug offsets are those of %s, a pre-release whose layout gil-prof does "
+		 "not know (its table has %s)",
+		 live, known);
+	return GP_DBG_MISMATCH;
+}
+
 static enum gp_dbg_verdict check_header(const struct py_layout *row, const struct block *b,
 					struct gp_dbg_report *r)
 {
@@ -138,13 +177,8 @@ static enum gp_dbg_verdict check_header(const struct py_layout *row, const struc
 			 DEBUG_COOKIE);
 		return GP_DBG_MISMATCH;
 	}
-	if ((version >> 16) != (row->version_hex >> 16) || version >> 32) {
-		snprintf(r->why, sizeof(r->why),
-			 "its debug offsets are those of version 0x%08" PRIx64
-			 ", not Python %u.%u",
-			 version, (row->version_hex >> 24) & 0xff, (row->version_hex >> 16) & 0xff);
+	if (check_version(row, version, r) != GP_DBG_OK)
 		return GP_DBG_MISMATCH;
-	}
 	r->version = (uint32_t)version;
 	if (ft != row->free_threaded) {
 		if (ft == 1)
@@ -185,6 +219,44 @@ static void count_use(struct gp_dbg_report *r, const char *name, int32_t *dst, i
 	*dst = v;
 }
 
+/*
+ * The process's _PyRuntimeState size, and interpreters.main, which the
+ * block does not give: it is the pointer after interpreters.head (struct
+ * pyinterpreters in every version), so it keeps the row's distance.
+ */
+static enum gp_dbg_verdict set_runtime(const struct py_layout *row, const struct block *b,
+				       struct py_layout *out, struct gp_dbg_report *r)
+{
+	int ok = 1;
+	uint64_t size = value_at(b, row->dbg.rt_sz, &ok);
+	int64_t main_at = (int64_t)out->rt_interp_head + (row->rt_interp_main - row->rt_interp_head);
+
+	if (!ok || main_at < 0 || (uint64_t)main_at + 8 > size || size > GROUP_SIZE_MAX)
+		return mismatch(r, "its debug offsets make %s %" PRIu64
+				   " bytes, too small or too big for what gil-prof reads (%ld in its table)",
+				"_PyRuntimeState", size, (long)row->rt_size);
+	count_use(r, "rt_interp_main", &out->rt_interp_main, (int32_t)main_at);
+	/* A size, not an offset: not counted as a difference. */
+	out->rt_size = (int32_t)size;
+	return GP_DBG_OK;
+}
+
+/* sys.modules (thread names) moved inside 3.14 (3.14.5's GC revert). */
+static enum gp_dbg_verdict set_modules(const struct py_layout *row, const struct block *b,
+				       struct py_objlayout *obj, struct gp_dbg_report *r)
+{
+	int ok = 1;
+	uint64_t at = value_at(b, row->dbg.interp_modules, &ok);
+	uint64_t isz = value_at(b, row->dbg.interp_sz, &ok);
+
+	if (!ok || at + 8 > isz || isz > GROUP_SIZE_MAX)
+		return mismatch(r, "its debug offsets put %s at %" PRIu64
+				   ", outside the interpreter state (%ld in its table)",
+				"imports.modules", at, (long)obj->interp_modules);
+	count_use(r, "interp_modules", &obj->interp_modules, (int32_t)at);
+	return GP_DBG_OK;
+}
+
 static enum gp_dbg_verdict apply_offsets(const struct py_layout *row, const struct block *b,
 					 struct py_layout *out, struct gp_dbg_report *r)
 {
@@ -217,7 +289,7 @@ static enum gp_dbg_verdict apply_offsets(const struct py_layout *row, const stru
 				   ", outside the interpreter state (%ld in its table)",
 				"gc.collecting", gc + coll, (long)row->interp_gc_collecting);
 	count_use(r, "interp_gc_collecting", &out->interp_gc_collecting, (int32_t)(gc + coll));
-	return GP_DBG_OK;
+	return set_runtime(row, b, out, r);
 }
 
 /* Bytes of a frame the BPF walk copies: up to the last field it reads. */
@@ -238,13 +310,16 @@ static void frame_extent(struct py_layout *L)
 
 enum gp_dbg_verdict gp_debug_offsets_apply(const struct py_layout *row, const struct gp_mem *m,
 					   uint64_t runtime, struct py_layout *out,
-					   struct gp_dbg_report *r)
+					   struct py_objlayout *obj, struct gp_dbg_report *r)
 {
+	struct py_objlayout obj_row;
 	struct block b;
 	enum gp_dbg_verdict v;
 
 	memset(r, 0, sizeof(*r));
 	*out = *row;
+	if (obj)
+		obj_row = *obj;
 	if (row->dbg.block_size <= 0)
 		return GP_DBG_NONE;
 	b.len = (size_t)row->dbg.block_size;
@@ -256,8 +331,12 @@ enum gp_dbg_verdict gp_debug_offsets_apply(const struct py_layout *row, const st
 	if (v != GP_DBG_OK)
 		return v;
 	v = apply_offsets(row, &b, out, r);
+	if (v == GP_DBG_OK && obj)
+		v = set_modules(row, &b, obj, r);
 	if (v != GP_DBG_OK) {
 		*out = *row;
+		if (obj)
+			*obj = obj_row;
 		return v;
 	}
 	frame_extent(out);

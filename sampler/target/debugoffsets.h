@@ -5,9 +5,10 @@
 #include <stdint.h>
 
 #include "../../bpf/gilprof.h"
+#include "../../unwind/pyobj.h"
 #include "../../unwind/targetmem.h"
 
-/* Largest _Py_DebugOffsets block read (3.13: 584 bytes, 3.14: 760). */
+/* Largest _Py_DebugOffsets block read (3.13: 584 bytes, 3.14: 760, 3.15: 888). */
 #define GP_DEBUG_BLOCK_MAX 4096
 
 enum gp_dbg_verdict {
@@ -30,10 +31,12 @@ struct gp_dbg_report {
  * checks it against the generated row: the cookie, the version, the build
  * kind and the sizes of the structures whose undescribed fields the sampler
  * reads must agree; every offset it describes is bounds-checked and then
- * used in *out (a copy of row) in place of the row's value.
+ * used in *out (a copy of row) in place of the row's value. The process's
+ * sys.modules offset replaces obj's (the object row), unless obj is NULL.
+ * On any verdict but GP_DBG_OK, *out is row and *obj is left as it was.
  */
 enum gp_dbg_verdict gp_debug_offsets_apply(const struct py_layout *row, const struct gp_mem *m,
 					   uint64_t runtime, struct py_layout *out,
-					   struct gp_dbg_report *r);
+					   struct py_objlayout *obj, struct gp_dbg_report *r);
 
 #endif

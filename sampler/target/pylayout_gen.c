@@ -50,7 +50,11 @@ static void runtime_fields(void)
 {
 	OFF("rt_interp_head", _PyRuntimeState, interpreters.head);
 	OFF("rt_interp_main", _PyRuntimeState, interpreters.main);
-#if PY_MINOR_AT_LEAST(12)
+#if PY_MINOR_AT_LEAST(15)
+	/* 3.15 keeps the gilstate in a thread-local variable (gh-131185). */
+	ABSENT("rt_gil");
+	ABSENT("rt_tss_key");
+#elif PY_MINOR_AT_LEAST(12)
 	ABSENT("rt_gil");
 	OFF("rt_tss_key", _PyRuntimeState, autoTSSkey._key);
 #else
@@ -255,6 +259,7 @@ static void debug_offsets_positions(void)
 	DPOS("interp_threads_head", interpreter_state.threads_head);
 	DPOS("interp_gil_ptr", interpreter_state.ceval_gil);
 	DPOS("interp_gc", interpreter_state.gc);
+	DPOS("interp_modules", interpreter_state.imports_modules);
 	DPOS("ts_sz", thread_state.size);
 	DPOS("ts_next", thread_state.next);
 	DPOS("ts_interp", thread_state.interp);

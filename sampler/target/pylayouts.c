@@ -15,6 +15,7 @@ const struct py_layout gp_py_layouts[] = {
 #include "layouts/py3.12.inc"
 #include "layouts/py3.13.inc"
 #include "layouts/py3.14.inc"
+#include "layouts/py3.15.inc"
 };
 
 const size_t gp_py_layouts_count = sizeof(gp_py_layouts) / sizeof(gp_py_layouts[0]);

@@ -15,6 +15,8 @@ static const struct py_objlayout rows[] = {
 #include "objlayouts/py3.11.inc"
 #include "objlayouts/py3.12.inc"
 #include "objlayouts/py3.13.inc"
+#include "objlayouts/py3.14.inc"
+#include "objlayouts/py3.15.inc"
 };
 
 const struct py_objlayout *gp_objlayout_for(uint32_t version_hex)

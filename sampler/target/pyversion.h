@@ -15,7 +15,7 @@ extern const size_t gp_py_layouts_count;
 /* The row for version_hex's major.minor (and build kind), or NULL. */
 const struct py_layout *gp_layout_for(uint32_t version_hex, bool free_threaded);
 
-/* "3.9 to 3.14 (untested: 3.14)": the default-build rows of the table. */
+/* "3.9 to 3.15" (with "(untested: ...)" for such rows): the default-build rows. */
 const char *gp_supported_versions(void);
 
 /*

@@ -228,9 +228,14 @@ static int use_debug_offsets(struct gp_target *t)
 {
 	pid_t p = t->pid;
 	struct gp_mem mem = gp_mem_process(&p);
+	const struct py_objlayout *obj = gp_objlayout_for(t->version_hex);
 	struct gp_dbg_report r;
 
-	switch (gp_debug_offsets_apply(t->layout, &mem, t->runtime, &t->live, &r)) {
+	if (obj)
+		t->objects_live = *obj;
+	t->objects = obj ? &t->objects_live : NULL;
+	switch (gp_debug_offsets_apply(t->layout, &mem, t->runtime, &t->live,
+				       obj ? &t->objects_live : NULL, &r)) {
 	case GP_DBG_NONE:
 		break;
 	case GP_DBG_OK:

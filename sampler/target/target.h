@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "../../bpf/gilprof.h"
+#include "../../unwind/pyobj.h"
 
 /* A CPython process being profiled. */
 struct gp_target {
@@ -25,6 +26,8 @@ struct gp_target {
 	char version[32];
 	const struct py_layout *layout; /* = &live once attached */
 	struct py_layout live;     /* the row, with the process's own offsets (3.13+) */
+	const struct py_objlayout *objects; /* = &objects_live, or NULL: no object row */
+	struct py_objlayout objects_live;
 };
 
 /*

@@ -21,12 +21,85 @@ TARGETS = ROOT / "tests" / "targets"
 # .output/tests for ./gil-prof, .output-san/tests for the sanitizer build.
 TOOLS = (GIL_PROF.parent if GIL_PROF.parent != ROOT else ROOT / ".output") / "tests"
 
+# Debian sid's interpreters: release and debug builds of 3.14 and 3.15, run
+# chrooted into a root of their own (tests/roots/sid.sh, made on first use
+# and cached outside the clone) through wrappers (sid_wrappers()). Debug
+# builds ("...d") run only the tests marked debug_builds: the stack, line
+# and GIL-state basics.
+SID_INTERPRETERS = {
+    "sid-3.14": "python3.14", "sid-3.14d": "python3.14d",
+    "sid-3.15": "python3.15", "sid-3.15d": "python3.15d",
+}
 # The interpreters every CI machine has: a test run over the interpreter
 # matrix fails (it does not skip) for each one of these that is missing.
 REQUIRED_INTERPRETERS = [
     "pyenv-3.9", "pyenv-3.10", "pyenv-3.11", "pyenv-3.12", "pyenv-3.13", "debian-3.11",
+    *SID_INTERPRETERS,
 ]
-SUPPORTED_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+SUPPORTED_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+# Debian sid's interpreters, run in a root of their own (tests/roots/sid.sh).
+SID_MINORS = ("3.14", "3.15")
+SID_SCRIPT = ROOT / "tests" / "roots" / "sid.sh"
+_sid_root = []
+
+
+def sid_root():
+    """The cached Debian sid root with 3.14 and 3.15 (made once, ~1 minute)."""
+    if not _sid_root:
+        r = subprocess.run(["nice", "-n", "10", str(SID_SCRIPT)], capture_output=True,
+                           text=True, timeout=1800)
+        assert r.returncode == 0, "tests/roots/sid.sh failed: %s" % r.stderr
+        _sid_root.append(pathlib.Path(r.stdout.strip().splitlines()[-1]))
+    return _sid_root[0]
+
+
+IN_ROOT = ROOT / "tests" / "roots" / "in_root.sh"
+SID_BIN = ROOT / ".output" / "sid-bin"
+
+
+def sid_wrappers(ids):
+    """id -> an executable that runs that sid interpreter in the root.
+
+    The wrapper execs (no fork: the target's PID is the interpreter's)
+    into a private mount namespace, chroots into a copy-on-write view of
+    the root whose writes vanish with the process (in_root.sh), with /tmp
+    and the clone bound at their own paths: scripts, the files tests make
+    and the paths in the profile are the same inside and out. gil-prof,
+    on the host, reads the interpreter's files through /proc/PID/root.
+    """
+    root = sid_root()
+    SID_BIN.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for interp_id in ids:
+        exe = SID_BIN / SID_INTERPRETERS[interp_id]
+        text = ("#!/bin/sh\n# %s of %s (tests/functional/conftest.py)\n"
+                "export IN_ROOT_TMPFS=1 IN_ROOT_BIND='/tmp %s'\n"
+                'exec %s %s %s.work %s "$@"\n' % (
+                    SID_INTERPRETERS[interp_id], root, ROOT, IN_ROOT, root, root,
+                    SID_INTERPRETERS[interp_id]))
+        if not exe.exists() or exe.read_text() != text:
+            tmp = exe.with_suffix(".new")
+            tmp.write_text(text)
+            tmp.chmod(0o755)
+            tmp.rename(exe)
+        out[interp_id] = str(exe)
+    return out
+
+
+def interpreter_root(python):
+    """The root directory python runs in: "/", or the sid root for its wrappers."""
+    return str(sid_root()) if pathlib.Path(python).parent == SID_BIN else "/"
+
+
+def interpreter_file(python):
+    """The executable python really is, as a host path (through a wrapper)."""
+    if pathlib.Path(python).parent == SID_BIN:
+        return sid_root() / "usr" / "bin" / pathlib.Path(python).name
+    return pathlib.Path(python).resolve()
+
+
+def is_debug_build(interp_id):
+    return interp_id.startswith("sid-") and interp_id.endswith("d")
 
 
 def pyenv_root():
@@ -69,6 +142,9 @@ def find_interpreters():
                 found["pyenv-" + major_minor] = exe
     if os.path.exists("/usr/bin/python3.11"):
         found["debian-3.11"] = "/usr/bin/python3.11"
+    sid = [i for i in SID_INTERPRETERS if i in WANTED]
+    if sid:
+        found.update(sid_wrappers(sid))
     return found
 
 
@@ -85,27 +161,45 @@ def find_old_interpreters():
     return out
 
 
-INTERPRETERS = find_interpreters()
-MATRIX = sorted(set(REQUIRED_INTERPRETERS) | set(INTERPRETERS), key=lambda i: (i[:5], version_key(i[6:])))
+def matrix_key(interp_id):
+    kind, version = interp_id.split("-", 1)
+    return kind, version_key(version.rstrip("d")), version.endswith("d")
+
+
 # GIL_PROF_MATRIX=pyenv-3.9,debian-3.11 narrows a run to those interpreters
 # (make functional-san does: the sanitizer pass repeats the whole suite, so it
 # takes the oldest, the newest and the stripped static build; the plain pass
 # keeps the whole matrix).
-if os.environ.get("GIL_PROF_MATRIX"):
-    _wanted = os.environ["GIL_PROF_MATRIX"].split(",")
-    MATRIX = [i for i in MATRIX if any(i == w or i.startswith(w + ".") for w in _wanted)]
-    assert MATRIX, "GIL_PROF_MATRIX matches no interpreter: %s" % _wanted
+_wanted = [w for w in os.environ.get("GIL_PROF_MATRIX", "").split(",") if w]
+
+
+def wanted(interp_id):
+    return not _wanted or any(interp_id == w or interp_id.startswith(w + ".") for w in _wanted)
+
+
+WANTED = [i for i in SID_INTERPRETERS if wanted(i)]
+INTERPRETERS = find_interpreters()
+MATRIX = sorted((i for i in set(REQUIRED_INTERPRETERS) | set(INTERPRETERS) if wanted(i)),
+                key=matrix_key)
+assert MATRIX, "GIL_PROF_MATRIX matches no interpreter: %s" % _wanted
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "min_python(major, minor): run only under interpreters this new or newer"
     )
+    config.addinivalue_line(
+        "markers", "debug_builds: run under the debug builds of the matrix too (sid-3.14d, ...)"
+    )
+    config.addinivalue_line(
+        "markers", "host_only: not under the interpreters run in a root (sid-*): the test "
+        "puts the interpreter in a container itself"
+    )
 
 
 def id_version(interp_id):
-    """(3, 11) for "debian-3.11" or "pyenv-3.11"."""
-    return version_key(interp_id.split("-", 1)[1])
+    """(3, 11) for "debian-3.11" or "pyenv-3.11"; (3, 14) for "sid-3.14d"."""
+    return version_key(interp_id.split("-", 1)[1].rstrip("d"))
 
 
 def pytest_generate_tests(metafunc):
@@ -113,7 +207,10 @@ def pytest_generate_tests(metafunc):
     # including required ones that are missing (those fail in the fixture).
     if "python" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("min_python")
-        ids = [i for i in MATRIX if not marker or id_version(i) >= marker.args]
+        debug = metafunc.definition.get_closest_marker("debug_builds")
+        host = metafunc.definition.get_closest_marker("host_only")
+        ids = [i for i in MATRIX if (not marker or id_version(i) >= marker.args) and
+               (debug or not is_debug_build(i)) and not (host and i.startswith("sid-"))]
         metafunc.parametrize("python", ids, ids=ids, indirect=True)
 
 
@@ -122,8 +219,9 @@ def python(request):
     exe = INTERPRETERS.get(request.param)
     if not exe:
         pytest.fail(
-            "interpreter %s is missing: CI machines have pyenv's CPython 3.9-3.13 and "
-            "Debian's /usr/bin/python3.11 (see README, Tests)" % request.param
+            "interpreter %s is missing: CI machines have pyenv's CPython 3.9-3.13, "
+            "Debian's /usr/bin/python3.11 and Debian sid's 3.14 and 3.15 in a root "
+            "(tests/roots/sid.sh; see README, Tests)" % request.param
         )
     return exe
 

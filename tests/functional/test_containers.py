@@ -7,7 +7,13 @@ import os
 import pathlib
 import shutil
 
+import pytest
+
 from conftest import TARGETS, Target, frame_parts, parse_folded, run_gil_prof, wait_for
+
+# sid-* interpreters already run in a root of their own: the matrix of
+# this file is the host interpreters, put into a container here.
+pytestmark = pytest.mark.host_only
 
 LOOPS = ("spin_three_quarters", "spin_one_quarter")
 

@@ -10,6 +10,7 @@ from conftest import (
 
 pytestmark = pytest.mark.min_python(3, 13)
 EXIT_UNSUPPORTED = 5
+EXIT_UNTRUSTED = 12
 
 
 def refused(r, out, words):
@@ -63,7 +64,9 @@ def test_process_offsets_are_what_is_read(python, tmp_path):
     # the sampler reads at the process's offsets, not the table's.
     row = layout_row(minor_of(python))
     r, out = run(python, tmp_path, "%d=%d" % (row["dbg.ts_thread_id"], row["ts_native_tid"]))
-    assert r.returncode == 0, r.stderr
+    # A profile without one Python stack is declared untrustworthy.
+    assert r.returncode == EXIT_UNTRUSTED, r.stderr
+    assert "cannot be trusted" in r.stderr
     assert "differ from gil-prof's Python" in r.stderr and "(first: ts_thread_id)" in r.stderr
     leaves = {f[-1] for f, _ in parse_folded(out)}
     assert leaves == {"[no Python thread state]"}, leaves

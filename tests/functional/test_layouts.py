@@ -1,7 +1,8 @@
 """The checked-in CPython layout rows equal what the generator makes now.
 
 Rows of installed versions are regenerated from their headers and must be
-identical. A row marked untested was made from CPython's published headers
+identical: pyenv's 3.9-3.13, and Debian sid's 3.14 and 3.15 in the root the
+tests run them in (tests/roots/sid.sh). A row marked untested was made from CPython's published headers
 of a version no installed interpreter has (README, "Supported Pythons"):
 it cannot be regenerated here, so it must say so, have exactly the fields
 the generator makes today (a field added since would be silently zero),
@@ -15,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, pyenv_root
+from conftest import ROOT, SID_MINORS, pyenv_root, sid_root
 
 LAYOUTS = sorted(
     (ROOT / "sampler" / "target" / "layouts").glob("py3.*.inc"),
@@ -25,6 +26,8 @@ OBJ_LAYOUTS = sorted((ROOT / "sampler" / "target" / "objlayouts").glob("py3.*.in
 
 
 def headers_for(minor):
+    if minor in SID_MINORS:
+        return sid_root() / "usr" / "include" / ("python" + minor)
     root = pyenv_root()
     assert root, "no pyenv installation: cannot regenerate layout rows"
     found = sorted(root.glob("versions/%s.*/include/python%s" % (minor, minor)))
@@ -33,8 +36,11 @@ def headers_for(minor):
 
 def generate(inc, tmp_path, generator="pylayout_gen.c"):
     gen = tmp_path / "gen"
+    # A root's headers find their pyconfig.h under the root's /usr/include
+    # (as `make layouts` compiles them).
+    extra = ["-idirafter", str(inc.parent)] if str(inc).startswith(str(sid_root())) else []
     subprocess.run(
-        ["cc", "-w", "-I%s" % inc, "-I%s/internal" % inc,
+        ["cc", "-w", "-I%s" % inc, "-I%s/internal" % inc, *extra,
          str(ROOT / "sampler" / "target" / generator), "-o", str(gen)],
         check=True,
     )

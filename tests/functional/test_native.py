@@ -13,6 +13,7 @@ import pytest
 
 from conftest import (
     INTERPRETERS,
+    interpreter_root,
     TARGETS,
     frame_parts,
     marked_lines,
@@ -57,7 +58,8 @@ def ext_dirs(tmp_path_factory):
 
     def get(python):
         if python not in built:
-            built[python] = gpnative_build.build(python, tmp_path_factory.mktemp("gpnative"))
+            built[python] = gpnative_build.build(python, tmp_path_factory.mktemp("gpnative"),
+                                                 root=interpreter_root(python))
         return built[python]
 
     return get

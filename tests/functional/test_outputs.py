@@ -45,6 +45,7 @@ from browser import Browser
 from conftest import (
     TOOLS,
     INTERPRETERS,
+    SID_BIN,
     TARGETS,
     Target,
     frame_parts,
@@ -53,6 +54,7 @@ from conftest import (
     run_gil_prof,
     shares,
     thread_states,
+    interpreter_file,
 )
 from test_gil import GILWAIT, libpython, tracer_totals, value_at, window
 
@@ -645,13 +647,26 @@ def test_speedscope_profiles_per_state_on_a_real_recording(contention):
             assert spin >= 0.9 * sum(prof["weights"]), (tid, state)
 
 
+def gil_events_expected(python):
+    """uprobes where the interpreter's file has take_gil and drop_gil in its
+    symbol table (pyenv's libpython, sid's debug builds), else watchpoint."""
+    if pathlib.Path(python).parent != SID_BIN:
+        return "watchpoint" if python == INTERPRETERS.get("debian-3.11") else "uprobes"
+    syms = subprocess.run(["readelf", "-sW", str(interpreter_file(python))], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    names = {l.split()[-1] for l in syms.splitlines() if " FUNC " in l}
+    return "uprobes" if {"take_gil", "drop_gil"} <= names else "watchpoint"
+
+
+@pytest.mark.debug_builds
 def test_timeline_on_every_interpreter(python, tmp_path):
-    """Uprobes where the interpreter has take_gil/drop_gil symbols (pyenv),
-    else a watchpoint on gil->locked (Debian's stripped python3.11)."""
+    """Uprobes where the interpreter has take_gil/drop_gil symbols (pyenv,
+    sid's debug builds), else a watchpoint on gil->locked (Debian's stripped
+    python3.11, sid's release builds)."""
     outputs = {"trace": "t.trace.json", "folded": "t.folded"}
     r, workers = record_timeline(python, tmp_path, 1.5, outputs=outputs)
     doc = json.loads((tmp_path / outputs["trace"]).read_text())
-    source = "watchpoint" if python == INTERPRETERS.get("debian-3.11") else "uprobes"
+    source = gil_events_expected(python)
     assert doc["otherData"]["gil_events"] == source, r.stderr
     totals = assert_timeline_matches_samples(doc, parse_folded(tmp_path / outputs["folded"]),
                                              workers)

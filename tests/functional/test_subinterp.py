@@ -1,7 +1,24 @@
 """Sub-interpreters: the main interpreter's threads are profiled with their
 own stacks, the others are named in a warning, and a thread started inside
 a sub-interpreter is profiled too."""
+import subprocess
+
 from conftest import Target, frame_parts, line_of, marked_lines, parse_folded, run_gil_prof
+
+# What run_string names the code it runs: "<string>" up to 3.13, "<script>" after.
+SOURCE_NAME = """
+try:
+    import _interpreters as interpreters
+except ImportError:
+    import _xxsubinterpreters as interpreters
+interpreters.run_string(interpreters.create(), "import sys; print(sys._getframe().f_code.co_filename)")
+"""
+
+
+def run_string_source(python):
+    r = subprocess.run([python, "-W", "ignore", "-c", SOURCE_NAME], capture_output=True,
+                       text=True, timeout=60, check=True)
+    return r.stdout.strip()
 
 
 def test_subinterpreters(python, tmp_path):
@@ -32,5 +49,6 @@ def test_subinterpreters(python, tmp_path):
     ), entered
     # the sub-interpreter's own thread: its own stack
     own = [leaf for stacks in leaves.values() for leaf, _ in stacks]
-    assert own and all(l[0] == "sub_spin" and l[1] == "<string>" for l in own), own
+    source = run_string_source(python)
+    assert own and all(l[0] == "sub_spin" and l[1] == source for l in own), own
     assert {l[2] for l in own} <= {5, 6, 7, 8}, own  # its loop inside SUB_CODE

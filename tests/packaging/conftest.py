@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
 TARGETS = ROOT / "tests" / "targets"
 MKROOT = ROOT / "tests" / "roots" / "mkroot.sh"
-IN_ROOT = HERE / "in_root.sh"
+IN_ROOT = ROOT / "tests" / "roots" / "in_root.sh"
 
 # The functional tests' helpers (folded stacks, frames, GIL states), loaded
 # under another name: both directories have a conftest.py.

@@ -2,9 +2,10 @@
 /*
  * The live _Py_DebugOffsets check over fake target memory: a block built
  * from each 3.13+ row is accepted unchanged; offsets the process has
- * elsewhere are used; free-threaded builds, foreign blocks, other versions,
- * structs of another size and offsets outside what the sampler reads are
- * refused.
+ * elsewhere are used (sys.modules into the object row too); a bigger
+ * _PyRuntimeState (debug builds, patch releases) is taken; free-threaded
+ * builds, foreign blocks, other versions, unknown pre-releases, structs of
+ * another size and offsets outside what the sampler reads are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "debugoffsets.h"
 #include "pyversion.h"
+#include "../../unwind/pyobj.h"
 
 #define RUNTIME 0x7f0000001000ULL
 
@@ -46,6 +48,7 @@ static void healthy_block(void)
 	put(d->interp_threads_head, (uint64_t)L->interp_threads_head);
 	put(d->interp_gil_ptr, (uint64_t)L->interp_gil_ptr);
 	put(d->interp_gc, (uint64_t)L->interp_gc_collecting - 200);
+	put(d->interp_modules, (uint64_t)gp_objlayout_for(L->version_hex)->interp_modules);
 	put(d->gc_collecting, 200);
 	put(d->ts_sz, 1000);
 	put(d->ts_next, (uint64_t)L->ts_next);
@@ -80,7 +83,7 @@ static enum gp_dbg_verdict check(struct py_layout *out, struct gp_dbg_report *r)
 {
 	struct gp_mem mem = gp_mem_buffer(&membuf);
 
-	return gp_debug_offsets_apply(L, &mem, RUNTIME, out, r);
+	return gp_debug_offsets_apply(L, &mem, RUNTIME, out, NULL, r);
 }
 
 /* Every row that has a block: its own healthy block is taken as is. */
@@ -105,7 +108,7 @@ static void test_healthy_blocks_of_every_row(void **state)
 		assert_int_equal(r.version, L->version_hex);
 		assert_memory_equal(&out, L, sizeof(out));
 	}
-	assert_true(rows >= 2); /* 3.13 and 3.14 */
+	assert_true(rows >= 3); /* 3.13, 3.14 and 3.15 */
 }
 
 static int setup_313(void **state)
@@ -175,6 +178,70 @@ static void test_other_version_refused(void **state)
 	expect_mismatch("0x030c01f0");
 }
 
+/* sys.modules moved inside 3.14 (3.14.5): the object row takes the process's. */
+static void test_modules_offset_into_object_row(void **state)
+{
+	struct py_objlayout obj = *gp_objlayout_for(L->version_hex), before = obj;
+	struct gp_mem mem = gp_mem_buffer(&membuf);
+	struct gp_dbg_report r;
+	struct py_layout out;
+
+	(void)state;
+	put(L->dbg.interp_modules, (uint64_t)before.interp_modules - 88);
+	assert_int_equal(gp_debug_offsets_apply(L, &mem, RUNTIME, &out, &obj, &r), GP_DBG_OK);
+	assert_int_equal(obj.interp_modules, before.interp_modules - 88);
+	assert_int_equal(r.differ, 1);
+	assert_string_equal(r.first_diff, "interp_modules");
+	assert_int_equal(obj.module_dict, before.module_dict);
+	/* outside the interpreter state: refused, the object row untouched */
+	obj = before;
+	put(L->dbg.interp_modules, 400000);
+	assert_int_equal(gp_debug_offsets_apply(L, &mem, RUNTIME, &out, &obj, &r), GP_DBG_MISMATCH);
+	assert_non_null(strstr(r.why, "imports.modules"));
+	assert_memory_equal(&obj, &before, sizeof(obj));
+}
+
+/*
+ * Debug builds have a bigger _PyRuntimeState (3.14d: 332632 bytes, 3.14:
+ * 316616), and so did 3.13.5 against 3.13.0: the process's size is taken,
+ * and interpreters.main follows interpreters.head wherever that is.
+ */
+static void test_runtime_size_is_the_process(void **state)
+{
+	struct gp_dbg_report r;
+	struct py_layout out;
+
+	(void)state;
+	put(L->dbg.rt_sz, (uint64_t)L->rt_size + 16016);
+	assert_int_equal(check(&out, &r), GP_DBG_OK);
+	assert_int_equal(r.differ, 0);
+	assert_int_equal(out.rt_size, L->rt_size + 16016);
+	put(L->dbg.rt_interp_head, (uint64_t)L->rt_interp_head + 64);
+	assert_int_equal(check(&out, &r), GP_DBG_OK);
+	assert_int_equal(out.rt_interp_main, L->rt_interp_main + 64);
+	assert_string_equal(r.first_diff, "rt_interp_head");
+	/* too small to hold interpreters.main where it would be */
+	healthy_block();
+	put(L->dbg.rt_sz, (uint64_t)L->rt_interp_main + 4);
+	expect_mismatch("_PyRuntimeState");
+}
+
+/* Final releases of a minor share the block's layout; pre-releases do not. */
+static void test_patch_releases_and_pre_releases(void **state)
+{
+	struct gp_dbg_report r;
+	struct py_layout out;
+
+	(void)state;
+	put(L->dbg.version, (L->version_hex & 0xffff0000u) | 0x05f0); /* x.y.5 */
+	assert_int_equal(check(&out, &r), GP_DBG_OK);
+	assert_int_equal(r.version, (L->version_hex & 0xffff0000u) | 0x05f0);
+	put(L->dbg.version, (L->version_hex & 0xffff0000u) | 0x00b4); /* x.y.0b4 */
+	expect_mismatch("b4, a pre-release whose layout gil-prof does not know");
+	put(L->dbg.version, (L->version_hex & 0xffff0000u) | 0x00c1); /* x.y.0rc1 */
+	expect_mismatch("rc1, a pre-release");
+}
+
 static void test_other_struct_sizes_refused(void **state)
 {
 	(void)state;
@@ -183,9 +250,6 @@ static void test_other_struct_sizes_refused(void **state)
 	healthy_block();
 	put(L->dbg.obj_sz, 32); /* a free-threaded object header */
 	expect_mismatch("PyObject");
-	healthy_block();
-	put(L->dbg.rt_sz, (uint64_t)L->rt_size - 16);
-	expect_mismatch("_PyRuntimeState");
 }
 
 static void test_offsets_outside_reads_refused(void **state)
@@ -216,7 +280,7 @@ static void test_unreadable_block_refused(void **state)
 	struct py_layout out;
 
 	(void)state;
-	assert_int_equal(gp_debug_offsets_apply(L, &mem, RUNTIME, &out, &r), GP_DBG_MISMATCH);
+	assert_int_equal(gp_debug_offsets_apply(L, &mem, RUNTIME, &out, NULL, &r), GP_DBG_MISMATCH);
 	assert_non_null(strstr(r.why, "unreadable"));
 }
 
@@ -232,16 +296,19 @@ static void test_versions_without_block(void **state)
 	assert_memory_equal(&out, L, sizeof(out));
 }
 
-static void test_untested_rows_are_named(void **state)
+/* 3.14 and 3.15 are tested now (Debian sid's builds): no row is untested. */
+static void test_supported_versions(void **state)
 {
-	const struct py_layout *v314 = gp_layout_for(0x030e0000, false);
-
 	(void)state;
-	assert_non_null(v314);
-	assert_int_equal(v314->untested, 1);
-	assert_int_equal(v314->frame_code_tag_bits, 3);
-	assert_int_equal(gp_layout_for(0x030d0000, false)->untested, 0);
-	assert_string_equal(gp_supported_versions(), "3.9 to 3.14 (untested: 3.14)");
+	for (uint32_t minor = 14; minor <= 15; minor++) {
+		const struct py_layout *row = gp_layout_for(0x03000000u | minor << 16, false);
+
+		assert_non_null(row);
+		assert_int_equal(row->untested, 0);
+		assert_int_equal(row->frame_code_tag_bits, 3); /* _PyStackRef */
+		assert_non_null(gp_objlayout_for(row->version_hex));
+	}
+	assert_string_equal(gp_supported_versions(), "3.9 to 3.15");
 }
 
 int main(void)
@@ -252,11 +319,14 @@ int main(void)
 		cmocka_unit_test_setup(test_free_threaded_refused, setup_313),
 		cmocka_unit_test_setup(test_foreign_block_refused, setup_313),
 		cmocka_unit_test_setup(test_other_version_refused, setup_313),
+		cmocka_unit_test_setup(test_modules_offset_into_object_row, setup_313),
+		cmocka_unit_test_setup(test_runtime_size_is_the_process, setup_313),
+		cmocka_unit_test_setup(test_patch_releases_and_pre_releases, setup_313),
 		cmocka_unit_test_setup(test_other_struct_sizes_refused, setup_313),
 		cmocka_unit_test_setup(test_offsets_outside_reads_refused, setup_313),
 		cmocka_unit_test_setup(test_unreadable_block_refused, setup_313),
 		cmocka_unit_test(test_versions_without_block),
-		cmocka_unit_test(test_untested_rows_are_named),
+		cmocka_unit_test(test_supported_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,11 @@ static void test_symbol_names(void **state)
 	assert_int_equal(gp_symbol_func_len("f.coldish"), 9);
 	assert_int_equal(gp_symbol_func_len("f.cold.x"), 8);
 	assert_int_equal(gp_symbol_func_len("f.isra.0"), 8);
+	assert_int_equal(gp_symbol_func_len("take_gil.lto_priv.0"), 8);
+	assert_int_equal(gp_symbol_func_len("f.lto_priv.12.cold"), 1);
+	assert_int_equal(gp_symbol_func_len("f.lto_priv.x"), 12);
+	assert_int_equal(gp_symbol_func_len("f.lto_priv."), 11);
+	assert_int_equal(gp_symbol_func_len(".lto_priv.0"), 0);
 	assert_int_equal(gp_symbol_func_len("memcpy@@GLIBC_2.14"), 6);
 	assert_int_equal(gp_symbol_func_len("plain"), 5);
 }

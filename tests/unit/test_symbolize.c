@@ -179,12 +179,76 @@ static void test_symbolize_sample(void **state)
 	free(s);
 }
 
+/*
+ * The memo of recent stacks (stackmemo.c) gives what symbolizing again
+ * would: the same locations, the incomplete frames counted each time, a
+ * code object replaced at its address found at the same re-check, and a
+ * stack with an unreadable code object never remembered.
+ */
+static void test_memo_is_exact(void **state)
+{
+	struct gp_sample *s = calloc(1, sizeof(*s));
+	struct gp_symbolizer sym;
+	struct gp_profile prof;
+	uint32_t locs[GP_STACK_MAX], first[GP_STACK_MAX], n, n1;
+	const uint64_t code_c = BASE + 0x800;
+
+	(void)state;
+	gp_profile_init(&prof);
+	gp_symbolizer_init(&sym, &prof, L, gp_mem_buffer(&membuf), CODE_TYPE, GP_MAX_FRAMES);
+	s->flags = GP_SAMPLE_HAS_TSTATE;
+	s->frames[0] = (struct gp_frame){ .code = CODE_B, .lasti = 4, .firstlineno = 20 };
+	s->frames[1] = (struct gp_frame){ .code = CODE_A, .lasti = 8, .firstlineno = 10 };
+	s->nframes = 2;
+	s->walk_end = GP_WALK_COMPLETE;
+	n1 = gp_symbolize_python(&sym, s, 1, first);
+	assert_int_equal(n1, 2);
+	assert_int_equal(sym.memo.hits, 0);
+	n = gp_symbolize_python(&sym, s, 2, locs);
+	assert_int_equal(sym.memo.hits, 1);
+	assert_int_equal(n, n1);
+	assert_memory_equal(locs, first, n * sizeof(*locs));
+	assert_string_equal(loc_text(&prof, locs[0]), "Worker.run:12");
+
+	/* Other code at A's address, same first line: seen at the re-check, not before. */
+	code_obj(CODE_A, "moved", "moved", 10, 0);
+	n = gp_symbolize_python(&sym, s, 3, locs);
+	assert_string_equal(loc_text(&prof, locs[0]), "Worker.run:12");
+	n = gp_symbolize_python(&sym, s, 1 + GP_CODE_RECHECK_NS, locs);
+	assert_int_equal(n, 2);
+	assert_string_equal(loc_text(&prof, locs[0]), "moved:12");
+
+	/* A frame not yet started is left out, and counted, on every record. */
+	s->frames[0].lasti = 0;
+	sym.frames_skipped = 0;
+	n = gp_symbolize_python(&sym, s, 5 + GP_CODE_RECHECK_NS, locs);
+	n1 = gp_symbolize_python(&sym, s, 6 + GP_CODE_RECHECK_NS, locs);
+	assert_int_equal(n, 1);
+	assert_int_equal(n1, 1);
+	assert_int_equal(sym.frames_skipped, 2);
+
+	/* Unreadable now, readable later: the later record is named. */
+	s->frames[0] = (struct gp_frame){ .code = code_c, .lasti = 0, .firstlineno = 30 };
+	s->nframes = 1;
+	n = gp_symbolize_python(&sym, s, 7 + GP_CODE_RECHECK_NS, locs);
+	assert_string_equal(loc_text(&prof, locs[0]), "[unreadable code object]:0");
+	code_obj(code_c, "late", "late", 30, 0);
+	n = gp_symbolize_python(&sym, s, 8 + GP_CODE_RECHECK_NS, locs);
+	assert_int_equal(n, 1);
+	assert_string_equal(loc_text(&prof, locs[0]), "late:30");
+
+	gp_symbolizer_free(&sym);
+	gp_profile_free(&prof);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_cache_and_names, setup),
 		cmocka_unit_test(test_display_name_rules),
 		cmocka_unit_test_setup(test_symbolize_sample, setup),
+		cmocka_unit_test_setup(test_memo_is_exact, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
