@@ -114,6 +114,16 @@ def test_top_rows_keys_and_quit(app, tmux):
     s = wait_screen(tmux, lambda s: "sort: own" in s)
     owns = [r[0] for r in rows(s)]
     assert owns == sorted(owns, reverse=True), s
+    # T: one row per thread and function, the thread's id first.
+    tmux.send("T")
+    s = wait_screen(tmux, lambda s: "thread  function" in s and
+                    any(r[4].split()[0].isdigit() and "spin_hot" in r[4] for r in rows(s)))
+    tmux.send("T")
+    # p: the view stops refreshing until p again.
+    tmux.send("p")
+    s = wait_screen(tmux, lambda s: "[paused]" in s)
+    tmux.send("p")
+    wait_screen(tmux, lambda s: "[paused]" not in s)
     # q: gil-prof exits and the screen is the shell's again.
     tmux.send("q")
     s = wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
