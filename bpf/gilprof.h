@@ -121,6 +121,9 @@ struct py_layout {
 	__s32 cframe_frame;      /* CFrame.current_frame */
 	__s32 ts_thread_id;      /* pthread_self() of the owning thread */
 	__s32 ts_native_tid;     /* kernel tid as seen in the target's namespace */
+	__s32 ts_holds_gil;      /* int holds_gil (3.14+) and gil_requested (3.15+): */
+	__s32 ts_gil_requested;  /* the tests' cross-check of the GIL states; the
+				    sampler's signals work on every version */
 
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
 	__s32 frame_size;        /* bytes read per frame, covers all fields below */

@@ -89,12 +89,13 @@ static void usage_top(FILE *f)
 		"(own and total share of the samples) and how their samples held or waited\n"
 		"for the GIL, with the threads holding and waiting for it now. Keys: o, t,\n"
 		"h, w, n sort by own, total, holding, waiting, name; i shows or hides idle\n"
-		"samples; p pauses; q quits. Without a terminal it prints one plain table\n"
-		"per interval.\n"
+		"time; T shows per-thread rows; p pauses; q quits. Without a terminal it\n"
+		"prints one plain table per interval.\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          the process to watch\n"
 		"  -r, --rate HZ          samples per second per thread (default %d, at most %d)\n"
+		"      --mode MODE        wall: on- and off-CPU time (default); cpu: on-CPU only\n"
 		"      --interval TIME    refresh every TIME (default 1s)\n"
 		"  -d, --duration TIME    stop after TIME (default: until q, Ctrl-C or the\n"
 		"                         target exits)\n"
@@ -144,6 +145,7 @@ static void usage_record(FILE *f)
 		"Commands:\n"
 		"  record                 record a profile and write it (the default)\n"
 		"  dump                   print every thread's stack and GIL state once\n"
+		"  top                    a live view of the functions and the GIL\n"
 		"  check                  say whether profiling works here, and why not\n"
 		"  agent                  every Python process on the host, all the time:\n"
 		"                         Prometheus metrics and periodic profiles\n"
@@ -539,6 +541,7 @@ static const struct {
 } commands[] = {
 	{ "record", GP_CMD_RECORD },
 	{ "dump", GP_CMD_DUMP },
+	{ "top", GP_CMD_TOP },
 	{ "check", GP_CMD_CHECK },
 };
 
@@ -558,6 +561,8 @@ static unsigned int option_commands(int c)
 		return CMD(GP_CMD_DUMP);
 	case OPT_INTERVAL:
 		return CMD(GP_CMD_TOP);
+	case OPT_MODE:
+		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_TOP);
 	default:
 		return CMD(GP_CMD_RECORD);
 	}
@@ -619,7 +624,6 @@ static int check_command(struct gp_options *o)
 	case GP_CMD_TOP:
 		if (!o->interval_ns)
 			o->interval_ns = 1000000000ULL;
-		o->mode = GP_MODE_CPU;
 		break;
 	default:
 		break;
