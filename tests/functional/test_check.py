@@ -4,7 +4,7 @@ every interpreter (version, build, GIL-trace method)."""
 import re
 import subprocess
 
-from conftest import GIL_PROF, minor_of, run_gil_prof
+from conftest import GIL_PROF, gil_events_expected, minor_of, run_gil_prof
 
 EXIT_NO_PROCESS, EXIT_NOT_PYTHON, EXIT_PERMISSION = 3, 4, 6
 
@@ -65,8 +65,9 @@ def test_check_target(python):
         assert "supported" in proc, proc
         assert any(l.startswith("ok") and "memory: readable" in l for l in got), got
         gil = next(l for l in got if "GIL timeline" in l)
-        # pyenv builds keep their symbols; Debian's python3.11 is stripped.
-        want = "watchpoint" if python.startswith("/usr/bin/") else "uprobes"
+        # pyenv builds and sid's debug builds keep their symbols; Debian's
+        # python3.11 and sid's release builds are stripped.
+        want = gil_events_expected(python)
         assert want in gil, (python, gil)
         assert minor_of(python) >= (3, 9)
     finally:
