@@ -209,6 +209,7 @@ struct gp_config {
 	__u32 host_procs;        /* 1: the agent's discovery: forks and execs of every
 				    process on the host are reported (sampling nothing) */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
+	__u32 no_blame;          /* 1: --no-blame, waiting records get no holder record */
 };
 
 /* How GIL acquisitions and releases are traced (gilevents.h), if at all. */
@@ -256,7 +257,7 @@ enum gp_event_type {
 	GP_EV_EXEC = 7,          /* pid replaced its program (exec): addresses are gone */
 	GP_EV_PROC_EXIT = 8,     /* the last thread of pid exited (status as wait(2) gives it) */
 	/*
-	 * Follows a record that found its thread waiting for the GIL (bpf/blame.h):
+	 * Follows a record that found its thread waiting for the GIL (bpf/blame.bpf.h):
 	 * the waiter's pid, tid and ts; tstate = the GIL's holder then, gil =
 	 * GP_GIL_HOLDING; or tstate 0 with gil = GP_GIL_RELEASED (nobody held it:
 	 * a hand-off under way) or GP_GIL_UNKNOWN (the GIL was unreadable);

@@ -81,6 +81,7 @@ struct agent {
 	struct gp_metrics_error errors[MAX_ERRORS];
 	size_t nerrors;
 	uint64_t now_ns;
+	bool started_this_tick;    /* a session was loaded in this tick */
 	pthread_mutex_t lock;      /* the loop's, except while it sleeps */
 };
 
@@ -330,8 +331,13 @@ static void drop_proc(struct agent *a, struct agent_proc *p)
 	free(p);
 }
 
-/* Discovery found a process: profile it, or list it as not profiled. */
-static void on_found(void *ctx, struct gp_disc_proc *d)
+/*
+ * Discovery found a process: profile it, or list it as not profiled.
+ * Loading a session takes a while (the verifier): one per tick, so the
+ * rings of the sessions already running are drained meanwhile. False:
+ * ask again at the next tick.
+ */
+static bool on_found(void *ctx, struct gp_disc_proc *d)
 {
 	struct agent *a = ctx;
 	struct agent_proc *p;
@@ -341,17 +347,20 @@ static void on_found(void *ctx, struct gp_disc_proc *d)
 	HASH_FIND_INT(a->procs, &d->pid, p);
 	/* Its session followed the exec itself (the same Python). */
 	if (p)
-		return;
+		return true;
 	if (d->verdict == GP_DISC_UNSUPPORTED) {
 		gp_note("process %d (%s) is not profiled: %s", (int)d->pid, d->comm,
 			d->why[0] ? d->why : d->reason);
 		count_error(a, d->reason);
-		return;
+		return true;
 	}
+	if (a->started_this_tick)
+		return false;
+	a->started_this_tick = true;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		count_error(a, "out_of_memory");
-		return;
+		return true;
 	}
 	p->pid = d->pid;
 	snprintf(p->comm, sizeof(p->comm), "%s", d->comm);
@@ -367,15 +376,16 @@ static void on_found(void *ctx, struct gp_disc_proc *d)
 		free(p);
 		/* Gone meanwhile: nothing to list. */
 		if (rc == GP_EXIT_TARGET_GONE || rc == GP_EXIT_NO_PROCESS)
-			return;
+			return true;
 		gp_note("process %d (%s) is not profiled: %s", (int)d->pid, d->comm, why);
 		gp_discovery_refuse(&a->disc, d->pid, start_reason(rc), why);
 		count_error(a, start_reason(rc));
-		return;
+		return true;
 	}
 	HASH_ADD_INT(a->procs, pid, p);
 	gp_note("profiling process %d (%s, Python %s%s%s)", (int)p->pid, p->comm, p->version,
 		p->container[0] ? ", container " : "", p->container);
+	return true;
 }
 
 /* A session that stopped by itself: the process exited, or exec'd away. */
@@ -412,15 +422,21 @@ static void rotate(struct agent *a, struct agent_proc *p)
 
 static void poll_sessions(struct agent *a)
 {
-	struct agent_proc *p, *tmp;
+	struct agent_proc *p, *tmp, *due = NULL;
 
 	HASH_ITER(hh, a->procs, p, tmp) {
 		if (gp_session_poll(p->s, 0)) {
 			session_ended(a, p);
 			continue;
 		}
-		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns)
-			rotate(a, p);
+		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns &&
+		    (!due || p->next_profile_ns < due->next_profile_ns))
+			due = p;
+	}
+	/* One reload per tick, the most overdue: the others keep being drained. */
+	if (due && !a->started_this_tick) {
+		a->started_this_tick = true;
+		rotate(a, due);
 	}
 }
 
@@ -665,6 +681,7 @@ int gp_cmd_agent(int argc, char **argv)
 	for (;;) {
 		pthread_mutex_lock(&a.lock);
 		a.now_ns = mono_ns();
+		a.started_this_tick = false;
 		gp_discovery_tick(&a.disc, a.now_ns, on_found, NULL, &a);
 		poll_sessions(&a);
 		pthread_mutex_unlock(&a.lock);

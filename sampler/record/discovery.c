@@ -374,7 +374,7 @@ static void check_alive(struct gp_discovery *d)
 }
 
 void gp_discovery_tick(struct gp_discovery *d, uint64_t now_ns,
-		       void (*found)(void *ctx, struct gp_disc_proc *p),
+		       bool (*found)(void *ctx, struct gp_disc_proc *p),
 		       void (*gone)(void *ctx, pid_t pid), void *ctx)
 {
 	struct gp_disc_proc *p, *tmp;
@@ -397,9 +397,7 @@ void gp_discovery_tick(struct gp_discovery *d, uint64_t now_ns,
 	HASH_ITER(hh, d->by_pid, p, tmp) {
 		if (p->verdict == GP_DISC_PENDING || p->announced)
 			continue;
-		p->announced = true;
-		if (found)
-			found(ctx, p);
+		p->announced = !found || found(ctx, p);
 	}
 	d->gone = NULL;
 }
