@@ -221,8 +221,11 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     hand = re.search(r"^GIL hand-offs: (\d+) in", text, re.M)
     assert hand and int(hand.group(1)) >= holds, text
     # The interpreter's own switch counter agrees with the traced hand-offs.
+    # It is read at poll ticks, so it may miss the ends of the run (more so
+    # on a loaded machine), never count more than 10 % beyond them.
     switches = re.search(r"^GIL switches: (\d+) in", text, re.M)
     assert switches, text
-    assert abs(int(switches.group(1)) - int(hand.group(1))) <= 0.1 * int(hand.group(1)), text
+    n_switches, n_hand = int(switches.group(1)), int(hand.group(1))
+    assert 0.8 * n_hand <= n_switches <= 1.1 * n_hand, (n_switches, n_hand, text)
     assert any(re.search(r"^  %d(?: holder)?\s+%d(?: worker-\d)?\s+\d+$" % (holder, w), text, re.M)
                for w in workers), text
