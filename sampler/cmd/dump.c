@@ -203,8 +203,11 @@ static void list_threads(struct dumper *dp, pid_t pid, bool kernel)
 		if (tid <= 0)
 			continue;
 		th = add_thread(dp, pid, tid);
-		if (!th)
+		if (!th) {
+			gp_warn("process %d: only the first %zu threads are dumped", (int)pid,
+				dp->d.nthreads);
 			break;
+		}
 		read_thread(th, kernel);
 		/* The main thread leads its process. */
 		if (tid == pid && th != &dp->d.threads[first]) {
