@@ -40,16 +40,17 @@ endif
 # only what building and running gil-prof needs; the tests, the benchmarks
 # and the packaging targets install theirs (deps-test, deps-bench, deps-dist).
 DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	libjson-c-dev libncurses-dev uthash-dev protobuf-c-compiler libprotobuf-c-dev xxd
+	libjson-c-dev libncurses-dev uthash-dev protobuf-c-compiler libprotobuf-c-dev xxd libmicrohttpd-dev
 # The demo's example target is a Python program.
 DEB_RUN_PACKAGES := python3
 DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
 	libclang-rt-14-dev valgrind golang-go chromium python3-jsonschema debootstrap man-db \
 	qemu-system-x86 gpgv debian-archive-keyring \
-	libcap2-bin tmux
+	libcap2-bin tmux \
+	prometheus
 DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
-DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv
+DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv dpkg-dev xz-utils
 
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Werror
@@ -58,7 +59,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
 # The libraries gil-prof calls: linked dynamically here, statically by
 # `make dist` (DIST_STATIC_LIBS). Add a library here and its -dev package to
 # DEB_BUILD_PACKAGES and DIST_LIB_PACKAGES.
-GP_LIBS := bpf dw elf z protobuf-c json-c ncursesw tinfo
+GP_LIBS := bpf dw elf z protobuf-c json-c microhttpd ncursesw tinfo
 LDLIBS := $(addprefix -l,$(GP_LIBS)) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
@@ -267,7 +268,7 @@ unit-san: san
 
 # The sanitizer pass repeats the whole suite over three interpreters: the
 # oldest and newest layouts and Debian's stripped static build.
-SAN_MATRIX ?= pyenv-3.9,pyenv-3.13,debian-3.11
+SAN_MATRIX ?= pyenv-3.9,sid-3.15,debian-3.11
 
 functional-san: san
 	$(SAN_MAKE) tools
@@ -346,6 +347,9 @@ DIST_LIB_SUITE := bookworm
 DIST_LIB_PACKAGES := libbpf-dev libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev libjson-c-dev \
 	libncurses-dev \
 	liblzma-dev libbz2-dev uthash-dev linux-libc-dev
+# libmicrohttpd is not among them: mksysroot.sh builds it from bookworm's
+# source without HTTPS (the archive's needs GnuTLS, hence p11-kit's .a,
+# which Debian does not ship).
 # Archives in link order: gil-prof's libraries, then what libdw needs
 # (bookworm's elfutils 0.188 reads xz and bzip2 compressed files; it was
 # built without zstd).

@@ -496,6 +496,7 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 }
 
 #include "gilstate.h"
+#include "blame.bpf.h"
 
 /*
  * Fill s for task (a thread of proc): registers, thread state, GIL state
@@ -514,6 +515,12 @@ static __always_inline void capture(struct gp_sample *s, const struct gp_proc *p
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	fill_header(s, task, type);
+	/*
+	 * Set here, not by the caller after capture: a `blocked` still live
+	 * there keeps the verifier from merging the two paths of gil_state,
+	 * and it would check the holder's walk (blame.h) once per path.
+	 */
+	s->flags = (__u32)blocked * GP_SAMPLE_BLOCKED;
 	s->user_ip = BPF_CORE_READ(regs, ip);
 	s->user_sp = BPF_CORE_READ(regs, sp);
 	s->tstate = find_tstate(proc, task, s->tid, rtask);
@@ -559,6 +566,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (cfg.stack_bytes || cfg.kernel_stack)
 		extra = copy_native(ctx, sc, task, sc->sample.tid);
 	emit(&sc->sample, extra, sizeof(*sc));
+	blame_holder(&sc->sample, proc, NULL);
 	return 0;
 }
 

@@ -121,6 +121,9 @@ struct py_layout {
 	__s32 cframe_frame;      /* CFrame.current_frame */
 	__s32 ts_thread_id;      /* pthread_self() of the owning thread */
 	__s32 ts_native_tid;     /* kernel tid as seen in the target's namespace */
+	__s32 ts_holds_gil;      /* int holds_gil (3.14+) and gil_requested (3.15+): */
+	__s32 ts_gil_requested;  /* the tests' cross-check of the GIL states; the
+				    sampler's signals work on every version */
 
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
 	__s32 frame_size;        /* bytes read per frame, covers all fields below */
@@ -164,6 +167,8 @@ struct py_layout {
 	/* struct _gil_runtime_state */
 	__s32 gil_last_holder;
 	__s32 gil_locked;
+	__s32 gil_switch_number; /* unsigned long, +1 per forced hand-over (user space:
+				    the agent's gil_prof_gil_switches_total) */
 	__s32 gil_cond;
 	__s32 gil_cond_size;
 	__s32 gil_size;          /* sizeof: futexes inside it belong to take/drop_gil */
@@ -201,7 +206,10 @@ struct gp_config {
 	__u32 kernel_stack;      /* 1: kernel return addresses too (--kernel) */
 	__u32 wall;              /* 1: --mode wall, off-CPU intervals are recorded */
 	__u32 follow_children;   /* 1: --subprocesses, forked children are sampled too */
+	__u32 host_procs;        /* 1: the agent's discovery: forks and execs of every
+				    process on the host are reported (sampling nothing) */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
+	__u32 no_blame;          /* 1: --no-blame, waiting records get no holder record */
 };
 
 /* How GIL acquisitions and releases are traced (gilevents.h), if at all. */
@@ -248,6 +256,15 @@ enum gp_event_type {
 	GP_EV_FORK = 6,          /* pid forked (pid: the child, ppid: the parent) */
 	GP_EV_EXEC = 7,          /* pid replaced its program (exec): addresses are gone */
 	GP_EV_PROC_EXIT = 8,     /* the last thread of pid exited (status as wait(2) gives it) */
+	/*
+	 * Follows a record that found its thread waiting for the GIL (bpf/blame.bpf.h):
+	 * the waiter's pid, tid and ts; tstate = the GIL's holder then, gil =
+	 * GP_GIL_HOLDING; or tstate 0 with gil = GP_GIL_RELEASED (nobody held it:
+	 * a hand-off under way) or GP_GIL_UNKNOWN (the GIL was unreadable);
+	 * frames = the holder's Python stack,
+	 * reserved = the type of the waiter's record (GP_EV_SAMPLE, GP_EV_OFF_CPU).
+	 */
+	GP_EV_BLAME = 9,
 };
 
 /*
@@ -280,6 +297,7 @@ enum gp_walk_end {
 #define GP_SAMPLE_SNAPSHOT   (1u << 3) /* from the start snapshot (task iterator) */
 #define GP_SAMPLE_ACQUIRED   (1u << 4) /* GP_EV_GIL: acquired (else released) */
 #define GP_SAMPLE_HANDOFF    (1u << 5) /* GP_EV_GIL: another thread held it last */
+#define GP_SAMPLE_BLOCKED    (1u << 6) /* GP_EV_OFF_CPU: went to sleep (not preempted) */
 
 struct gp_sample {
 	__u32 type;              /* enum gp_event_type */
@@ -414,8 +432,12 @@ enum gp_counter {
 				    neither 0 nor 1 (created, destroyed) */
 	GP_CNT_GIL_NO_SLOT,      /* hand-off sent without its stack: the CPU's
 				    stack slot was in use (preempted probe) */
+	GP_CNT_BLAME,            /* waiting records followed by their GIL holder's */
+	GP_CNT_BLAME_NO_HOLDER,  /* ... nobody held the GIL then (a hand-off under way) */
+	GP_CNT_BLAME_UNREADABLE, /* ... the GIL could not be read */
 	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
 				    fallback answered (bpf/kcompat.bpf.h) */
+	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
 	GP_CNT__MAX,
 };
 

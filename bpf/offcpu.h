@@ -81,6 +81,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU,
 		!preempt && prev_state != GP_TASK_RUNNING);
 	emit(&sc->sample, 0, sizeof(*sc));
+	blame_holder(&sc->sample, proc, NULL);
 	return 0;
 }
 #pragma clang diagnostic pop
@@ -118,6 +119,7 @@ int snapshot(struct bpf_iter__task *ctx)
 	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
 	emit(&sc->sample, 0, sizeof(*sc));
+	blame_holder(&sc->sample, proc, task);
 	return 0;
 }
 

@@ -13,6 +13,9 @@
  * on_exit: the last thread of a profiled process exited. It leaves procs
  * at once, so a reused pid is never sampled as the old process; the wait
  * status tells user space how it ended (a crash: the signal).
+ * With cfg.host_procs (the agent's discovery object, which samples
+ * nothing) every fork and exec on the host is reported instead: user space
+ * looks at the new program, or at a child of a Python it already knows.
  */
 #ifndef GILPROF_PROCEVENTS_H
 #define GILPROF_PROCEVENTS_H
@@ -52,6 +55,11 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	/* A new thread of the same process is no news here. */
 	if (ptgid == ctgid)
 		return 0;
+	if (cfg.host_procs) {
+		count(GP_CNT_HOST_PROC);
+		emit_proc_event(GP_EV_FORK, ctgid, child, ptgid, 0, 0);
+		return 0;
+	}
 	proc = bpf_map_lookup_elem(&procs, &ptgid);
 	if (!proc) {
 		count(GP_CNT_PROC_OTHER);
@@ -73,6 +81,11 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid)
 {
 	__u32 tgid = p->tgid, tid = p->pid, old = (__u32)old_pid;
 
+	if (cfg.host_procs) {
+		count(GP_CNT_HOST_PROC);
+		emit_proc_event(GP_EV_EXEC, tgid, p, 0, 0, 0);
+		return 0;
+	}
 	if (!bpf_map_lookup_elem(&procs, &tgid)) {
 		count(GP_CNT_PROC_OTHER);
 		return 0;

@@ -9,12 +9,16 @@
  * the Python (and native) frames. Width is samples; a frame is coloured by
  * the GIL state most of its samples were in (the tooltip gives the split),
  * in a hue per state and a shade per function name.
+ *
+ * When threads waited for the GIL, the blame view follows below (see
+ * put_blame): the stacks of the threads that held it meanwhile.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blameview.h"
 #include "flamegraph.h"
 #include "flametree.h"
 #include "output.h"
@@ -33,6 +37,7 @@
 #define BOTTOM 28         /* details line */
 #define MIN_WIDTH 0.1     /* narrower frames are not drawn (flamegraph.pl's default) */
 #define LABEL_MAX 4096
+#define BLAME_GAP 44      /* between the flame graph and the blame view: its title */
 
 /* Catches any script error or console complaint before the main script runs. */
 static const char error_hook[] =
@@ -65,7 +70,9 @@ static const char style[] =
 	".f text { pointer-events: none; }\n"
 	".f:hover rect { stroke: #000; stroke-width: 0.6; }\n"
 	".f.a rect { opacity: 0.5; }\n"
-	".f.m rect { fill: rgb(230, 0, 230); }\n";
+	".f.m rect { fill: rgb(230, 0, 230); }\n"
+	".b text { pointer-events: none; }\n"
+	".b:hover rect { stroke: #000; stroke-width: 0.6; }\n";
 
 struct rgb {
 	int r, g, b;
@@ -94,7 +101,15 @@ static uint32_t hash(const char *s)
 	return h;
 }
 
-static struct rgb colour(const struct fg_tree *t, uint32_t i, const char *label)
+/* The blame view: holders on CPU in the holding reds, asleep holding the GIL in purple. */
+static const struct rgb asleep_base = { 120, 50, 180 }, asleep_spread = { 50, 40, 50 };
+
+static const char *blame_state_name(int s)
+{
+	return s == GP_BLAME_STATE_ASLEEP ? "asleep holding the GIL" : "holding on CPU";
+}
+
+static struct rgb colour(const struct fg_tree *t, uint32_t i, const char *label, bool blame)
 {
 	const struct fg_node *n = &t->nodes[i];
 	enum gp_gil_state s = fg_node_state(n);
@@ -103,6 +118,10 @@ static struct rgb colour(const struct fg_tree *t, uint32_t i, const char *label)
 	       v3 = ((h >> 16) & 0xff) / 255.0;
 	struct rgb c;
 
+	if (blame && s == GP_BLAME_STATE_ASLEEP && n->kind == FG_FRAME)
+		return (struct rgb){ asleep_base.r + (int)(asleep_spread.r * v1),
+				     asleep_base.g + (int)(asleep_spread.g * v2),
+				     asleep_base.b + (int)(asleep_spread.b * v3) };
 	if (n->kind != FG_FRAME || gp_func(t->p, gp_loc(t->p, n->key)->func)->kind ==
 					   GP_FUNC_MARKER)
 		return (struct rgb){ 200 + (int)(20 * v1), 200 + (int)(20 * v1), 190 };
@@ -149,14 +168,15 @@ static void put_fitted(FILE *out, const char *label, double width)
 	gp_xml_put(out, buf);
 }
 
-static void put_state_split(FILE *out, const struct fg_node *n)
+static void put_state_split(FILE *out, const struct fg_node *n, bool blame)
 {
 	const char *sep = "\n";
 
 	for (int s = GP_STATE_NONE + 1; s < GP_STATE__MAX; s++) {
 		if (!n->state[s])
 			continue;
-		fprintf(out, "%s%s %.1f%%", sep, gp_state_name(s), 100.0 * n->state[s] / n->total);
+		fprintf(out, "%s%s %.1f%%", sep, blame ? blame_state_name(s) : gp_state_name(s),
+			100.0 * n->state[s] / n->total);
 		sep = ", ";
 	}
 }
@@ -166,11 +186,13 @@ struct canvas {
 	FILE *out;
 	double scale;          /* pixels per sample */
 	int height;
+	int base;              /* bottom edge of the root row */
+	bool blame;            /* the blame view: static frames (class "b"), its own colours */
 };
 
 static int node_y(const struct canvas *c, uint32_t depth)
 {
-	return c->height - BOTTOM - (int)(depth + 1) * FRAME_H;
+	return c->base - (int)(depth + 1) * FRAME_H;
 }
 
 static void put_node(const struct canvas *c, uint32_t i)
@@ -183,17 +205,20 @@ static void put_node(const struct canvas *c, uint32_t i)
 
 	if (!label)
 		return;
-	rgb = colour(c->t, i, label);
+	rgb = colour(c->t, i, label, c->blame);
 	fprintf(out,
-		"<g class=\"f\" data-x=\"%" PRIu64 "\" data-w=\"%" PRIu64 "\" data-d=\"%u\" "
+		"<g class=\"%s\" data-x=\"%" PRIu64 "\" data-w=\"%" PRIu64 "\" data-d=\"%u\" "
 		"data-s=\"%s\" data-l=\"",
-		n->x, n->total, n->depth, gp_state_name(fg_node_state(n)));
+		c->blame ? "b" : "f", n->x, n->total, n->depth,
+		c->blame ? (fg_node_state(n) == GP_BLAME_STATE_ASLEEP ? "asleep" : "holding")
+			 : gp_state_name(fg_node_state(n)));
 	gp_xml_put(out, label);
 	fputs("\"><title>", out);
 	gp_xml_put(out, fg_node_title(c->t, i, buf, sizeof(buf)));
-	fprintf(out, "\n%" PRIu64 " samples, %.2f%%", n->total,
-		100.0 * n->total / c->t->nodes[0].total);
-	put_state_split(out, n);
+	fprintf(out, c->blame ? "\n%" PRIu64 " waiting samples caused, %.2f%%"
+			      : "\n%" PRIu64 " samples, %.2f%%",
+		n->total, 100.0 * n->total / c->t->nodes[0].total);
+	put_state_split(out, n, c->blame);
 	fprintf(out,
 		"</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" rx=\"2\" "
 		"fill=\"rgb(%d,%d,%d)\"/><text x=\"%.2f\" y=\"%d\">",
@@ -269,13 +294,42 @@ static void put_header(const struct canvas *c)
 		XPAD, SVG_WIDTH - XPAD, SVG_WIDTH - XPAD, c->height - 9, XPAD, c->height - 9);
 }
 
-static int put_svg(const struct fg_tree *t, FILE *out, const char *width_attr)
+/*
+ * The blame view, below the flame graph: who held the GIL while others
+ * waited, the holders' stacks weighted by the waiting they caused. Drawn
+ * static (flamegraph.js zooms and searches the flame graph only); every
+ * frame has its tooltip.
+ */
+static void put_blame(struct canvas *c, uint32_t depth)
+{
+	uint64_t total = c->t->nodes[0].total;
+
+	fprintf(c->out,
+		"<text id=\"gp-blame-title\" x=\"%d\" y=\"%d\">Who held the GIL while others "
+		"waited: %" PRIu64 " waiting samples, by the holder&#8217;s stack "
+		"(red: holding it on CPU; purple: asleep holding it)</text>\n<g id=\"gp-blame\">\n",
+		XPAD, c->base - (int)(depth + 1) * FRAME_H - 12, total);
+	put_nodes(c);
+	fputs("</g>\n", c->out);
+}
+
+static int put_svg(const struct fg_tree *t, const struct fg_tree *tb, FILE *out,
+		   const char *width_attr)
 {
 	const uint64_t total = t->nodes[0].total;
-	struct canvas c = { t, out, 0, 0 };
+	struct canvas c = { t, out, 0, 0, 0, false };
+	struct canvas cb = { tb, out, 0, 0, 0, true };
+	uint32_t depth_b = 0;
 
 	c.scale = total ? (double)(SVG_WIDTH - 2 * XPAD) / total : 0;
-	c.height = TOP + (int)(drawn_depth(&c) + 1) * FRAME_H + BOTTOM;
+	c.base = TOP + (int)(drawn_depth(&c) + 1) * FRAME_H;
+	c.height = c.base + BOTTOM;
+	if (tb && tb->nodes[0].total) {
+		cb.scale = (double)(SVG_WIDTH - 2 * XPAD) / tb->nodes[0].total;
+		depth_b = drawn_depth(&cb);
+		cb.base = c.base + BLAME_GAP + (int)(depth_b + 1) * FRAME_H;
+		c.height = cb.height = cb.base + BOTTOM;
+	}
 	fprintf(out,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"gp-flamegraph\" version=\"1.1\" "
 		"width=\"%s\" viewBox=\"0 0 %d %d\" data-width=\"%d\" data-xpad=\"%d\" "
@@ -288,7 +342,10 @@ static int put_svg(const struct fg_tree *t, FILE *out, const char *width_attr)
 	fputs("<g id=\"gp-frames\">\n", out);
 	if (total)
 		put_nodes(&c);
-	fputs("</g>\n<script><![CDATA[\n", out);
+	fputs("</g>\n", out);
+	if (cb.base)
+		put_blame(&cb, depth_b);
+	fputs("<script><![CDATA[\n", out);
 	fwrite(gp_flamegraph_js, 1, gp_flamegraph_js_len, out);
 	fputs("]]></script>\n</svg>\n", out);
 	return ferror(out) ? -1 : 0;
@@ -296,12 +353,27 @@ static int put_svg(const struct fg_tree *t, FILE *out, const char *width_attr)
 
 static int write_flamegraph(const struct gp_profile *p, FILE *out, int html)
 {
-	struct fg_tree t;
+	struct fg_tree t, tb, *blame = NULL;
+	struct gp_blame_view bv;
 	int rc;
 
 	if (fg_tree_build(&t, p))
 		return -1;
 	fg_tree_layout(&t);
+	/* The blame view, when some thread waited for the GIL. */
+	if (gp_blame_view_build(&bv, p)) {
+		fg_tree_free(&t);
+		return -1;
+	}
+	if (bv.view.nstacks) {
+		if (fg_tree_build(&tb, &bv.view)) {
+			gp_blame_view_free(&bv);
+			fg_tree_free(&t);
+			return -1;
+		}
+		fg_tree_layout(&tb);
+		blame = &tb;
+	}
 	if (html) {
 		fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		      "<title>",
@@ -313,12 +385,15 @@ static int write_flamegraph(const struct gp_profile *p, FILE *out, int html)
 		      "type=\"search\" placeholder=\"Search frames (regular expression)\" "
 		      "aria-label=\"Search frames\"></div>\n",
 		      out);
-		rc = put_svg(&t, out, "100%");
+		rc = put_svg(&t, blame, out, "100%");
 		fputs("</body>\n</html>\n", out);
 	} else {
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n", out);
-		rc = put_svg(&t, out, "1200");
+		rc = put_svg(&t, blame, out, "1200");
 	}
+	if (blame)
+		fg_tree_free(blame);
+	gp_blame_view_free(&bv);
 	fg_tree_free(&t);
 	if (rc || ferror(out)) {
 		errno = errno ? errno : EIO;

@@ -266,7 +266,9 @@ const char *fg_node_label(const struct fg_tree *t, uint32_t i, char *buf, size_t
 		return buf;
 	case FG_THREAD:
 		th = t->p->threads[n->key];
-		if (th->name[0])
+		if (!th->tid) /* the blame view's made-up holders: a marker */
+			snprintf(buf, len, "%s", th->name);
+		else if (th->name[0])
 			snprintf(buf, len, "thread (%d %s)", (int)th->tid, th->name);
 		else
 			snprintf(buf, len, "thread (%d)", (int)th->tid);

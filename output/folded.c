@@ -8,11 +8,23 @@
  * with a "[gc]" leaf on samples taken while the thread ran a collection.
  * the format flamegraph.pl, speedscope and inferno read. Frame text never
  * contains ';' (replaced by ':') nor a newline.
+ *
+ * The blame profile (gp_write_blame) has the same form, rooted at the
+ * thread that held the GIL, then its stack, weighted by the waiting it
+ * caused:
+ *
+ *   thread (TID name);func (file.py:LINE);...[;[holding the GIL off CPU]] COUNT
+ *
+ * with a "[holder unknown]" root where the GIL's holder was not known, and
+ * "[GIL being handed over]" where nobody held it (released, the next
+ * holder not running yet).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "output.h"
+#include "../sampler/account/blame.h"
 #include "../sampler/account/profile.h"
 
 static int put_clean(FILE *out, const char *s)
@@ -86,5 +98,55 @@ int gp_write_folded(const struct gp_profile *p, FILE *out)
 		if (fprintf(out, " %" PRIu64 "\n", s->samples) < 0)
 			return -1;
 	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* The root of a holder's lines: its thread (and process), or unknown. */
+static void put_holder(FILE *out, const struct gp_profile *p, uint32_t holder)
+{
+	const struct gp_thread *t;
+
+	if (holder == GP_BLAME_NOBODY) {
+		fputs(GP_BLAME_HANDOFF, out);
+		return;
+	}
+	if (!holder || holder > p->nthreads) {
+		fputs(GP_BLAME_UNKNOWN, out);
+		return;
+	}
+	t = p->threads[holder - 1];
+	if (p->multiprocess) {
+		char proc[320];
+
+		gp_profile_process_label(p, t->pid, proc, sizeof(proc));
+		put_clean(out, proc);
+		fputc(';', out);
+	}
+	put_thread(out, t);
+}
+
+int gp_write_blame(const struct gp_profile *p, FILE *out)
+{
+	size_t n;
+	struct gp_blame_sum *v = gp_blames_by_holder(p->blames, &n);
+
+	if (!v && n) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].samples)
+			continue;
+		put_holder(out, p, v[i].holder);
+		for (uint32_t k = 0; k < v[i].n; k++)
+			put_frame(out, p, v[i].locs[k]);
+		if (v[i].gc)
+			fputs(";[gc]", out);
+		if (v[i].offcpu)
+			fputs(";" GP_BLAME_OFFCPU, out);
+		if (fprintf(out, " %" PRIu64 "\n", v[i].samples) < 0)
+			break;
+	}
+	gp_blame_sums_free(v, n);
 	return ferror(out) ? -1 : 0;
 }

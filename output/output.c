@@ -27,7 +27,7 @@ struct format_desc {
 	int (*write)(const struct gp_profile *p, FILE *out);
 };
 
-/* One row per format; longer extensions before shorter ones they end with. */
+/* One row per format; a path takes the format of the longest extension it ends with. */
 static const struct format_desc formats[] = {
 	{ GP_FORMAT_FOLDED, "folded", { ".folded", ".txt" }, gp_write_folded },
 	{ GP_FORMAT_PPROF, "pprof", { ".pb.gz", ".pprof" }, gp_write_pprof },
@@ -37,6 +37,7 @@ static const struct format_desc formats[] = {
 	{ GP_FORMAT_HTML, "html", { ".html", ".htm" }, gp_write_html },
 	{ GP_FORMAT_REPORT, "report", { ".report" }, gp_write_report },
 	{ GP_FORMAT_CHROMETRACE, "chrometrace", { ".trace.json" }, gp_write_chrometrace },
+	{ GP_FORMAT_BLAME, "blame", { ".blame.folded" }, gp_write_blame },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -75,11 +76,17 @@ static int ends_with(const char *s, const char *suffix)
 
 enum gp_format gp_format_from_path(const char *path)
 {
+	enum gp_format f = GP_FORMAT_NONE;
+	size_t best = 0;
+
 	for (size_t i = 0; i < NFORMATS; i++)
 		for (size_t e = 0; e < 4 && formats[i].extensions[e]; e++)
-			if (ends_with(path, formats[i].extensions[e]))
-				return formats[i].format;
-	return GP_FORMAT_NONE;
+			if (ends_with(path, formats[i].extensions[e]) &&
+			    strlen(formats[i].extensions[e]) > best) {
+				best = strlen(formats[i].extensions[e]);
+				f = formats[i].format;
+			}
+	return f;
 }
 
 const char *gp_format_name(enum gp_format f)

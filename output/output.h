@@ -20,6 +20,7 @@ enum gp_format {
 	GP_FORMAT_HTML,
 	GP_FORMAT_REPORT,
 	GP_FORMAT_CHROMETRACE,  /* the GIL timeline; needs the recording to trace the GIL */
+	GP_FORMAT_BLAME,        /* folded stacks of the GIL's holders, weighted by the waiting */
 };
 
 /* The format that names default output files. */
@@ -69,6 +70,8 @@ int gp_output_write_split(const struct gp_profile *p, const char *path, enum gp_
 
 /* Writers: each writes the whole profile to out; 0 or -1 (errno set). */
 int gp_write_folded(const struct gp_profile *p, FILE *out);
+/* Who held the GIL while others waited, as folded stacks (folded.c). */
+int gp_write_blame(const struct gp_profile *p, FILE *out);
 int gp_write_pprof(const struct gp_profile *p, FILE *out);
 int gp_write_speedscope(const struct gp_profile *p, FILE *out);
 int gp_write_svg(const struct gp_profile *p, FILE *out);

@@ -16,6 +16,10 @@
 #   - under static/, the headers and static libraries (libbpf.a, libdw.a,
 #     ...) of a newer release (LIB_SUITE, e.g. bookworm), the versions the
 #     development build links dynamically.
+#   - libmicrohttpd.a built from LIB_SUITE's own source package without
+#     HTTPS: Debian's archive is built with GnuTLS, whose static library
+#     needs p11-kit's, which Debian does not ship (and the agent serves
+#     plain HTTP on loopback by default: TLS belongs to a proxy).
 # Packages come from deb.debian.org (DEBIAN_MIRROR) through apt with a
 # private state directory, so this machine's own sources do not matter.
 #
@@ -31,7 +35,7 @@ keyring=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 top=$cache/sysroots
 dir=$top/$glibc_suite-glibc+$lib_suite-libs
 # Bump the recipe number when the way sysroots are made changes.
-stamp="recipe=1 glibc=$glibc_suite:$glibc_pkgs libs=$lib_suite:$lib_pkgs"
+stamp="recipe=2 glibc=$glibc_suite:$glibc_pkgs libs=$lib_suite:$lib_pkgs src=libmicrohttpd-nohttps"
 
 mkdir -p "$top"
 exec 9>"$top/.$(basename "$dir").lock"
@@ -77,10 +81,43 @@ unpack() {
 	rm -rf "$apt_dir"
 }
 
+# build_microhttpd SUITE DEST — libmicrohttpd from SUITE's source package,
+# configured without HTTPS (no GnuTLS), its archive and header into DEST.
+build_microhttpd() {
+	suite=$1 dest=$2
+	src_dir=$tmp/.src-$suite
+	mkdir -p "$src_dir/state/lists/partial" "$src_dir/cache/archives/partial" "$src_dir/parts"
+	: >"$src_dir/status"
+	echo "deb-src [signed-by=$keyring] $mirror $suite main" >"$src_dir/sources.list"
+	set -- -q -o Dir::State="$src_dir/state" -o Dir::Cache="$src_dir/cache" \
+		-o Dir::Etc::SourceList="$src_dir/sources.list" \
+		-o Dir::Etc::SourceParts="$src_dir/parts" \
+		-o Dir::State::status="$src_dir/status" -o APT::Sandbox::User=root
+	if ! apt-get "$@" update >"$src_dir/log" 2>&1 ||
+		! (cd "$src_dir" && apt-get "$@" source --download-only libmicrohttpd) \
+			>>"$src_dir/log" 2>&1 ||
+		! (cd "$src_dir" && dpkg-source -x --no-check ./*.dsc build) >>"$src_dir/log" 2>&1 ||
+		! (cd "$src_dir/build" && ./configure --disable-https --without-gnutls \
+			--disable-curl --enable-static --disable-shared --disable-doc \
+			--disable-examples --disable-dauth --disable-bauth --disable-postprocessor \
+			--disable-nls CFLAGS="-g -O2" && make -C src/microhttpd) >>"$src_dir/log" 2>&1; then
+		tail -30 "$src_dir/log" >&2
+		echo "$0: cannot build libmicrohttpd from $suite's source" >&2
+		exit 1
+	fi
+	mkdir -p "$dest/usr/include" "$dest/usr/lib/x86_64-linux-gnu"
+	cp "$src_dir/build/src/include/microhttpd.h" "$dest/usr/include/"
+	cp "$src_dir/build/src/microhttpd/.libs/libmicrohttpd.a" "$dest/usr/lib/x86_64-linux-gnu/"
+	echo "$suite libmicrohttpd $(cd "$src_dir" && ls ./*.dsc | sed 's/.*_//; s/[.]dsc$//') (source, without HTTPS)" \
+		>>"$tmp/versions.txt"
+	rm -rf "$src_dir"
+}
+
 # shellcheck disable=SC2086
 unpack "$glibc_suite" "$tmp" $glibc_pkgs
 # shellcheck disable=SC2086
 unpack "$lib_suite" "$tmp/static" $lib_pkgs
+build_microhttpd "$lib_suite" "$tmp/static"
 
 # Debian links across top-level directories with absolute symlinks
 # (/usr/lib/x86_64-linux-gnu/libpthread.so -> /lib/...): inside a sysroot

@@ -6,6 +6,7 @@
  * names (sampler/cmd/). Every front end drives the same sampler.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cmd/commands.h"
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
 	struct gp_options o;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return gp_cmd_agent(argc - 1, argv + 1);
 	rc = gp_cli_parse(argc, argv, &o);
 	if (rc)
 		return rc;

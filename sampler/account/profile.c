@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "blame.h"
 #include "timeline.h"
 
 static const char *const state_names[GP_STATE__MAX] = {
@@ -451,6 +452,8 @@ void gp_profile_free(struct gp_profile *p)
 	for (int i = 0; i < p->ncomments; i++)
 		free(p->comments[i]);
 	gp_timeline_free(p->timeline);
+	gp_blames_free(p->blames);
+	free(p->blames);
 	free(p->functions);
 	free(p->locations);
 	free(p->mappings);

@@ -88,6 +88,7 @@ struct gp_process {
 };
 
 struct gp_timeline;
+struct gp_blames;
 
 struct gp_stack {
 	uint32_t thread;       /* index into gp_profile.threads */
@@ -143,6 +144,10 @@ struct gp_profile {
 	char *comments[16];
 	int ncomments;
 	struct gp_timeline *timeline; /* the GIL timeline, when one was traced (owned) */
+	struct gp_blames *blames;     /* who held the GIL while others waited (owned, blame.h) */
+	bool gil_switches_known;      /* the GIL's own switch counter was read at start and stop */
+	uint64_t gil_switches;        /* its increase: acquisitions by another thread */
+	uint64_t gil_switches_ns;     /* over this time */
 };
 
 void gp_profile_init(struct gp_profile *p);

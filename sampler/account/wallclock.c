@@ -25,6 +25,7 @@
  * (full ring) is made up for by the next one of the same thread.
  */
 #include "wallclock.h"
+#include "blame.h"
 #include "grow.h"
 
 #include <stdlib.h>
@@ -87,6 +88,7 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 			  uint64_t ts)
 {
 	struct gp_stack *s;
+	uint64_t ns;
 
 	if (!t->off_since)
 		return 0;
@@ -97,7 +99,15 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 			     t->locs, t->n);
 	if (!s)
 		return -1;
-	gp_profile_add_time(s, ts > t->off_since ? ts - t->off_since : 0, false);
+	ns = ts > t->off_since ? ts - t->off_since : 0;
+	gp_profile_add_time(s, ns, false);
+	if (t->blame)
+		t->blame->wait_ns += ns;
+	t->blame = NULL;
+	/* Asleep holding the GIL: how long, and whether anyone waited meanwhile. */
+	if (w->blames && t->off_state == GP_STATE_HOLDING && t->off_blocked &&
+	    gp_blames_asleep(w->blames, s, ns, w->contended_ns - t->off_contended))
+		return -1;
 	t->off_since = 0;
 	t->last = s;
 	return 0;
@@ -192,9 +202,34 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 	t->off_since = ts;
 	t->off_state = (uint8_t)state;
 	t->off_gc = gc;
+	t->off_blocked = false;
+	t->off_contended = w->contended_ns;
 	if (state == GP_STATE_WAITING)
 		w->waiters++;
 	return 0;
+}
+
+void gp_wall_blocked(struct gp_wall *w, uint32_t thread)
+{
+	if (thread < w->nth && w->th[thread].off_since)
+		w->th[thread].off_blocked = true;
+}
+
+bool gp_wall_holding_asleep(const struct gp_wall *w, uint32_t thread)
+{
+	const struct gp_wall_thread *t = thread < w->nth ? &w->th[thread] : NULL;
+
+	return t && t->off_since && t->off_blocked && t->off_state == GP_STATE_HOLDING;
+}
+
+bool gp_wall_blame(struct gp_wall *w, uint32_t thread, struct gp_blame *b)
+{
+	struct gp_wall_thread *t = thread < w->nth ? &w->th[thread] : NULL;
+
+	if (!t || !t->off_since || t->off_state != GP_STATE_WAITING || t->blame)
+		return false;
+	t->blame = b;
+	return true;
 }
 
 int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot)
@@ -335,4 +370,56 @@ int gp_wall_finish(struct gp_wall *w)
 		p->gil_contended_ns = t_end - w->t0;
 	p->contention_known = true;
 	return gp_profile_apportion(p);
+}
+
+/*
+ * The accounting so far, read without changing it (the agent's live
+ * metrics): what gp_wall_finish would give every thread if tracking
+ * stopped at now. Off-CPU intervals closed so far are in their stacks, the
+ * open one counts up to now; the on-CPU time (open run included) is shared
+ * by the thread's samples as at the end.
+ */
+int gp_wall_peek(const struct gp_wall *w, uint64_t now, uint64_t (*out)[GP_STATE__MAX],
+		 size_t nout)
+{
+	const struct gp_profile *p = w->prof;
+
+	memset(out, 0, nout * sizeof(*out));
+	if (now < w->clock)
+		now = w->clock;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		const struct gp_stack *s = p->stacks[i];
+		const struct gp_wall_thread *t;
+
+		if (s->thread >= nout || s->thread >= w->nth || s->state >= GP_STATE__MAX)
+			continue;
+		t = &w->th[s->thread];
+		out[s->thread][s->state] += s->wall_ns - s->cpu_ns;
+		if (!t->nsamples) {
+			out[s->thread][s->state] += s->unsampled_ns;
+		} else if (s->raw_samples) {
+			uint64_t on = t->on_ns + (t->on_since && now > t->on_since ? now - t->on_since : 0);
+
+			out[s->thread][s->state] +=
+				(uint64_t)((unsigned __int128)on * s->raw_samples / t->nsamples);
+		}
+	}
+	for (size_t i = 0; i < w->nth && i < nout; i++) {
+		const struct gp_wall_thread *t = &w->th[i];
+
+		if (t->off_since && now > t->off_since && t->off_state < GP_STATE__MAX)
+			out[i][t->off_state] += now - t->off_since;
+	}
+	return 0;
+}
+
+uint64_t gp_wall_contended_now(const struct gp_wall *w, uint64_t now)
+{
+	uint64_t ns = w->contended_ns + on_cpu_contention(w);
+
+	if (now < w->clock)
+		now = w->clock;
+	if (w->waiters > 0)
+		ns += now - w->clock;
+	return ns < now - w->t0 ? ns : now - w->t0;
 }

@@ -7,6 +7,9 @@
 
 #include "profile.h"
 
+struct gp_blame;
+struct gp_blames;
+
 /*
  * Wall-mode accounting. The kernel's switch-out records and switch-in
  * marks cut every thread's life into runs (on CPU) and off-CPU intervals,
@@ -29,6 +32,9 @@ struct gp_wall_thread {
 	uint64_t on_since;        /* open run, 0: none */
 	uint8_t off_state;        /* enum gp_gil_state of the open interval */
 	bool off_gc;
+	bool off_blocked;         /* the open interval is a sleep, not a preemption */
+	struct gp_blame *blame;   /* waiting in the open interval: its holder (blame.h) */
+	uint64_t off_contended;   /* the sweep's contended_ns when the interval opened */
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
 	uint32_t nrun;            /* samples in the open run */
@@ -47,6 +53,7 @@ struct gp_wall {
 	int waiters;              /* threads now off CPU waiting for the GIL */
 	uint64_t clock;           /* latest time seen by the contention sweep */
 	uint64_t contended_ns;
+	struct gp_blames *blames; /* where holders asleep holding the GIL go (NULL: nowhere) */
 };
 
 void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0);
@@ -65,6 +72,20 @@ int gp_wall_exit(struct gp_wall *w, uint32_t thread, uint64_t ts);
 /* A CPU-clock sample of a thread at ts, with its stack (state and gc in it). */
 int gp_wall_sample(struct gp_wall *w, uint32_t thread, uint64_t ts, struct gp_stack *stack);
 
+/*
+ * The thread's open off-CPU interval is a sleep (it blocked; else it was
+ * preempted). Set after gp_wall_off_cpu.
+ */
+void gp_wall_blocked(struct gp_wall *w, uint32_t thread);
+/* The thread is off CPU asleep while it holds the GIL. */
+bool gp_wall_holding_asleep(const struct gp_wall *w, uint32_t thread);
+/*
+ * The waiting in thread's open off-CPU interval is caused by holder entry b:
+ * its time goes to b when the interval ends. False if no waiting interval is
+ * open (the record was a sample on CPU) or one has its holder already.
+ */
+bool gp_wall_blame(struct gp_wall *w, uint32_t thread, struct gp_blame *b);
+
 /* Tracking stops at t_end: records still to be read are clamped to it. */
 void gp_wall_stop(struct gp_wall *w, uint64_t t_end);
 
@@ -74,5 +95,17 @@ void gp_wall_stop(struct gp_wall *w, uint64_t t_end);
  * and turn the time into samples (gp_profile_apportion). -1 on ENOMEM.
  */
 int gp_wall_finish(struct gp_wall *w);
+
+/*
+ * While recording (the agent's metrics): each thread's time by GIL state
+ * up to now (out[thread idx][state], nout threads), as gp_wall_finish
+ * would account it if tracking stopped at now; nothing is changed. A
+ * later peek may move a little time between on-CPU states (the samples'
+ * shares change); the total only grows.
+ */
+int gp_wall_peek(const struct gp_wall *w, uint64_t now, uint64_t (*out)[GP_STATE__MAX],
+		 size_t nout);
+/* The GIL contention (ns in which at least one thread waited) up to now. */
+uint64_t gp_wall_contended_now(const struct gp_wall *w, uint64_t now);
 
 #endif

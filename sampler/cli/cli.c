@@ -20,7 +20,7 @@
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
        OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE, OPT_PAUSE, OPT_JSON,
-       OPT_INTERVAL };
+       OPT_INTERVAL, OPT_NO_BLAME };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -35,6 +35,7 @@ static const struct option long_opts[] = {
 	{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "split-gil", no_argument, NULL, OPT_SPLIT_GIL },
+	{ "no-blame", no_argument, NULL, OPT_NO_BLAME },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "gil-trace", required_argument, NULL, OPT_GIL_TRACE },
@@ -147,6 +148,8 @@ static void usage_record(FILE *f)
 		"  dump                   print every thread's stack and GIL state once\n"
 		"  top                    a live view of the functions and the GIL\n"
 		"  check                  say whether profiling works here, and why not\n"
+		"  agent                  every Python process on the host, all the time:\n"
+		"                         Prometheus metrics and periodic profiles\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          profile the running process PID\n"
@@ -166,6 +169,8 @@ static void usage_record(FILE *f)
 		"                           pprof       go tool pprof, gzipped (.pb.gz, .pprof)\n"
 		"                           speedscope  speedscope JSON (.speedscope.json)\n"
 		"                           folded      folded stacks (.folded, .txt)\n"
+		"                           blame       who held the GIL while others waited,\n"
+		"                                       folded (.blame.folded)\n"
 		"                           report      the end-of-run GIL report (.report)\n"
 		"                           chrometrace GIL timeline for Perfetto (.trace.json):\n"
 		"                                       traces every GIL acquisition and release\n"
@@ -178,6 +183,8 @@ static void usage_record(FILE *f)
 		"                         (default), 1K to 128K\n"
 		"      --split-gil        folded output: one file per GIL state\n"
 		"                         (FILE.holding.folded, FILE.waiting.folded, ...)\n"
+		"      --no-blame         do not record who held the GIL while threads waited\n"
+		"                         (saves a second stack walk per waiting record)\n"
 		"      --subprocesses     also profile the target's descendants: those running\n"
 		"                         already and those it starts (fork, multiprocessing;\n"
 		"                         exec'd ones if they run the same Python); stacks are\n"
@@ -337,6 +344,18 @@ static int check_split(const struct gp_options *o)
 	return usage_error("%s", "--split-gil needs a folded output (-o FILE.folded)");
 }
 
+/* A blame output would be empty: nothing says who held the GIL. */
+static int check_blame(const struct gp_options *o)
+{
+	int n = o->noutputs ? o->noutputs : 1;
+
+	for (int i = 0; o->no_blame && i < n; i++)
+		if (o->outputs[i].format == GP_FORMAT_BLAME)
+			return usage_error("%s", "--no-blame and a blame output (.blame.folded) "
+					   "exclude each other");
+	return 0;
+}
+
 /* A timeline traces the GIL on top of wall mode's switch records. */
 static int check_timeline(struct gp_options *o)
 {
@@ -382,7 +401,7 @@ static int resolve_formats(struct gp_options *o, const char *format)
 	}
 	if (!o->noutputs && forced)
 		o->outputs[0].format = forced; /* default path, chosen later */
-	return check_split(o) ? GP_EXIT_USAGE : check_timeline(o);
+	return check_split(o) || check_blame(o) ? GP_EXIT_USAGE : check_timeline(o);
 }
 
 static int parse_option(struct gp_options *o, int c, const char **format)
@@ -451,6 +470,9 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 			o->mode = GP_MODE_CPU;
 		else
 			return usage_error("unknown mode '%s' (known: wall, cpu)", optarg);
+		return 0;
+	case OPT_NO_BLAME:
+		o->no_blame = true;
 		return 0;
 	case OPT_SPLIT_GIL:
 		o->split_gil = true;

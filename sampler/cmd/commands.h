@@ -18,4 +18,10 @@ int gp_cmd_top(struct gp_options *o);
 /* `gil-prof check [-p PID]`: will profiling work here. */
 int gp_cmd_check(struct gp_options *o);
 
+/*
+ * `gil-prof agent ...` (argv from "agent"): every Python process on the
+ * host, as Prometheus metrics and periodic profiles. Returns an exit code.
+ */
+int gp_cmd_agent(int argc, char **argv);
+
 #endif

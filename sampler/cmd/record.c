@@ -182,10 +182,12 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_SNAPSHOT] = "snapshot",           [GP_CNT_ITER_OTHER] = "iter_other",
 		[GP_CNT_PROC_OTHER] = "proc_other",       [GP_CNT_FORK] = "fork",
 		[GP_CNT_FORK_FULL] = "fork_full",         [GP_CNT_EXEC] = "exec",
-		[GP_CNT_PROC_EXIT] = "proc_exit",
+		[GP_CNT_PROC_EXIT] = "proc_exit",        [GP_CNT_HOST_PROC] = "host_proc",
 		[GP_CNT_GIL_ACQUIRED] = "gil_acquired",   [GP_CNT_GIL_RELEASED] = "gil_released",
 		[GP_CNT_GIL_OTHER] = "gil_other",         [GP_CNT_GIL_NOT_MAIN] = "gil_not_main",
 		[GP_CNT_GIL_NO_SLOT] = "gil_no_slot",
+		[GP_CNT_BLAME] = "blame",                 [GP_CNT_BLAME_NO_HOLDER] = "blame_no_holder",
+		[GP_CNT_BLAME_UNREADABLE] = "blame_unreadable",
 		[GP_CNT_KFIELD_FALLBACK] = "kfield_fallback",
 	};
 

@@ -23,6 +23,7 @@ enum gp_exit {
 	GP_EXIT_TARGET_GONE = 10,   /* the target exited before it could be attached */
 	GP_EXIT_VERIFIER = 11,      /* the kernel's BPF verifier refused a program (-v shows its log) */
 	GP_EXIT_UNTRUSTED = 12,     /* profile written, but most samples have no Python stack: not to be trusted */
+	GP_EXIT_LISTEN = 13,        /* the agent cannot serve metrics at --listen */
 };
 
 /* The exit code for a failed kernel request: privileges, or the kernel. */

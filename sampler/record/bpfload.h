@@ -33,7 +33,9 @@ struct gp_bpf_config {
 	bool kernel_stack;     /* kernel return addresses per sample */
 	bool wall;             /* wall mode: load the off-CPU programs */
 	bool follow_children;  /* --subprocesses: sample forked children too */
+	bool host_procs;       /* the agent's discovery: every fork and exec, no sampling */
 	uint32_t gil_events;   /* enum gp_gil_events: load the GIL transition programs */
+	uint32_t no_blame;     /* --no-blame */
 };
 
 /* The BPF programs, for run-time statistics. */

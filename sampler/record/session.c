@@ -28,6 +28,8 @@
 #include "processes.h"
 #include "ringsize.h"
 #include "symbolize.h"
+#include "../account/blame.h"
+#include "../account/grow.h"
 #include "../account/timeline.h"
 #include "../account/trust.h"
 #include "../account/wallclock.h"
@@ -91,6 +93,8 @@ struct gp_session {
 	uint64_t t0;               /* sampling started (CLOCK_MONOTONIC) */
 	uint64_t wall_t0;          /* wall mode: switch tracking started */
 	bool running;              /* between start and stop */
+	uint64_t switches0;        /* the GIL's switch_number when first read ... */
+	uint64_t switches0_ns;     /* ... at this time; 0: not read yet */
 	bool stopped;              /* a stop condition was met (res->reason) */
 	bool stop_requested;       /* by the front end */
 	gp_session_stack_fn observe; /* gp_session_observe */
@@ -101,7 +105,21 @@ struct gp_session {
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
 	bool drop_pending;         /* privileges kept until the GIL watchpoint is attached */
+	struct tstate_owner *owners; /* thread states seen -> their threads (blame holders) */
+	struct gp_stack **waiting; /* by thread: waiting stack whose holder record is next */
+	size_t nwaiting;
 	struct gp_trust trust;     /* records with and without their Python stack */
+};
+
+/* A thread state and the thread last seen with it (a holder's identity). */
+struct tstate_owner {
+	struct {
+		uint64_t tstate;
+		uint32_t pid;
+		uint32_t pad;
+	} key;
+	uint32_t thread;           /* gp_thread.idx */
+	UT_hash_handle hh;
 };
 
 _Static_assert((int)GP_GIL_HOLDING == (int)GP_STATE_HOLDING &&
@@ -120,7 +138,8 @@ static bool well_formed(const struct gp_session *r, const struct gp_sample *s, s
 	if (size < GP_SAMPLE_HDR_SIZE || s->nframes > GP_MAX_FRAMES ||
 	    size < GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame))
 		return false;
-	return s->type == GP_EV_SAMPLE || (r->tl && s->type == GP_EV_GIL) ||
+	return s->type == GP_EV_SAMPLE || s->type == GP_EV_BLAME ||
+	       (r->tl && s->type == GP_EV_GIL) ||
 	       (r->wall && (s->type == GP_EV_OFF_CPU || s->type == GP_EV_ON_CPU ||
 			    s->type == GP_EV_EXIT));
 }
@@ -169,6 +188,95 @@ static void notify(struct gp_session *r, const struct gp_sample *s, size_t size,
 		r->observe(r->observe_ctx, &st);
 }
 
+/* Every record with a thread state says whose it is now (tids are reused, so are they). */
+static int note_owner(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th)
+{
+	struct tstate_owner *o, probe = { 0 };
+
+	if (!(s->flags & GP_SAMPLE_HAS_TSTATE) || !s->tstate)
+		return 0;
+	probe.key.tstate = s->tstate;
+	probe.key.pid = s->pid;
+	HASH_FIND(hh, r->owners, &probe.key, sizeof(probe.key), o);
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -1;
+		o->key = probe.key;
+		HASH_ADD(hh, r->owners, key, sizeof(o->key), o);
+	}
+	o->thread = th->idx;
+	return 0;
+}
+
+/* The holder's gp_thread.idx + 1, 0 if its thread state was never seen with a thread. */
+static uint32_t holder_of(const struct gp_session *r, const struct gp_sample *s)
+{
+	struct tstate_owner *o, probe = { 0 };
+
+	probe.key.tstate = s->tstate;
+	probe.key.pid = s->pid;
+	HASH_FIND(hh, r->owners, &probe.key, sizeof(probe.key), o);
+	return o ? o->thread + 1 : 0;
+}
+
+static void free_owners(struct gp_session *r)
+{
+	struct tstate_owner *o, *tmp;
+
+	HASH_ITER(hh, r->owners, o, tmp) {
+		HASH_DEL(r->owners, o);
+		free(o);
+	}
+	free(r->waiting);
+}
+
+/* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
+static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack *st)
+{
+	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
+		return -1;
+	r->waiting[thread] = st;
+	return 0;
+}
+
+/*
+ * The GIL's holder while thread th waited (GP_EV_BLAME, after th's waiting
+ * record). Python frames: the holder's, read by the kernel at that moment.
+ * A waiting interval off CPU gets its length when it ends; a sample stands
+ * for one period.
+ */
+static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
+			struct gp_tracked *tr)
+{
+	struct gp_stack *ws = th->idx < r->nwaiting ? r->waiting[th->idx] : NULL;
+	uint32_t holder = 0, n = 0;
+	struct gp_blame *b;
+	bool asleep;
+
+	if (!ws || !r->prof->blames) {
+		r->res->blame_unpaired++;
+		return 0;
+	}
+	r->waiting[th->idx] = NULL;
+	if (s->gil == GP_GIL_HOLDING) {
+		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		holder = holder_of(r, s);
+	} else if (s->gil == GP_GIL_RELEASED) {
+		holder = GP_BLAME_NOBODY;
+	}
+	asleep = holder && holder != GP_BLAME_NOBODY && r->wall && gp_wall_holding_asleep(&r->wallclock, holder - 1);
+	b = gp_blame_get(r->prof->blames, ws, holder, asleep, s->flags & GP_SAMPLE_GC, r->locs,
+			 n);
+	if (!b)
+		return -1;
+	if (s->reserved == GP_EV_OFF_CPU && r->wall && gp_wall_blame(&r->wallclock, th->idx, b))
+		return 0;
+	b->samples++;
+	b->wait_ns += r->prof->period_ns;
+	return 0;
+}
+
 /* A GIL acquisition or release (timeline). */
 static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 		      struct gp_tracked *tr)
@@ -178,6 +286,15 @@ static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp
 	if (s->flags & GP_SAMPLE_HANDOFF && s->flags & GP_SAMPLE_HAS_TSTATE)
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 	return to_timeline(r, s, th, n);
+}
+
+/* A waiting record's stack, for the holder's record that follows it. */
+static int wait_stack(struct gp_session *r, uint32_t thread, const struct gp_sample *s, uint32_t n)
+{
+	struct gp_stack *st = gp_profile_stack(r->prof, thread, GP_STATE_WAITING,
+					       s->flags & GP_SAMPLE_GC, r->locs, n);
+
+	return st ? expect_holder(r, thread, st) : -1;
 }
 
 /* Off-CPU records and marks (wall mode). */
@@ -193,6 +310,10 @@ static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct g
 		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
 		rc = gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
 				     s->flags & GP_SAMPLE_GC, r->locs, n);
+		if (!rc && (s->flags & GP_SAMPLE_BLOCKED))
+			gp_wall_blocked(&r->wallclock, th->idx);
+		if (!rc && s->gil == GP_GIL_WAITING)
+			rc = wait_stack(r, th->idx, s, n);
 		/* Header and frames: the size well_formed() checked it has. */
 		notify(r, s, GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame), th, n);
 		break;
@@ -245,9 +366,13 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		gp_processes_name_thread(&r->ps, th, false, mono_ns());
 	}
 	th->last_ns = s->ts;
+	if (s->type == GP_EV_BLAME)
+		return handle_blame(r, s, th, tr) ? -ENOMEM : 0;
 	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
 	    gp_trust_add(&r->trust, th->idx, th->pid,
 			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
+		return -ENOMEM;
+	if (note_owner(r, s, th))
 		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
 		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
@@ -266,6 +391,8 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
 						       s->flags & GP_SAMPLE_GC, r->locs, n);
 
+		if (st && s->gil == GP_GIL_WAITING && expect_holder(r, th->idx, st))
+			return -ENOMEM;
 		return !st || gp_wall_sample(&r->wallclock, th->idx, s->ts, st) ||
 				       to_timeline(r, s, th, n)
 			       ? -ENOMEM
@@ -274,6 +401,8 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	if (gp_profile_add(r->prof, th->idx, state_of(s), s->flags & GP_SAMPLE_GC, r->locs, n, 1,
 			   r->prof->period_ns, r->prof->period_ns))
 		return -ENOMEM;
+	if (s->gil == GP_GIL_WAITING)
+		return wait_stack(r, th->idx, s, n) ? -ENOMEM : 0;
 	return 0;
 }
 
@@ -296,9 +425,43 @@ static void attach_late_gil(struct gp_session *r)
 	}
 	/* Held back for this attachment (see gp_session_start). */
 	if (r->drop_pending) {
-		gp_drop_privileges();
+		if (!r->o->keep_privileges)
+			gp_drop_privileges();
 		r->drop_pending = false;
 	}
+}
+
+/*
+ * The interpreter's own count of GIL switches (gil->switch_number: one per
+ * acquisition by another thread than the last holder), read when the GIL is
+ * first known, then at every poll tick and at the stop (8 bytes each): the
+ * whole run's hand-offs for nothing.
+ */
+static bool read_switches(struct gp_session *r, uint64_t *out)
+{
+	struct gp_mem mem = gp_mem_process(&r->ps.main->mem_pid);
+	int32_t off = r->t->layout ? r->t->layout->gil_switch_number : GP_ABSENT;
+	uint64_t gil = r->ps.main->proc.gil;
+
+	/* 0 is the GIL's interval: a row without the field. */
+	return gil && off > 0 && !gp_mem_read_u64(&mem, gil + (uint64_t)off, out);
+}
+
+static void first_switches(struct gp_session *r)
+{
+	if (!r->switches0_ns && read_switches(r, &r->switches0))
+		r->switches0_ns = mono_ns();
+}
+
+static void last_switches(struct gp_session *r)
+{
+	uint64_t n;
+
+	if (!r->switches0_ns || !read_switches(r, &n) || n < r->switches0)
+		return;
+	r->prof->gil_switches = n - r->switches0;
+	r->prof->gil_switches_ns = mono_ns() - r->switches0_ns;
+	r->prof->gil_switches_known = true;
 }
 
 /* Sub-interpreters, looked for at the start and at the end of a recording. */
@@ -402,6 +565,7 @@ static void bpf_config(const struct gp_options *o, const struct gp_target *t,
 	cfg->kernel_stack = o->kernel;
 	cfg->follow_children = o->subprocesses;
 	cfg->wall = o->mode == GP_MODE_WALL;
+	cfg->no_blame = o->no_blame;
 }
 
 /* Load the programs and register the target: nothing is sampled yet. */
@@ -469,6 +633,7 @@ static int attach(struct gp_session *r)
 		/* Switches first, then the snapshot: no thread falls between. */
 		r->wall_t0 = mono_ns();
 		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
+		r->wallclock.blames = r->prof->blames;
 		if (o->timeline &&
 		    !(r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0))) {
 			gp_error("out of memory");
@@ -503,6 +668,12 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	r->b = &r->bpf;
 	r->wall = o->mode == GP_MODE_WALL;
 	set_profile_header(r);
+	prof->blames = o->no_blame ? NULL : calloc(1, sizeof(*prof->blames));
+	if (!prof->blames && !o->no_blame) {
+		gp_error("out of memory");
+		free(r);
+		return GP_EXIT_FAILURE;
+	}
 	bpf_config(o, t, &cfg);
 	rc = load(r, &cfg);
 	if (!rc) {
@@ -523,10 +694,12 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	 * a GIL watchpoint still waits for the GIL to exist.
 	 */
 	r->drop_pending = o->timeline && !gp_giltrace_active(&r->gil);
-	if (!r->drop_pending)
+	/* The agent keeps them: it starts a session for every process it finds. */
+	if (!r->drop_pending && !o->keep_privileges)
 		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(r);
+	first_switches(r);
 	gp_target_resume(t);
 	r->t0 = mono_ns();
 	r->running = true;
@@ -629,6 +802,9 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 	 */
 	r->searching = gp_processes_tick(&r->ps, mono_ns());
 	attach_late_gil(r);
+	first_switches(r);
+	/* Every tick: a target that exits keeps its count up to its last tick. */
+	last_switches(r);
 	r->stopped = stop_condition(r, err);
 	return r->stopped;
 }
@@ -670,9 +846,18 @@ void gp_session_peek(struct gp_session *r, struct gp_session_view *v)
 	v->nthreads = r->prof->nthreads;
 	v->nprocs = HASH_COUNT(r->ps.by_pid);
 	v->wall = r->wall;
+	v->wallclock = r->wall && r->running ? &r->wallclock : NULL;
+	v->gil = r->ps.main ? r->ps.main->proc.gil : 0;
 	if (r->b->skel) {
+		struct gp_prog_stats progs[GP_PROG__MAX];
+
 		gp_bpf_counters(r->b, v->counters);
 		v->lost = v->counters[GP_CNT_RB_FULL] + v->counters[GP_CNT_NO_SCRATCH];
+		gp_bpf_all_prog_stats(r->b, progs);
+		for (int i = 0; i < GP_PROG__MAX; i++) {
+			v->bpf_run_ns += progs[i].run_ns;
+			v->bpf_runs += progs[i].runs;
+		}
 	}
 }
 
@@ -686,6 +871,10 @@ static int finish(struct gp_session *r, uint64_t t_end)
 	if (r->wall) {
 		if (gp_wall_finish(&r->wallclock)) {
 			gp_error("out of memory while accounting off-CPU time");
+			return GP_EXIT_FAILURE;
+		}
+		if (gp_blames_apportion(r->prof->blames)) {
+			gp_error("out of memory while accounting who held the GIL");
 			return GP_EXIT_FAILURE;
 		}
 		prof->duration_ns = t_end - r->wall_t0;
@@ -720,6 +909,7 @@ int gp_session_stop(struct gp_session *r, struct gp_session_result *res)
 	}
 	r->running = false;
 	r->prof->duration_ns = mono_ns() - r->t0;
+	last_switches(r);
 	scan_interpreters(r);
 	warn_interpreters(r);
 	/* Stop sampling, then take everything still in the ring buffer. */
@@ -748,6 +938,7 @@ void gp_session_free(struct gp_session *r)
 	gp_giltrace_detach(&r->gil);
 	gp_timeline_free(r->tl);
 	gp_trust_free(&r->trust);
+	free_owners(r);
 	free(r);
 }
 

@@ -9,6 +9,8 @@
 #include "../account/trust.h"
 #include "../target/target.h"
 
+struct gp_wall;
+
 enum gp_stop_reason {
 	GP_STOP_DURATION = 0,
 	GP_STOP_SIGNAL,
@@ -25,6 +27,7 @@ struct gp_session_result {
 	uint64_t bpf_run_ns, bpf_runs;
 	struct gp_prog_stats progs[GP_PROG__MAX]; /* every program's run time */
 	uint64_t malformed;        /* records user space could not decode */
+	uint64_t blame_unpaired;   /* GIL holder records without their waiting record */
 	struct gp_native_stats native; /* with --native / --kernel */
 	struct gp_trust_verdict trust; /* did most records come with their Python stack? */
 };
@@ -55,6 +58,10 @@ struct gp_session_view {
 	size_t nprocs;             /* processes followed (the target included) */
 	bool wall;                 /* wall mode: stacks get their off-CPU time at stop */
 	uint64_t counters[GP_CNT__MAX];
+	/* Wall mode, while sampling: the accounting so far, for gp_wall_peek. */
+	const struct gp_wall *wallclock;
+	uint64_t gil;              /* the target's main GIL (0 until it exists) */
+	uint64_t bpf_run_ns, bpf_runs; /* every program's run time (0 without bpf_stats) */
 };
 
 /* One stack as the session accounted it (gp_session_observe). */

@@ -105,6 +105,16 @@ static void thread_fields(void)
 #else
 	ABSENT("ts_native_tid");
 #endif
+#if PY_MINOR_AT_LEAST(14)
+	OFF("ts_holds_gil", PyThreadState, holds_gil);
+#else
+	ABSENT("ts_holds_gil"); /* a bit of _status before 3.14 */
+#endif
+#if PY_MINOR_AT_LEAST(15)
+	OFF("ts_gil_requested", PyThreadState, gil_requested);
+#else
+	ABSENT("ts_gil_requested");
+#endif
 }
 
 static void frame_fields(void)
@@ -237,6 +247,7 @@ static void gil_fields(void)
 {
 	OFF("gil_last_holder", struct _gil_runtime_state, last_holder);
 	OFF("gil_locked", struct _gil_runtime_state, locked);
+	OFF("gil_switch_number", struct _gil_runtime_state, switch_number);
 	OFF("gil_cond", struct _gil_runtime_state, cond);
 	field("gil_cond_size", (long)sizeof(((struct _gil_runtime_state *)0)->cond));
 	field("gil_size", (long)sizeof(struct _gil_runtime_state));

@@ -103,6 +103,9 @@ static void test_format_table(void **state)
 	assert_int_equal(gp_format_from_path("x.htm"), GP_FORMAT_HTML);
 	assert_int_equal(gp_format_from_path("x.txt"), GP_FORMAT_FOLDED);
 	assert_int_equal(gp_format_from_path("gil.trace.json"), GP_FORMAT_CHROMETRACE);
+	assert_int_equal(gp_format_from_path("out.blame.folded"), GP_FORMAT_BLAME);
+	assert_int_equal(gp_format_from_path("out.folded"), GP_FORMAT_FOLDED);
+	assert_int_equal(gp_format_from_name("blame"), GP_FORMAT_BLAME);
 	assert_int_equal(gp_format_from_name("chrometrace"), GP_FORMAT_CHROMETRACE);
 	assert_int_equal(gp_format_from_name("pprof"), GP_FORMAT_PPROF);
 	assert_int_equal(gp_format_from_name("speedscope"), GP_FORMAT_SPEEDSCOPE);
@@ -111,7 +114,7 @@ static void test_format_table(void **state)
 	assert_string_equal(gp_format_extension(GP_FORMAT_PPROF), ".pb.gz");
 	assert_string_equal(gp_format_extension(GP_FORMAT_DEFAULT), ".svg");
 	gp_format_list(list, sizeof(list));
-	assert_string_equal(list, "folded, pprof, speedscope, svg, html, report, chrometrace");
+	assert_string_equal(list, "folded, pprof, speedscope, svg, html, report, chrometrace, blame");
 	gp_format_list(list, 8); /* truncates, never overflows */
 	assert_int_equal(strlen(list), 7);
 }

@@ -288,6 +288,55 @@ static void test_contention_on_cpu(void **state)
 	assert_int_equal(wait->cpu_ns, 40 * MS);
 }
 
+/*
+ * The agent's live view: a peek while recording gives what finish gives at
+ * that time (open run and open interval counted up to now), and changes
+ * nothing.
+ */
+static void test_peek_matches_finish(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+	struct gp_stack *hold = stack_of(f, f->th[0], GP_STATE_HOLDING, f->loc_a);
+	struct gp_stack *rel = stack_of(f, f->th[0], GP_STATE_RELEASED, f->loc_b);
+	uint64_t out[4][GP_STATE__MAX], again[4][GP_STATE__MAX];
+
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0, true), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 10 * MS, hold), 0);
+	/* th1 waits off CPU from 20 ms on (records in time order) */
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[1], T0 + 20 * MS, false,
+					 GP_STATE_WAITING, false, &f->loc_b, 1),
+			 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 50 * MS, hold), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 80 * MS, rel), 0);
+	assert_int_equal(gp_wall_off_cpu(&f->w, f->th[0], T0 + 90 * MS, false, GP_STATE_IDLE,
+					 false, &f->loc_a, 1),
+			 0);
+	/* at 95 ms: th0 ran 90 ms (2/3 holding), idle 5 ms; th1 waited 75 ms */
+	assert_int_equal(gp_wall_peek(&f->w, T0 + 95 * MS, out, 4), 0);
+	assert_int_equal(out[f->th[0]][GP_STATE_HOLDING], 60 * MS);
+	assert_int_equal(out[f->th[0]][GP_STATE_RELEASED], 30 * MS);
+	assert_int_equal(out[f->th[0]][GP_STATE_IDLE], 5 * MS);
+	assert_int_equal(out[f->th[1]][GP_STATE_WAITING], 75 * MS);
+	assert_int_equal(gp_wall_contended_now(&f->w, T0 + 95 * MS), 75 * MS);
+
+	assert_int_equal(gp_wall_on_cpu(&f->w, f->th[0], T0 + 100 * MS, false), 0);
+	assert_int_equal(gp_wall_sample(&f->w, f->th[0], T0 + 105 * MS, rel), 0);
+	assert_int_equal(gp_wall_peek(&f->w, T0 + 130 * MS, out, 4), 0);
+	assert_int_equal(gp_wall_peek(&f->w, T0 + 130 * MS, again, 4), 0);
+	assert_memory_equal(out, again, sizeof(out));
+	gp_wall_stop(&f->w, T0 + 130 * MS);
+	assert_int_equal(gp_wall_finish(&f->w), 0);
+	/* as finish has it: holding 60, released 60, idle 10; th1 waiting 110 */
+	assert_int_equal(out[f->th[0]][GP_STATE_HOLDING], hold->cpu_ns);
+	assert_int_equal(out[f->th[0]][GP_STATE_RELEASED], rel->cpu_ns);
+	assert_int_equal(out[f->th[0]][GP_STATE_IDLE], state_ns(p, f->th[0], GP_STATE_IDLE));
+	assert_int_equal(out[f->th[1]][GP_STATE_WAITING],
+			 state_ns(p, f->th[1], GP_STATE_WAITING));
+	assert_int_equal(out[f->th[1]][GP_STATE_WAITING], 110 * MS);
+	assert_int_equal(p->gil_contended_ns, 110 * MS);
+}
+
 /* Per thread the samples add up to its time x rate, by largest remainder. */
 static void test_apportion_sums_per_thread(void **state)
 {
@@ -333,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_on_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_matches_finish, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

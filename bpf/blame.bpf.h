@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * blame.bpf.h — who held the GIL while a thread waited for it. Included by
+ * gilprof.bpf.c after gilstate.h (needs walk_python, emit and count).
+ *
+ * A record that finds its thread waiting for the GIL (a CPU-clock sample,
+ * a switch-out in wall mode, a thread of the start snapshot) is followed by
+ * a GP_EV_BLAME record about the GIL's holder at that moment: the waiter's
+ * header (pid, tid, ts: user space pairs them), the holder's thread state
+ * (gil->last_holder while gil->locked is 1) and the holder's Python stack,
+ * walked from that thread state; or that nobody held it (released, the
+ * next holder not running yet: a hand-off under way). The holder is another thread of the same
+ * process, so its frames are read in the waiter's address space with the
+ * same bounded walk as the waiter's own. Its native and kernel frames are
+ * not: they are in the registers and stack of a task that is not the one
+ * interrupted; user space adds the holder's last known ones.
+ *
+ * The waiter's record was copied into the ring buffer already, so its
+ * slot (the CPU's scratch, or the iterator's) is reused for the holder's.
+ */
+#ifndef GILPROF_BLAME_BPF_H
+#define GILPROF_BLAME_BPF_H
+
+/*
+ * The GIL's holder now: 0 with *holder = 0 when nobody holds it (between
+ * a release and the next acquisition), -1 when it cannot be read.
+ */
+static __always_inline int gil_holder(const struct gp_proc *proc, struct task_struct *rtask,
+				      __u64 *holder)
+{
+	__s32 locked = 0;
+
+	*holder = 0;
+	if (uread(&locked, sizeof(locked), proc->gil + cfg.py.gil_locked, rtask))
+		return -1;
+	if (locked != 1)
+		return 0;
+	return read_ptr(holder, proc->gil + cfg.py.gil_last_holder, rtask) ? -1 : 0;
+}
+
+/* s: the waiter's record, already sent; becomes the holder's. */
+static __always_inline void blame_holder(struct gp_sample *s, const struct gp_proc *proc,
+					 struct task_struct *rtask)
+{
+	__u64 holder, waiter = s->tstate;
+	int fault;
+
+	if (cfg.no_blame || s->gil != GP_GIL_WAITING)
+		return;
+	count(GP_CNT_BLAME);
+	fault = gil_holder(proc, rtask, &holder);
+	s->reserved = s->type; /* which record of the waiter this follows */
+	s->type = GP_EV_BLAME;
+	s->user_ip = 0;
+	s->user_sp = 0;
+	s->nframes = 0;
+	s->walk_end = GP_WALK_NO_FRAME;
+	s->flags &= GP_SAMPLE_SNAPSHOT;
+	s->tstate = holder;
+	if (fault) {
+		count(GP_CNT_BLAME_UNREADABLE);
+		s->gil = GP_GIL_UNKNOWN;
+	} else if (!holder || holder == waiter) {
+		/* Released and not taken yet: the waiters wait for a hand-off. */
+		count(GP_CNT_BLAME_NO_HOLDER);
+		s->gil = GP_GIL_RELEASED;
+	} else {
+		s->gil = GP_GIL_HOLDING;
+		s->flags |= GP_SAMPLE_HAS_TSTATE;
+		if (gc_running(proc, rtask))
+			s->flags |= GP_SAMPLE_GC;
+		walk_python(s, proc, rtask);
+	}
+	if (s->gil != GP_GIL_HOLDING)
+		s->tstate = 0;
+	emit(s, 0, sizeof(*s));
+}
+
+#endif
