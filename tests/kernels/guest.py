@@ -273,6 +273,26 @@ def check_subprocesses(stacks, m, parent):
 
 # --- one mode --------------------------------------------------------------
 
+def where(pid, errpath):
+    """Where a gil-prof that did not finish was: its CPU time in user
+    space and in the kernel (the verifier runs in its bpf() call), what
+    it waits in, the last line it printed."""
+    out = {}
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        out.update(state=st[0], user_s=int(st[11]) / tick, sys_s=int(st[12]) / tick)
+        with open("/proc/%d/wchan" % pid) as f:
+            out["wchan"] = f.read()
+    except (OSError, IndexError, ValueError):
+        pass
+    with open(errpath, errors="replace") as f:
+        lines = f.read().splitlines()
+    out["last_stderr"] = lines[-1][:200] if lines else ""
+    return out
+
+
 def start_child(p, errpath, ready, timeout):
     """Once gil-prof (run with -v) records and the target it launched
     runs, make the target fork its child: a fork before the recording
@@ -329,6 +349,9 @@ def run_mode(mode, args, work):
                 if mode == "subprocesses":
                     start_child(p, errpath, ready, seconds + args.timeout)
                 p.wait(timeout=seconds + args.timeout)
+            except subprocess.TimeoutExpired:
+                res["hung"] = where(p.pid, errpath)
+                raise
             finally:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
