@@ -142,6 +142,7 @@ class Program:
         if not line.startswith("ready"):
             self.kill()
             raise AssertionError("target did not start: %r %s" % (line, self.proc.stderr.read()))
+        self.ready_fields = line.split()[1:]
 
     def kill(self):
         if self.proc.poll() is None:
@@ -295,6 +296,36 @@ def test_container_label(started):
         t.kill()
         group.rmdir()
         (hier / "docker").rmdir()
+
+
+def test_forked_workers_and_cpu_mode(started):
+    """Workers forked after the agent started get their own series; in cpu mode
+    a process's time is its on-CPU time (against the kernel's count of it)."""
+    a = started(Agent, "--mode", "cpu", "-r", "97")
+    pool = started(Program, interpreter("pyenv-3.11"), "pool.py", 2)
+    workers = [int(p) for p in pool.ready_fields]
+    assert len(workers) == 2, pool.ready_fields
+    for w in workers:
+        a.wait_profiled(w)
+    w = workers[0]
+
+    def sample():
+        s = parse_metrics(a.metrics())
+        return sum(of_pid(s, "gil_prof_seconds_total", w).values()), cpu_of(w), time.monotonic()
+    t0, c0, m0 = sample()
+    time.sleep(6)
+    t1, c1, m1 = sample()
+    body = a.metrics()
+    assert "gil_prof_contention_seconds_total{" not in body  # wall mode only
+    got, want = t1 - t0, c1 - c0
+    assert want > 0.3 and abs(got - want) <= 0.25 * want, (got, want, m1 - m0)
+    assert a.stop() == 0, a.stderr()
+
+
+def cpu_of(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- against a real Prometheus --------------------------------------------------
