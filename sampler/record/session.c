@@ -168,8 +168,8 @@ static int to_timeline(struct gp_session *r, const struct gp_sample *s, const st
 }
 
 /* A stack was accounted: tell the front end that asked. */
-static void notify(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th,
-		   uint32_t n)
+static void notify(struct gp_session *r, const struct gp_sample *s, size_t size,
+		   const struct gp_thread *th, uint32_t n)
 {
 	struct gp_session_stack st = {
 		.thread = th,
@@ -181,6 +181,8 @@ static void notify(struct gp_session *r, const struct gp_sample *s, const struct
 		.ts = s->ts,
 		.locs = r->locs,
 		.n = n,
+		.raw = s,
+		.raw_size = size,
 	};
 
 	if (r->observe)
@@ -313,7 +315,8 @@ static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct g
 			gp_wall_blocked(&r->wallclock, th->idx);
 		if (!rc && s->gil == GP_GIL_WAITING)
 			rc = wait_stack(r, th->idx, s, n);
-		notify(r, s, th, n);
+		/* Header and frames: the size well_formed() checked it has. */
+		notify(r, s, GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame), th, n);
 		break;
 	case GP_EV_ON_CPU:
 		rc = gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
@@ -392,7 +395,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	} else {
 		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
 	}
-	notify(r, s, th, n);
+	notify(r, s, size, th, n);
 	/* Wall mode: the sample's share of its run is known when the run ends. */
 	if (r->wall) {
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
@@ -819,6 +822,23 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 void gp_session_request_stop(struct gp_session *r)
 {
 	r->stop_requested = true;
+}
+
+uint32_t gp_session_symbolize(struct gp_session *r, const struct gp_sample *rec, size_t size,
+			      uint32_t *locs)
+{
+	struct gp_tracked *tr;
+
+	if (!well_formed(r, rec, size))
+		return 0;
+	tr = gp_processes_get(&r->ps, (pid_t)rec->pid, mono_ns());
+	if (!tr)
+		return 0;
+	if (r->has_native && (rec->flags & GP_SAMPLE_HAS_NATIVE)) {
+		r->native.sym = &tr->sym;
+		return gp_native_symbolize(&r->native, rec, size, mono_ns(), locs);
+	}
+	return gp_symbolize_python(&tr->sym, rec, mono_ns(), locs);
 }
 
 void gp_session_observe(struct gp_session *r, gp_session_stack_fn fn, void *ctx)
