@@ -42,6 +42,12 @@
 #include "../../unwind/targetmem.h"
 
 #define TICK_MS 100
+/*
+ * Without --profile-dir a session is still renewed this often (nothing
+ * written): a profile kept since attaching would grow with every thread
+ * and stack a long-lived process ever had.
+ */
+#define RESET_NS (10ULL * 60 * 1000 * 1000 * 1000)
 
 /* A thread's exported time, for --per-thread. */
 struct agent_thread {
@@ -65,6 +71,9 @@ struct agent_proc {
 	uint64_t base_samples, base_lost, base_bpf_ns, base_bpf_runs;
 	uint64_t next_profile_ns;
 	struct agent_thread *threads;
+	bool loading;              /* its session loads, the lock released: hands off */
+	bool switches_known;       /* the GIL's switch_number read once at least */
+	uint64_t switches;
 	UT_hash_handle hh;
 };
 
@@ -216,20 +225,32 @@ static void update_times(struct agent *a, struct agent_proc *p)
 
 /* --- sessions ---------------------------------------------------------------- */
 
+/*
+ * Called with the loop's lock held; released while the sampler loads (the
+ * verifier takes 0.2-2 s), so a scrape meanwhile is not held up: it shows
+ * p's counters as they were (p->loading), and touches nothing else of p.
+ */
 static int start_session(struct agent *a, struct agent_proc *p, char *why, size_t len)
 {
+	struct gp_session *s = NULL;
 	int rc;
 
+	p->loading = true;
+	p->s = NULL;
+	pthread_mutex_unlock(&a->lock);
 	gp_profile_init(&p->prof);
 	gp_log_capture(why, len);
-	rc = gp_session_start(&a->o->rec, &p->t, &p->prof, &p->s);
+	rc = gp_session_start(&a->o->rec, &p->t, &p->prof, &s);
 	gp_log_capture(NULL, 0);
 	if (rc) {
-		p->s = NULL;
+		s = NULL;
 		gp_profile_free(&p->prof);
 		gp_profile_init(&p->prof);
 	}
-	p->next_profile_ns = a->now_ns + a->o->profile_every_ns;
+	pthread_mutex_lock(&a->lock);
+	p->s = s;
+	p->loading = false;
+	p->next_profile_ns = mono_ns() + (a->o->profile_dir ? a->o->profile_every_ns : RESET_NS);
 	return rc;
 }
 
@@ -404,7 +425,7 @@ static void session_ended(struct agent *a, struct agent_proc *p)
 		gp_discovery_recheck(&a->disc, pid, a->now_ns);
 }
 
-/* --profile-dir: the period is over; write it and go on in a new session. */
+/* The period is over: write it (--profile-dir) and go on in a new session. */
 static void rotate(struct agent *a, struct agent_proc *p)
 {
 	char why[512];
@@ -429,7 +450,7 @@ static void poll_sessions(struct agent *a)
 			session_ended(a, p);
 			continue;
 		}
-		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns &&
+		if (a->now_ns >= p->next_profile_ns &&
 		    (!due || p->next_profile_ns < due->next_profile_ns))
 			due = p;
 	}
@@ -479,8 +500,11 @@ static int fill_proc(struct agent *a, struct agent_proc *p, struct gp_metrics *m
 {
 	struct gp_session_view v = { 0 };
 
-	update_times(a, p);
-	gp_session_peek(p->s, &v);
+	/* Loading: its counters as they were, nothing else read. */
+	if (!p->loading && p->s) {
+		update_times(a, p);
+		gp_session_peek(p->s, &v);
+	}
 	*mp = (struct gp_metrics_proc){
 		.pid = p->pid, .process = p->comm, .container = p->container,
 		.python_version = p->version, .supported = true,
@@ -488,7 +512,11 @@ static int fill_proc(struct agent *a, struct agent_proc *p, struct gp_metrics *m
 		.contended_ns = p->shown_contended,
 	};
 	memcpy(mp->state_ns, p->shown, sizeof(mp->state_ns));
-	mp->switches_known = gil_switches(p, v.gil, &mp->switches);
+	/* While its session loads, the last count read (a series never blinks). */
+	if (!p->loading && gil_switches(p, v.gil, &p->switches))
+		p->switches_known = true;
+	mp->switches_known = p->switches_known;
+	mp->switches = p->switches;
 	m->samples += p->base_samples + v.counters[GP_CNT_SAMPLES];
 	m->lost += p->base_lost + v.lost;
 	m->bpf_run_ns += p->base_bpf_ns + v.bpf_run_ns;

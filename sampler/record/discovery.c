@@ -265,10 +265,13 @@ static int on_event(void *ctx, void *data, size_t size)
 			return -ENOMEM;
 		break;
 	case GP_EV_FORK:
-		/* A fork copies its parent's program: only a known Python's matters. */
+		/*
+		 * A fork copies its parent's program: only the children of a
+		 * Python, or of a program still being looked at (a Python that
+		 * forks its workers right after it started), are looked at.
+		 */
 		p = gp_discovery_find(d, (pid_t)e->ppid);
-		if (p && p->verdict != GP_DISC_PENDING && !gp_discovery_find(d, (pid_t)e->pid) &&
-		    !add(d, (pid_t)e->pid, d->now_ns))
+		if (p && !gp_discovery_find(d, (pid_t)e->pid) && !add(d, (pid_t)e->pid, d->now_ns))
 			return -ENOMEM;
 		break;
 	default:
