@@ -496,7 +496,7 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 }
 
 #include "gilstate.h"
-#include "blame.h"
+#include "blame.bpf.h"
 
 /*
  * Fill s for task (a thread of proc): registers, thread state, GIL state

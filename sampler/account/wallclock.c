@@ -88,6 +88,7 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 			  uint64_t ts)
 {
 	struct gp_stack *s;
+	uint64_t ns;
 
 	if (!t->off_since)
 		return 0;
@@ -98,10 +99,15 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 			     t->locs, t->n);
 	if (!s)
 		return -1;
-	gp_profile_add_time(s, ts > t->off_since ? ts - t->off_since : 0, false);
+	ns = ts > t->off_since ? ts - t->off_since : 0;
+	gp_profile_add_time(s, ns, false);
 	if (t->blame)
-		t->blame->wait_ns += ts > t->off_since ? ts - t->off_since : 0;
+		t->blame->wait_ns += ns;
 	t->blame = NULL;
+	/* Asleep holding the GIL: how long, and whether anyone waited meanwhile. */
+	if (w->blames && t->off_state == GP_STATE_HOLDING && t->off_blocked &&
+	    gp_blames_asleep(w->blames, s, ns, w->contended_ns - t->off_contended))
+		return -1;
 	t->off_since = 0;
 	t->last = s;
 	return 0;
@@ -197,6 +203,7 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 	t->off_state = (uint8_t)state;
 	t->off_gc = gc;
 	t->off_blocked = false;
+	t->off_contended = w->contended_ns;
 	if (state == GP_STATE_WAITING)
 		w->waiters++;
 	return 0;

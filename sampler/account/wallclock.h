@@ -8,6 +8,7 @@
 #include "profile.h"
 
 struct gp_blame;
+struct gp_blames;
 
 /*
  * Wall-mode accounting. The kernel's switch-out records and switch-in
@@ -33,6 +34,7 @@ struct gp_wall_thread {
 	bool off_gc;
 	bool off_blocked;         /* the open interval is a sleep, not a preemption */
 	struct gp_blame *blame;   /* waiting in the open interval: its holder (blame.h) */
+	uint64_t off_contended;   /* the sweep's contended_ns when the interval opened */
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
 	uint32_t nrun;            /* samples in the open run */
@@ -51,6 +53,7 @@ struct gp_wall {
 	int waiters;              /* threads now off CPU waiting for the GIL */
 	uint64_t clock;           /* latest time seen by the contention sweep */
 	uint64_t contended_ns;
+	struct gp_blames *blames; /* where holders asleep holding the GIL go (NULL: nowhere) */
 };
 
 void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0);

@@ -93,6 +93,8 @@ struct gp_session {
 	uint64_t t0;               /* sampling started (CLOCK_MONOTONIC) */
 	uint64_t wall_t0;          /* wall mode: switch tracking started */
 	bool running;              /* between start and stop */
+	uint64_t switches0;        /* the GIL's switch_number when first read ... */
+	uint64_t switches0_ns;     /* ... at this time; 0: not read yet */
 	bool stopped;              /* a stop condition was met (res->reason) */
 	bool stop_requested;       /* by the front end */
 	gp_session_stack_fn observe; /* gp_session_observe */
@@ -227,7 +229,7 @@ static void free_owners(struct gp_session *r)
 	free(r->waiting);
 }
 
-/* A waiting stack of thread: its holder's record comes next (bpf/blame.h). */
+/* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
 static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack *st)
 {
 	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
@@ -250,7 +252,7 @@ static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct 
 	struct gp_blame *b;
 	bool asleep;
 
-	if (!ws) {
+	if (!ws || !r->prof->blames) {
 		r->res->blame_unpaired++;
 		return 0;
 	}
@@ -426,6 +428,39 @@ static void attach_late_gil(struct gp_session *r)
 	}
 }
 
+/*
+ * The interpreter's own count of GIL switches (gil->switch_number: one per
+ * acquisition by another thread than the last holder), read when the GIL is
+ * first known, then at every poll tick and at the stop (8 bytes each): the
+ * whole run's hand-offs for nothing.
+ */
+static bool read_switches(struct gp_session *r, uint64_t *out)
+{
+	struct gp_mem mem = gp_mem_process(&r->ps.main->mem_pid);
+	int32_t off = r->t->layout ? r->t->layout->gil_switch_number : GP_ABSENT;
+	uint64_t gil = r->ps.main->proc.gil;
+
+	/* 0 is the GIL's interval: a row without the field. */
+	return gil && off > 0 && !gp_mem_read_u64(&mem, gil + (uint64_t)off, out);
+}
+
+static void first_switches(struct gp_session *r)
+{
+	if (!r->switches0_ns && read_switches(r, &r->switches0))
+		r->switches0_ns = mono_ns();
+}
+
+static void last_switches(struct gp_session *r)
+{
+	uint64_t n;
+
+	if (!r->switches0_ns || !read_switches(r, &n) || n < r->switches0)
+		return;
+	r->prof->gil_switches = n - r->switches0;
+	r->prof->gil_switches_ns = mono_ns() - r->switches0_ns;
+	r->prof->gil_switches_known = true;
+}
+
 /* Sub-interpreters, looked for at the start and at the end of a recording. */
 static void scan_interpreters(struct gp_session *r)
 {
@@ -527,6 +562,7 @@ static void bpf_config(const struct gp_options *o, const struct gp_target *t,
 	cfg->kernel_stack = o->kernel;
 	cfg->follow_children = o->subprocesses;
 	cfg->wall = o->mode == GP_MODE_WALL;
+	cfg->no_blame = o->no_blame;
 }
 
 /* Load the programs and register the target: nothing is sampled yet. */
@@ -594,6 +630,7 @@ static int attach(struct gp_session *r)
 		/* Switches first, then the snapshot: no thread falls between. */
 		r->wall_t0 = mono_ns();
 		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
+		r->wallclock.blames = r->prof->blames;
 		if (o->timeline &&
 		    !(r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0))) {
 			gp_error("out of memory");
@@ -628,8 +665,8 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	r->b = &r->bpf;
 	r->wall = o->mode == GP_MODE_WALL;
 	set_profile_header(r);
-	prof->blames = calloc(1, sizeof(*prof->blames));
-	if (!prof->blames) {
+	prof->blames = o->no_blame ? NULL : calloc(1, sizeof(*prof->blames));
+	if (!prof->blames && !o->no_blame) {
 		gp_error("out of memory");
 		free(r);
 		return GP_EXIT_FAILURE;
@@ -659,6 +696,7 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(r);
+	first_switches(r);
 	gp_target_resume(t);
 	r->t0 = mono_ns();
 	r->running = true;
@@ -761,6 +799,9 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 	 */
 	r->searching = gp_processes_tick(&r->ps, mono_ns());
 	attach_late_gil(r);
+	first_switches(r);
+	/* Every tick: a target that exits keeps its count up to its last tick. */
+	last_switches(r);
 	r->stopped = stop_condition(r, err);
 	return r->stopped;
 }
@@ -848,6 +889,7 @@ int gp_session_stop(struct gp_session *r, struct gp_session_result *res)
 	}
 	r->running = false;
 	r->prof->duration_ns = mono_ns() - r->t0;
+	last_switches(r);
 	scan_interpreters(r);
 	warn_interpreters(r);
 	/* Stop sampling, then take everything still in the ring buffer. */

@@ -65,9 +65,13 @@ def test_check_target(python):
         assert "supported" in proc, proc
         assert any(l.startswith("ok") and "memory: readable" in l for l in got), got
         gil = next(l for l in got if "GIL timeline" in l)
-        # pyenv builds keep their symbols; Debian's python3.11 is stripped.
-        want = "watchpoint" if python.startswith("/usr/bin/") else "uprobes"
-        assert want in gil, (python, gil)
+        # uprobes where the interpreter's symbol table has take_gil and
+        # drop_gil (pyenv builds), else a watchpoint (stripped Debian builds).
+        path = re.search(r"\((/[^)]*)\), supported", proc).group(1)
+        syms = subprocess.run(["readelf", "-Ws", path], capture_output=True, text=True).stdout
+        names = {l.split()[-1] for l in syms.splitlines() if len(l.split()) >= 8}
+        want = "uprobes" if {"take_gil", "drop_gil"} <= names else "watchpoint"
+        assert want in gil, (python, path, gil)
         assert minor_of(python) >= (3, 9)
     finally:
         p.kill()

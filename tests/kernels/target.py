@@ -3,13 +3,15 @@
 GIL whenever it runs), thread "napper" sleeps 50 ms, then asks the kernel
 for random bytes without the GIL and computes a little with it (contends
 with the spinner), the main thread waits. With --child, a child process
-(multiprocessing, fork) runs the same two threads; with --syscaller, a
+(multiprocessing, fork) runs the same two threads, started on SIGUSR1
+(once the profiler says it records); with --syscaller, a
 third thread asks for random bytes without pause (its CPU time is mostly
 the kernel's getrandom, on any machine load). Prints "ready" once all
 run; runs until killed.
 """
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -50,11 +52,17 @@ def child():
 
 def main():
     threads([(syscalls, "syscaller")] if "--syscaller" in sys.argv else [])
-    if "--child" in sys.argv:
-        multiprocessing.get_context("fork").Process(target=child, daemon=True).start()
+    fork = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda *_: fork.set())
     print("ready", os.getpid(), flush=True)
+    if "--ready-file" in sys.argv:  # launched by the profiler: its stdout is not ours
+        with open(sys.argv[sys.argv.index("--ready-file") + 1] + ".tmp", "w") as f:
+            f.write("%d\n" % os.getpid())
+        os.rename(f.name, f.name[:-4])
     while True:
-        time.sleep(1)
+        if fork.wait(0.1) and "--child" in sys.argv:
+            fork.clear()
+            multiprocessing.get_context("fork").Process(target=child, daemon=True).start()
 
 
 if __name__ == "__main__":
