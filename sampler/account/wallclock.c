@@ -95,10 +95,13 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 	tick(w, ts);
 	if (t->off_state == GP_STATE_WAITING && w->waiters > 0)
 		w->waiters--;
-	s = gp_profile_stack(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
-			     t->locs, t->n);
+	s = t->off_stack;
+	if (!s)
+		s = gp_profile_stack(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
+				     t->locs, t->n);
 	if (!s)
 		return -1;
+	t->off_stack = s;
 	ns = ts > t->off_since ? ts - t->off_since : 0;
 	gp_profile_add_time(s, ns, false);
 	if (t->blame)
@@ -173,6 +176,7 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 {
 	struct gp_wall_thread *t = slot(w, thread);
 	struct gp_stack *ran = NULL;
+	bool same;
 
 	if (!t)
 		return -1;
@@ -188,15 +192,29 @@ int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapsh
 		}
 		ts = w->t0;
 	}
+	/* Left the CPU as it did last time: the stacks looked up then. */
+	same = t->off_stack && t->n == n && t->off_state == (uint8_t)state && t->off_gc == gc &&
+	       (!n || !memcmp(t->locs, locs, n * sizeof(*locs)));
 	if (t->on_since && !t->nrun) {
-		ran = gp_profile_stack(w->prof, thread, ran_as(state), gc, locs, n);
+		ran = same ? t->ran_stack : NULL;
+		if (!ran)
+			ran = gp_profile_stack(w->prof, thread, ran_as(state), gc, locs, n);
 		if (!ran)
 			return -1;
 	}
 	/* A lost switch-in: the previous interval ended before this one. */
-	if (close_run(w, thread, t, ts, ran) || close_interval(w, thread, t, ts) ||
-	    keep_locs(t, locs, n))
+	if (close_run(w, thread, t, ts, ran) || close_interval(w, thread, t, ts))
 		return -1;
+	if (same) {
+		if (ran)
+			t->ran_stack = ran;
+	} else {
+		if (keep_locs(t, locs, n))
+			return -1;
+		/* Holding, waiting or released ran as it left: one stack. */
+		t->off_stack = ran && ran_as(state) == state ? ran : NULL;
+		t->ran_stack = ran;
+	}
 	note_alive(t, ts);
 	tick(w, ts);
 	t->off_since = ts;

@@ -42,6 +42,12 @@ struct gp_wall_thread {
 	uint64_t on_ns;           /* its runs' time, shared by its samples at the end */
 	uint64_t nwait_alone;     /* samples waiting on CPU while no thread waited off CPU */
 	struct gp_stack *last;    /* latest stack seen: a run without samples or switch-out goes here */
+	/*
+	 * The profile's stacks of locs in off_state and in the state it ran
+	 * as (NULL: not looked up yet): a thread that blocks in the same call
+	 * again looks neither up again.
+	 */
+	struct gp_stack *off_stack, *ran_stack;
 };
 
 struct gp_wall {

@@ -273,6 +273,26 @@ def check_subprocesses(stacks, m, parent):
 
 # --- one mode --------------------------------------------------------------
 
+def where(pid, errpath):
+    """Where a gil-prof that did not finish was: its CPU time in user
+    space and in the kernel (the verifier runs in its bpf() call), what
+    it waits in, the last line it printed."""
+    out = {}
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        out.update(state=st[0], user_s=int(st[11]) / tick, sys_s=int(st[12]) / tick)
+        with open("/proc/%d/wchan" % pid) as f:
+            out["wchan"] = f.read()
+    except (OSError, IndexError, ValueError):
+        pass
+    with open(errpath, errors="replace") as f:
+        lines = f.read().splitlines()
+    out["last_stderr"] = lines[-1][:200] if lines else ""
+    return out
+
+
 def start_child(p, errpath, ready, timeout):
     """Once gil-prof (run with -v) records and the target it launched
     runs, make the target fork its child: a fork before the recording
@@ -312,8 +332,11 @@ def run_mode(mode, args, work):
             ready = os.path.join(work, "ready")
             if os.path.exists(ready):
                 os.unlink(ready)
-            cmd = base + extra + ["-o", folded, "-v", "--", python, TARGET, "--child",
-                                  "--ready-file", ready]
+            # No -d: the recording ends when the target does, 3 s after
+            # its fork, however long the start took under emulation.
+            cmd = [c for c in base if c not in ("-d", "%gs" % seconds)] + extra + [
+                "-o", folded, "-v", "--", python, TARGET, "--child", "--ready-file", ready,
+                "--child-seconds", "%g" % seconds]
         else:
             target = Target(python, *(["--syscaller"] if mode == "cpu-kernel" else []))
             cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
@@ -329,6 +352,9 @@ def run_mode(mode, args, work):
                 if mode == "subprocesses":
                     start_child(p, errpath, ready, seconds + args.timeout)
                 p.wait(timeout=seconds + args.timeout)
+            except subprocess.TimeoutExpired:
+                res["hung"] = where(p.pid, errpath)
+                raise
             finally:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
@@ -384,9 +410,9 @@ def run_mode(mode, args, work):
             spinner_truths(stacks, m, 0.6)
             check_timeline(trace, m, seconds)
         elif mode == "subprocesses":
-            pid = re.search(r"process (\d+)", err)
-            need(pid, "gil-prof names the process", m)
-            check_subprocesses(stacks, m, int(pid.group(1)))
+            need(os.path.exists(ready), "the target ran", m)
+            with open(ready) as f:
+                check_subprocesses(stacks, m, int(f.read()))
         res["status"] = "ok"
     except Wrong as e:
         res["status"], res["why"] = "wrong", str(e)
@@ -394,7 +420,11 @@ def run_mode(mode, args, work):
         sp = sorted(of_thread(stacks, "spinner"), key=lambda s: -s["n"])[:3] or \
             sorted(stacks, key=lambda s: -s["n"])[:3]
         res["top"] = ["%s %s: %s" % (s["state"], s["n"], ";".join(s["frames"]))[-700:] for s in sp]
-    except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError, KeyError) as e:
+    except subprocess.TimeoutExpired as e:
+        h = res.get("hung", {})
+        res["status"], res["why"] = "error", "did not finish in %g s (%.0f s CPU in the kernel, %.0f s in user space; last: %s)" % (
+            e.timeout, h.get("sys_s", 0), h.get("user_s", 0), h.get("last_stderr", "?"))
+    except (RuntimeError, OSError, ValueError, KeyError) as e:
         res["status"], res["why"] = "error", "%s: %s" % (type(e).__name__, e)
     finally:
         if target:

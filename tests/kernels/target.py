@@ -4,7 +4,8 @@ GIL whenever it runs), thread "napper" sleeps 50 ms, then asks the kernel
 for random bytes without the GIL and computes a little with it (contends
 with the spinner), the main thread waits. With --child, a child process
 (multiprocessing, fork) runs the same two threads, started on SIGUSR1
-(once the profiler says it records); with --syscaller, a
+(once the profiler says it records; with --child-seconds S, the target
+exits S seconds later); with --syscaller, a
 third thread asks for random bytes without pause (its CPU time is mostly
 the kernel's getrandom, on any machine load). Prints "ready" once all
 run; runs until killed.
@@ -62,7 +63,13 @@ def main():
     while True:
         if fork.wait(0.1) and "--child" in sys.argv:
             fork.clear()
-            multiprocessing.get_context("fork").Process(target=child, daemon=True).start()
+            p = multiprocessing.get_context("fork").Process(target=child, daemon=True)
+            p.start()
+            if "--child-seconds" in sys.argv:  # then end, and so the recording
+                time.sleep(float(sys.argv[sys.argv.index("--child-seconds") + 1]))
+                p.terminate()
+                p.join()
+                return
 
 
 if __name__ == "__main__":
