@@ -167,8 +167,8 @@ struct py_layout {
 	/* struct _gil_runtime_state */
 	__s32 gil_last_holder;
 	__s32 gil_locked;
-	__s32 gil_switch_number; /* unsigned long, +1 per forced hand-over (user space:
-				    the agent's gil_prof_gil_switches_total) */
+	__s32 gil_switch_number; /* unsigned long, +1 when a thread other than the
+				    last holder takes the GIL (user space only) */
 	__s32 gil_cond;
 	__s32 gil_cond_size;
 	__s32 gil_size;          /* sizeof: futexes inside it belong to take/drop_gil */
