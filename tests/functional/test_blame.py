@@ -222,10 +222,12 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     assert hand and int(hand.group(1)) >= holds, text
     # The interpreter's own switch counter agrees with the traced hand-offs.
     # It is read at poll ticks, so it may miss the ends of the run (more so
-    # on a loaded machine), never count more than 10 % beyond them.
+    # on a loaded machine); the uprobe-traced timeline was seen to miss up to
+    # 14 % of the acquisitions the counter has (233 vs 201 on pyenv 3.13,
+    # never with the watchpoint), hence the wider upper bound.
     switches = re.search(r"^GIL switches: (\d+) in", text, re.M)
     assert switches, text
     n_switches, n_hand = int(switches.group(1)), int(hand.group(1))
-    assert 0.8 * n_hand <= n_switches <= 1.1 * n_hand, (n_switches, n_hand, text)
+    assert 0.8 * n_hand <= n_switches <= 1.25 * n_hand, (n_switches, n_hand, text)
     assert any(re.search(r"^  %d(?: holder)?\s+%d(?: worker-\d)?\s+\d+$" % (holder, w), text, re.M)
                for w in workers), text

@@ -96,8 +96,10 @@ def start_top(tmux, pid):
 def test_top_rows_keys_and_quit(app, tmux):
     s = start_top(tmux, app)
     assert "(idle time hidden)" in s
-    # Idle hidden: the spinning thread's time is nearly all there is, holding the GIL.
-    s = wait_screen(tmux, lambda s: (row(s, "spin_hot") or (0,))[0] >= 80)
+    # Idle hidden: the spinner leads, holding the GIL; the napping thread's
+    # time is its waits for the GIL after each nap (more on a loaded machine).
+    s = wait_screen(tmux, lambda s: rows(s) and rows(s)[0][4].startswith("spin_hot ") and
+                    rows(s)[0][0] >= 60)
     own, total, holding, waiting, _ = row(s, "spin_hot")
     assert total >= own and holding >= 80, s
     # i: idle time counted; the sleeping thread's naps show up, the spinner's share drops.
@@ -146,4 +148,4 @@ def test_top_without_terminal(app):
     assert len(tables) >= 3, r.stdout
     last = tables[-1]
     hot = row(last, "spin_hot")
-    assert hot and hot[0] >= 80, last
+    assert hot and rows(last)[0] == hot and hot[0] >= 60 and hot[2] >= 80, last
