@@ -71,6 +71,18 @@ void gp_wall_free(struct gp_wall *w);
  */
 int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot,
 		    enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n);
+/*
+ * A later snapshot (read at ts, once the GIL is known) found the thread on
+ * a CPU or off it with this stack and state. A thread already seen keeps
+ * its birth and intervals; only an open off-CPU interval whose state was
+ * unknown takes this one (and stack), its time still counted once. A
+ * thread not seen yet is taken as the first snapshot would. 1 if the
+ * thread's open interval now has this state and stack (a waiting one then
+ * expects its GIL holder: gp_wall_blame), 0 if nothing changed, -1 on
+ * ENOMEM.
+ */
+int gp_wall_resnapshot(struct gp_wall *w, uint32_t thread, uint64_t ts, bool on_cpu,
+		       enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n);
 /* A thread came on a CPU at ts (snapshot: was on a CPU at the start). */
 int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot);
 /* A thread exited at ts. */

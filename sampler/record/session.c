@@ -102,6 +102,11 @@ struct gp_session {
 	void *observe_ctx;
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
+	/*
+	 * Snapshot records read in [resnap_from, resnap_to] are of a snapshot
+	 * taken when a GIL was found (resnapshot_found_gils), not of the first.
+	 */
+	uint64_t resnap_from, resnap_to;
 	uint64_t samples;          /* CPU-clock samples read (for the status line) */
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
@@ -298,6 +303,28 @@ static int wait_stack(struct gp_session *r, uint32_t thread, const struct gp_sam
 	return st ? expect_holder(r, thread, st) : -1;
 }
 
+/*
+ * A record of a snapshot taken once the GIL was found: it only tells the
+ * GIL state of threads that left the CPU before (gp_wall_resnapshot); the
+ * first snapshot and the switches told the rest, to the front ends and the
+ * timeline too.
+ */
+static int handle_resnapshot(struct gp_session *r, const struct gp_sample *s,
+			     struct gp_thread *th, struct gp_tracked *tr, uint64_t now)
+{
+	bool on = s->type == GP_EV_ON_CPU;
+	uint32_t n = on ? 0 : gp_symbolize_python(&tr->sym, s, now, r->locs);
+	int rc;
+
+	rc = gp_wall_resnapshot(&r->wallclock, th->idx, s->ts, on, state_of(s),
+				s->flags & GP_SAMPLE_GC, r->locs, n);
+	if (rc <= 0 || on)
+		return rc;
+	if (s->flags & GP_SAMPLE_BLOCKED)
+		gp_wall_blocked(&r->wallclock, th->idx);
+	return s->gil == GP_GIL_WAITING ? wait_stack(r, th->idx, s, n) : 0;
+}
+
 /* Off-CPU records and marks (wall mode). */
 static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
 		       struct gp_tracked *tr, uint64_t now)
@@ -306,6 +333,9 @@ static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct g
 	uint32_t n = 0;
 	int rc;
 
+	if (snap && s->type != GP_EV_EXIT && r->resnap_to && s->ts >= r->resnap_from &&
+	    s->ts <= r->resnap_to)
+		return handle_resnapshot(r, s, th, tr, now);
 	switch (s->type) {
 	case GP_EV_OFF_CPU:
 		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
@@ -438,6 +468,38 @@ static void attach_late_gil(struct gp_session *r)
 		if (!r->o->keep_privileges)
 			gp_drop_privileges();
 		r->drop_pending = false;
+	}
+}
+
+/*
+ * Threads that left the CPU before their process's GIL was found have an
+ * unknown GIL state until they come back, which for a thread blocked all
+ * along is never (a launched target's threads blocked early in its start):
+ * a snapshot taken once the GIL is found tells it. The ring is drained
+ * before and after, so that the snapshot's records, and only they, are
+ * read inside its window.
+ */
+static void resnapshot_found_gils(struct gp_session *r)
+{
+	struct gp_tracked *tr, *tmp;
+
+	HASH_ITER(hh, r->ps.by_pid, tr, tmp) {
+		if (!tr->gil_found)
+			continue;
+		tr->gil_found = false;
+		if (!r->wall || tr->state != GP_PROC_LIVE)
+			continue;
+		ring_buffer__consume(r->rb);
+		r->resnap_from = mono_ns();
+		r->resnap_to = 0;
+		if (gp_bpf_snapshot(r->b, (uint32_t)tr->pid))
+			gp_debug("no snapshot of process %d's threads once its GIL was found",
+				 (int)tr->pid);
+		r->resnap_to = mono_ns();
+		ring_buffer__consume(r->rb);
+		r->resnap_to = 0;
+		gp_debug("process %d's GIL found: its threads' states snapshot again",
+			 (int)tr->pid);
 	}
 }
 
@@ -811,6 +873,7 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 	 * process that exec'd: looked for until found.
 	 */
 	r->searching = gp_processes_tick(&r->ps, mono_ns());
+	resnapshot_found_gils(r);
 	attach_late_gil(r);
 	first_switches(r);
 	/* Every tick: a target that exits keeps its count up to its last tick. */
