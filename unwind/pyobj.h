@@ -76,6 +76,22 @@ struct py_objlayout {
 	int32_t set_table;             /* setentry * */
 	int32_t set_entry_size;
 	int32_t set_entry_key;         /* NULL: empty; the dummy: deleted */
+	/* dump --locals (sampler/target/pyobjlayout_gen.c locals_fields) */
+	int32_t frame_localsplus;      /* localsplus[0] of the frame */
+	int32_t code_names;            /* co_localsplusnames (3.11+) or co_varnames */
+	int32_t code_kinds;            /* co_localspluskinds (bytes), -1 before 3.11 */
+	int32_t code_cellvars;         /* 3.9, 3.10: follow co_varnames in the frame */
+	int32_t code_freevars;
+	uint32_t fast_cell;            /* kind bits: a cell, a free variable, */
+	uint32_t fast_free;
+	uint32_t fast_hidden;          /* an inlined comprehension's hidden local */
+	int32_t code_argcount;         /* positional parameters (int) */
+	int32_t code_kwonlyargcount;
+	int32_t code_flags;
+	uint32_t co_varargs;           /* CO_VARARGS, CO_VARKEYWORDS: one more parameter each */
+	uint32_t co_varkeywords;
+	int32_t cell_ref;              /* PyCellObject.ob_ref */
+	uint32_t stackref_tag_bits;    /* low bits of a _PyStackRef (3.14+), 0 before */
 };
 
 /* The row for version_hex's major.minor, or NULL (sampler/pyobjlayouts.c). */

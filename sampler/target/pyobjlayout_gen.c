@@ -32,6 +32,15 @@ typedef struct {
 #endif
 
 #if PY_MINOR_AT_LEAST(11)
+#include "internal/pycore_code.h"
+#include "internal/pycore_frame.h"
+#else
+#include "frameobject.h"
+#endif
+#if PY_MINOR_AT_LEAST(14)
+#include "internal/pycore_stackref.h"
+#endif
+#if PY_MINOR_AT_LEAST(11)
 #include "internal/pycore_dict.h"
 #else
 /* 3.9 and 3.10 keep the keys table in Objects/dict-common.h, not installed. */
@@ -185,6 +194,49 @@ static void repr_fields(void)
 	OFF("set_entry_key", setentry, key);
 }
 
+/*
+ * What `dump --locals` reads of a frame and its code object: the frame's
+ * localsplus array and, per slot, its name and kind. 3.11+ name every slot
+ * in co_localsplusnames with a kind byte each; 3.9 and 3.10 have
+ * co_varnames, co_cellvars and co_freevars (in that order in f_localsplus).
+ */
+static void locals_fields(void)
+{
+#if PY_MINOR_AT_LEAST(11)
+	OFF("frame_localsplus", _PyInterpreterFrame, localsplus);
+	OFF("code_names", PyCodeObject, co_localsplusnames);
+	OFF("code_kinds", PyCodeObject, co_localspluskinds);
+	ABSENT("code_cellvars");
+	ABSENT("code_freevars");
+	field("fast_cell", CO_FAST_CELL);
+	field("fast_free", CO_FAST_FREE);
+#else
+	OFF("frame_localsplus", PyFrameObject, f_localsplus);
+	OFF("code_names", PyCodeObject, co_varnames);
+	ABSENT("code_kinds");
+	OFF("code_cellvars", PyCodeObject, co_cellvars);
+	OFF("code_freevars", PyCodeObject, co_freevars);
+	field("fast_cell", 0);
+	field("fast_free", 0);
+#endif
+#ifdef CO_FAST_HIDDEN
+	field("fast_hidden", CO_FAST_HIDDEN);
+#else
+	field("fast_hidden", 0);
+#endif
+	OFF("code_argcount", PyCodeObject, co_argcount);
+	OFF("code_kwonlyargcount", PyCodeObject, co_kwonlyargcount);
+	OFF("code_flags", PyCodeObject, co_flags);
+	field("co_varargs", CO_VARARGS);
+	field("co_varkeywords", CO_VARKEYWORDS);
+	OFF("cell_ref", PyCellObject, ob_ref);
+#if PY_MINOR_AT_LEAST(14)
+	field("stackref_tag_bits", (long)Py_TAG_BITS);
+#else
+	field("stackref_tag_bits", 0);
+#endif
+}
+
 int main(void)
 {
 	printf("\t{ /* generated from Python %d.%d.%d headers */\n", PY_MAJOR_VERSION,
@@ -195,6 +247,7 @@ int main(void)
 	dict_fields();
 	long_fields();
 	repr_fields();
+	locals_fields();
 	printf("\t},\n");
 	return 0;
 }
