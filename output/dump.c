@@ -126,6 +126,16 @@ static void put_state(const struct gp_dump *d, const struct gp_dump_thread *th, 
 	}
 }
 
+/* --locals: a frame's variables under it, marked argument or local. */
+static void put_vars(const struct gp_pyframe_vars *f, FILE *out)
+{
+	for (size_t k = 0; f && k < f->n; k++)
+		fprintf(out, "        %-8s %s = %s\n", gp_var_kind_name(f->v[k].kind), f->v[k].name,
+			f->v[k].repr);
+	if (f && f->cut)
+		fprintf(out, "        ... (%zu more variables not read)\n", f->cut);
+}
+
 static int put_frames(const struct gp_dump *d, const struct gp_dump_thread *th, FILE *out)
 {
 	const char *cut = walk_end_text(th->walk_end);
@@ -139,6 +149,7 @@ static int put_frames(const struct gp_dump *d, const struct gp_dump_thread *th, 
 			return -1;
 		fprintf(out, "    %s\n", text);
 		free(text);
+		put_vars(th->vars ? th->vars[i] : NULL, out);
 	}
 	if (cut)
 		fprintf(out, "    [%s]\n", cut);
@@ -222,7 +233,26 @@ static const char *frame_kind(uint8_t kind)
 	}
 }
 
-static struct json_object *json_frame(const struct gp_profile *p, uint32_t loc)
+static struct json_object *json_vars(const struct gp_pyframe_vars *f)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t k = 0; a && k < f->n; k++) {
+		struct json_object *v = json_object_new_object();
+
+		if (gp_json_append(a, v) ||
+		    gp_json_put(v, "name", gp_json_str(f->v[k].name)) ||
+		    gp_json_put(v, "kind", json_object_new_string(gp_var_kind_name(f->v[k].kind))) ||
+		    gp_json_put(v, "repr", gp_json_str(f->v[k].repr))) {
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static struct json_object *json_frame(const struct gp_profile *p, uint32_t loc,
+				      const struct gp_pyframe_vars *vars)
 {
 	const struct gp_location *l = gp_loc(p, loc);
 	const struct gp_function *f = gp_func(p, l->func);
@@ -238,7 +268,10 @@ static struct json_object *json_frame(const struct gp_profile *p, uint32_t loc)
 	    gp_json_put(o, "file", gp_json_str(file)) ||
 	    put_opt(o, "line", l->line > 0, mk_int, &(int64_t){ l->line }) ||
 	    (l->address &&
-	     gp_json_put(o, "address", json_object_new_int64((int64_t)l->address)))) {
+	     gp_json_put(o, "address", json_object_new_int64((int64_t)l->address))) ||
+	    (vars && gp_json_put(o, "locals", json_vars(vars))) ||
+	    (vars && vars->cut &&
+	     gp_json_put(o, "locals_cut", json_object_new_int64((int64_t)vars->cut)))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -271,7 +304,7 @@ static struct json_object *json_stack(const struct gp_dump *d, const struct gp_d
 		if (gp_json_append(a, json_kernel_frame(th->kernel[k])))
 			goto fail;
 	for (uint32_t i = th->n; i-- > 0;)
-		if (gp_json_append(a, json_frame(d->prof, th->locs[i])))
+		if (gp_json_append(a, json_frame(d->prof, th->locs[i], th->vars ? th->vars[i] : NULL)))
 			goto fail;
 	return a;
 fail:

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "../sampler/account/profile.h"
+#include "../unwind/pylocals.h"
 
 /*
  * What `gil-prof dump` found: every thread of the process (and of its
@@ -56,6 +57,9 @@ struct gp_dump_thread {
 	uint32_t *locs;          /* root first */
 	size_t nkernel;          /* --kernel, off CPU: /proc/PID/task/TID/stack */
 	char *kernel[GP_DUMP_KFRAMES]; /* innermost first */
+	struct gp_pyframe_vars *frames; /* --locals: its Python frames, innermost first */
+	size_t nframes;
+	struct gp_pyframe_vars **vars;  /* --locals: per locs[i], its frame's or NULL */
 };
 
 struct gp_dump {
@@ -63,6 +67,7 @@ struct gp_dump {
 	pid_t pid;
 	bool paused;             /* --pause: every thread stopped while read */
 	bool kernel;             /* kernel frames were asked for */
+	bool locals;             /* --locals */
 	struct gp_dump_thread *threads;
 	size_t nthreads;
 };

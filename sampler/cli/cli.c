@@ -20,7 +20,7 @@
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
        OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE, OPT_PAUSE, OPT_JSON,
-       OPT_INTERVAL, OPT_NO_BLAME };
+       OPT_INTERVAL, OPT_NO_BLAME, OPT_LOCALS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -40,6 +40,7 @@ static const struct option long_opts[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "gil-trace", required_argument, NULL, OPT_GIL_TRACE },
 	{ "pause", no_argument, NULL, OPT_PAUSE },
+	{ "locals", no_argument, NULL, OPT_LOCALS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -68,6 +69,8 @@ static void usage_dump(FILE *f)
 		"      --native           also native (C) frames: of threads caught on a CPU,\n"
 		"                         and with --pause of every thread\n"
 		"      --kernel           also kernel frames (where an off-CPU thread sleeps)\n"
+		"      --locals           each Python frame's arguments and local variables\n"
+		"                         (implies --pause; of the process itself)\n"
 		"      --subprocesses     also every descendant process that runs Python\n"
 		"      --json             one JSON document (layout: output/dump.schema.json)\n"
 		"  -q, --quiet            no notes on stderr\n"
@@ -77,6 +80,7 @@ static void usage_dump(FILE *f)
 		"Examples:\n"
 		"  sudo gil-prof dump -p 1234\n"
 		"  sudo gil-prof dump -p 1234 --pause --native\n"
+		"  sudo gil-prof dump -p 1234 --locals\n"
 		"  sudo gil-prof dump -p 1234 --json > threads.json\n");
 }
 
@@ -506,6 +510,11 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 	case OPT_PAUSE:
 		o->pause = true;
 		return 0;
+	case OPT_LOCALS:
+		/* Frames are found by walking the stopped threads' chains. */
+		o->locals = true;
+		o->pause = true;
+		return 0;
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -558,7 +567,7 @@ static unsigned int option_commands(int c)
 		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_DUMP);
 	case 'd': case 'r':
 		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_TOP);
-	case OPT_PAUSE: case OPT_JSON:
+	case OPT_PAUSE: case OPT_JSON: case OPT_LOCALS:
 		return CMD(GP_CMD_DUMP);
 	case OPT_INTERVAL:
 		return CMD(GP_CMD_TOP);

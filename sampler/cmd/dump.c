@@ -34,6 +34,8 @@
 #include "../record/processes.h"
 #include "../record/session.h"
 #include "../target/target.h"
+#include "../target/pythreads.h"
+#include "../../unwind/pylocals.h"
 
 /* Samples per second while waiting for the threads on a CPU. */
 #define DUMP_RATE_HZ 997
@@ -62,6 +64,8 @@ struct dumper {
 	bool native;               /* --native with --pause: unwind the stopped threads too */
 	struct gp_sample **raw;    /* ... their records (header and Python frames), by thread */
 	size_t *raw_size;
+	struct gp_target *t;
+	bool locals;               /* --locals: read the stopped threads' frames */
 };
 
 /* x86-64 syscall numbers a blocked Python thread is typically in. */
@@ -347,6 +351,9 @@ static void free_dump(struct dumper *dp)
 {
 	for (size_t i = 0; i < dp->d.nthreads; i++) {
 		free(dp->d.threads[i].locs);
+		gp_pylocals_free(dp->d.threads[i].frames, dp->d.threads[i].nframes);
+		free(dp->d.threads[i].frames);
+		free(dp->d.threads[i].vars);
 		for (size_t k = 0; k < dp->d.threads[i].nkernel; k++)
 			free(dp->d.threads[i].kernel[k]);
 	}
@@ -452,6 +459,76 @@ static void unwind_all_stopped(struct dumper *dp, struct gp_session *s, uint32_t
 }
 
 /*
+ * --locals: while the threads are stopped, walk each one's frame chain in
+ * user space (the BPF records keep no frame addresses) and read the
+ * variables of its frames. Only threads of the process itself: the
+ * descendants have runtimes of their own.
+ */
+static void read_locals(struct dumper *dp)
+{
+	struct gp_pyframe_vars buf[GP_LOCALS_FRAMES];
+	struct gp_pyobj r;
+	pid_t pid;
+
+	if (!dp->locals || !dp->t->objects)
+		return;
+	pid = dp->t->pid;
+	r.L = dp->t->layout;
+	r.O = dp->t->objects;
+	r.mem = gp_mem_process(&pid);
+	for (size_t i = 0; i < dp->d.nthreads; i++) {
+		struct gp_dump_thread *th = &dp->d.threads[i];
+		struct user_regs_struct regs;
+		uint64_t self = 0;
+		size_t n;
+
+		if (th->pid != pid)
+			continue;
+		/* x86-64: pthread_self() is the thread pointer, fs_base. */
+		if (!ptrace(PTRACE_GETREGS, th->tid, 0, &regs))
+			self = regs.fs_base;
+		n = gp_pylocals_read(&r, dp->t->runtime, gp_ns_tid(th->pid, th->tid), self, buf,
+				     GP_LOCALS_FRAMES);
+		th->frames = n ? malloc(n * sizeof(*buf)) : NULL;
+		if (!th->frames) {
+			gp_pylocals_free(buf, n);
+			continue;
+		}
+		memcpy(th->frames, buf, n * sizeof(*buf));
+		th->nframes = n;
+	}
+}
+
+/*
+ * Pair the frames read with the sampler's stack: both innermost first, a
+ * Python location takes the next frame of the same code name and first
+ * line (a frame the walks disagree on is passed over, never guessed).
+ */
+static void match_locals(struct gp_dump_thread *th, const struct gp_profile *p)
+{
+	size_t next = 0;
+
+	if (!th->nframes || !th->n || !(th->vars = calloc(th->n, sizeof(*th->vars))))
+		return;
+	for (uint32_t i = th->n; i-- > 0 && next < th->nframes;) {
+		const struct gp_function *f = gp_func(p, gp_loc(p, th->locs[i])->func);
+
+		if (f->kind != GP_FUNC_PYTHON)
+			continue;
+		for (size_t k = next; k < th->nframes; k++) {
+			const struct gp_pyframe_vars *fr = &th->frames[k];
+
+			if (!strcmp(fr->name, f->system_name ? f->system_name : f->name) &&
+			    (f->start_line <= 0 || f->start_line == fr->firstlineno)) {
+				th->vars[i] = &th->frames[k];
+				next = k + 1;
+				break;
+			}
+		}
+	}
+}
+
+/*
  * --pause: with the sampler loaded (and its start snapshot drained), stop
  * the threads and read them again, so they are stopped only for that.
  */
@@ -461,6 +538,8 @@ static int paused_snapshot(struct dumper *dp, struct gp_session *s)
 
 	gp_session_poll(s, 0);
 	rc = pause_all(dp);
+	if (!rc)
+		read_locals(dp);
 	if (!rc)
 		rc = gp_session_snapshot(s);
 	return rc;
@@ -534,6 +613,8 @@ int gp_cmd_dump(struct gp_options *o)
 	for (size_t i = 0; i < nkids; i++)
 		list_threads(&dp, pids[i], o->kernel);
 	dp.d.paused = o->pause;
+	dp.t = &t;
+	dp.locals = o->locals;
 	rc = collect(&dp, o, &t, &prof);
 	if (rc)
 		goto out;
@@ -542,6 +623,9 @@ int gp_cmd_dump(struct gp_options *o)
 	dp.d.prof = &prof;
 	dp.d.pid = t.pid;
 	dp.d.kernel = o->kernel;
+	dp.d.locals = o->locals;
+	for (size_t i = 0; o->locals && i < dp.d.nthreads; i++)
+		match_locals(&dp.d.threads[i], &prof);
 	if ((o->json ? gp_dump_write_json : gp_dump_write_text)(&dp.d, stdout)) {
 		gp_error("cannot write the dump: %s", strerror(errno));
 		rc = GP_EXIT_OUTPUT;
