@@ -299,7 +299,7 @@ FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.
 	sampler/target/pyobjlayouts.c sampler/target/pythreads.c unwind/elfcache.c unwind/symtab.c \
 	unwind/native.c unwind/merge.c unwind/kallsyms.c unwind/strpool.c \
 	sampler/record/nativestack.c sampler/common/gp_log.c sampler/account/timeline.c \
-	unwind/pyrepr.c sampler/account/blame.c sampler/record/stackmemo.c
+	unwind/pyrepr.c unwind/pylocals.c sampler/account/blame.c sampler/record/stackmemo.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ibpf -Iunwind $(SAMPLER_INC) -Ioutput
 

@@ -202,6 +202,34 @@ static void set_frame(uint64_t frame)
 	}
 }
 
+/*
+ * GP_PYLOCALS_SEEDS=DIR: the image of each good chain is a seed of
+ * tests/fuzz/fuzz_pylocals.c: byte 0 the version's index, bytes 8-15 the
+ * runtime's address, the rest the memory at BASE (its first 64 bytes unused).
+ */
+static void write_seed(void)
+{
+	const char *dir = getenv("GP_PYLOCALS_SEEDS");
+	static int n;
+	char path[512];
+	uint8_t head[16] = { 0 };
+	FILE *f;
+
+	if (!dir)
+		return;
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		if (versions[i] >> 16 == O->version_hex >> 16)
+			head[0] = (uint8_t)i;
+	memcpy(head + 8, &runtime, 8);
+	snprintf(path, sizeof(path), "%s/locals-%d", dir, n++);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(head, 1, sizeof(head), f);
+	fwrite(image + sizeof(head), 1, brk_at - BASE - sizeof(head), f);
+	fclose(f);
+}
+
 static size_t walk(struct gp_pyframe_vars *out, size_t max)
 {
 	struct gp_pyobj r = { L, O, gp_mem_buffer(&membuf) };
@@ -221,6 +249,7 @@ static void test_frames(void **state)
 		outer = mk_frame(mk_code("outer"), 0);
 		inner = mk_frame(mk_code("inner"), outer);
 		set_frame(inner);
+		write_seed();
 		n = walk(out, GP_LOCALS_FRAMES);
 		assert_int_equal(n, 2);
 		assert_string_equal(out[0].name, "inner");
