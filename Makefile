@@ -40,7 +40,7 @@ endif
 # only what building and running gil-prof needs; the tests, the benchmarks
 # and the packaging targets install theirs (deps-test, deps-bench, deps-dist).
 DEB_BUILD_PACKAGES := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	libjson-c-dev uthash-dev protobuf-c-compiler libprotobuf-c-dev xxd libmicrohttpd-dev
+	libjson-c-dev libncurses-dev uthash-dev protobuf-c-compiler libprotobuf-c-dev xxd libmicrohttpd-dev
 # The demo's example target is a Python program.
 DEB_RUN_PACKAGES := python3
 DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-linux \
@@ -59,7 +59,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -DGP_VERSION='"$(VERSION)"' \
 # The libraries gil-prof calls: linked dynamically here, statically by
 # `make dist` (DIST_STATIC_LIBS). Add a library here and its -dev package to
 # DEB_BUILD_PACKAGES and DIST_LIB_PACKAGES.
-GP_LIBS := bpf dw elf z protobuf-c json-c microhttpd
+GP_LIBS := bpf dw elf z protobuf-c json-c microhttpd ncursesw tinfo
 LDLIBS := $(addprefix -l,$(GP_LIBS)) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -I$(OUTPUT) -Ibpf
 
@@ -268,7 +268,7 @@ unit-san: san
 
 # The sanitizer pass repeats the whole suite over three interpreters: the
 # oldest and newest layouts and Debian's stripped static build.
-SAN_MATRIX ?= pyenv-3.9,pyenv-3.13,debian-3.11
+SAN_MATRIX ?= pyenv-3.9,sid-3.15,debian-3.11
 
 functional-san: san
 	$(SAN_MAKE) tools
@@ -298,7 +298,8 @@ FUZZ_SRCS := unwind/linetable.c unwind/pystr.c unwind/targetmem.c unwind/pycode.
 	sampler/account/profile.c sampler/record/symbolize.c unwind/pyobj.c \
 	sampler/target/pyobjlayouts.c sampler/target/pythreads.c unwind/elfcache.c unwind/symtab.c \
 	unwind/native.c unwind/merge.c unwind/kallsyms.c unwind/strpool.c \
-	sampler/record/nativestack.c sampler/common/gp_log.c sampler/account/timeline.c
+	sampler/record/nativestack.c sampler/common/gp_log.c sampler/account/timeline.c \
+	unwind/pyrepr.c sampler/account/blame.c sampler/record/stackmemo.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ibpf -Iunwind $(SAMPLER_INC) -Ioutput
 
@@ -345,6 +346,7 @@ DIST_LIB_SUITE := bookworm
 # The -dev packages of GP_LIBS and of what their archives need, and the
 # headers the build includes besides (uthash, the kernel's UAPI).
 DIST_LIB_PACKAGES := libbpf-dev libdw-dev libelf-dev zlib1g-dev libprotobuf-c-dev libjson-c-dev \
+	libncurses-dev \
 	liblzma-dev libbz2-dev uthash-dev linux-libc-dev
 # libmicrohttpd is not among them: mksysroot.sh builds it from bookworm's
 # source without HTTPS (the archive's needs GnuTLS, hence p11-kit's .a,

@@ -403,14 +403,14 @@ static __always_inline __u64 current_frame(__u64 tstate, struct task_struct *rta
 	return frame;
 }
 
-static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
+static __always_inline void walk_frames(struct gp_sample *s, __u64 code_type,
 					struct task_struct *rtask)
 {
 	struct walk_ctx w = {};
 
 	w.rtask = rtask;
 	w.s = s;
-	w.code_type = proc->code_type;
+	w.code_type = code_type;
 	w.frame = current_frame(s->tstate, rtask);
 	if (!w.frame) {
 		s->walk_end = GP_WALK_NO_FRAME;
@@ -435,6 +435,31 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		count(GP_CNT_WALK_DEPTH);
 	else if (w.end == GP_WALK_BAD_CODE)
 		count(GP_CNT_WALK_GARBAGE);
+}
+
+/*
+ * The walk of the current task's memory, as a global function: the
+ * verifier checks it once, on its own, however many places call it
+ * (a sample's own stack and its GIL holder's, in every program) and
+ * whatever state they are in. The task iterator reads another task's
+ * memory, which needs a task pointer a global function cannot take: it
+ * inlines walk_frames.
+ */
+__noinline int walk_current(struct gp_sample *s, __u64 code_type)
+{
+	if (!s)
+		return 0;
+	walk_frames(s, code_type, NULL);
+	return 0;
+}
+
+static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
+					struct task_struct *rtask)
+{
+	if (rtask)
+		walk_frames(s, proc->code_type, rtask);
+	else
+		walk_current(s, proc->code_type);
 }
 
 #include "nativestack.bpf.h"
@@ -496,7 +521,7 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 }
 
 #include "gilstate.h"
-#include "blame.h"
+#include "blame.bpf.h"
 
 /*
  * Fill s for task (a thread of proc): registers, thread state, GIL state

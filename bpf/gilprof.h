@@ -121,6 +121,9 @@ struct py_layout {
 	__s32 cframe_frame;      /* CFrame.current_frame */
 	__s32 ts_thread_id;      /* pthread_self() of the owning thread */
 	__s32 ts_native_tid;     /* kernel tid as seen in the target's namespace */
+	__s32 ts_holds_gil;      /* int holds_gil (3.14+) and gil_requested (3.15+): */
+	__s32 ts_gil_requested;  /* the tests' cross-check of the GIL states; the
+				    sampler's signals work on every version */
 
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
 	__s32 frame_size;        /* bytes read per frame, covers all fields below */
@@ -164,8 +167,8 @@ struct py_layout {
 	/* struct _gil_runtime_state */
 	__s32 gil_last_holder;
 	__s32 gil_locked;
-	__s32 gil_switch_number; /* unsigned long, +1 per forced hand-over (user space:
-				    the agent's gil_prof_gil_switches_total) */
+	__s32 gil_switch_number; /* unsigned long, +1 when a thread other than the
+				    last holder takes the GIL (user space only) */
 	__s32 gil_cond;
 	__s32 gil_cond_size;
 	__s32 gil_size;          /* sizeof: futexes inside it belong to take/drop_gil */
@@ -206,6 +209,7 @@ struct gp_config {
 	__u32 host_procs;        /* 1: the agent's discovery: forks and execs of every
 				    process on the host are reported (sampling nothing) */
 	__u32 gil_events;        /* enum gp_gil_events: GIL transitions traced (timeline) */
+	__u32 no_blame;          /* 1: --no-blame, waiting records get no holder record */
 };
 
 /* How GIL acquisitions and releases are traced (gilevents.h), if at all. */
@@ -253,7 +257,7 @@ enum gp_event_type {
 	GP_EV_EXEC = 7,          /* pid replaced its program (exec): addresses are gone */
 	GP_EV_PROC_EXIT = 8,     /* the last thread of pid exited (status as wait(2) gives it) */
 	/*
-	 * Follows a record that found its thread waiting for the GIL (bpf/blame.h):
+	 * Follows a record that found its thread waiting for the GIL (bpf/blame.bpf.h):
 	 * the waiter's pid, tid and ts; tstate = the GIL's holder then, gil =
 	 * GP_GIL_HOLDING; or tstate 0 with gil = GP_GIL_RELEASED (nobody held it:
 	 * a hand-off under way) or GP_GIL_UNKNOWN (the GIL was unreadable);

@@ -144,8 +144,8 @@ static int switch_series(FILE *out, const struct gp_metrics *m)
 	if (!any)
 		return 0;
 	if (family(out, "gil_prof_gil_switches_total", "counter",
-		   "GIL acquisitions, as the interpreter counts them (its GIL's "
-		   "switch_number, since the process started)"))
+		   "GIL switches: the GIL taken by another thread than its last holder, "
+		   "as the interpreter counts them (switch_number, since the process started)"))
 		return -1;
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct gp_metrics_proc *p = &m->procs[i];

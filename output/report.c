@@ -9,7 +9,8 @@
  *   - the process's GIL contention: the share of the wall time in which at
  *     least one thread was waiting for the GIL;
  *   - the stacks that waited longest, summed over threads;
- *   - who held the GIL while they waited (blamereport.c).
+ *   - who held the GIL while they waited (blamereport.c);
+ *   - hold and wait durations and hand-offs, from a GIL timeline (gilholds.c).
  *
  * In cpu mode the shares are of on-CPU samples and contention is unknown.
  * Names come from the target: they are cleaned (no control characters, valid
@@ -21,6 +22,7 @@
 #include <uthash.h>
 
 #include "blamereport.h"
+#include "gilholds.h"
 #include "output.h"
 #include "text.h"
 #include "../sampler/account/profile.h"
@@ -266,7 +268,7 @@ int gp_write_report(const struct gp_profile *p, FILE *out)
 	}
 	put_threads(p, out);
 	put_contention(p, out);
-	if (put_top_waiting(p, out) || gp_report_blame(p, out))
+	if (put_top_waiting(p, out) || gp_report_blame(p, out) || gp_report_holds(p, out))
 		return -1;
 	return ferror(out) ? -1 : 0;
 }

@@ -42,6 +42,8 @@ int main(int argc, char **argv)
 		return gp_cmd_dump(&o);
 	case GP_CMD_CHECK:
 		return gp_cmd_check(&o);
+	case GP_CMD_TOP:
+		return gp_cmd_top(&o);
 	default:
 		return gp_cmd_record(&o);
 	}

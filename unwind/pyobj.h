@@ -65,6 +65,17 @@ struct py_objlayout {
 	int32_t long_sign_mask;        /* lv_tag sign bits (0: the sign of ob_size) */
 	int32_t long_digit;            /* ob_digit[0] (uint32 digits) */
 	int32_t long_digit_bits;       /* PyLong_SHIFT */
+	int32_t ob_type;               /* PyObject.ob_type */
+	int32_t var_size;              /* PyVarObject.ob_size (tuple, list, bytes) */
+	int32_t float_value;           /* PyFloatObject.ob_fval (double) */
+	int32_t tuple_items;           /* PyTupleObject.ob_item[0] */
+	int32_t list_items;            /* PyListObject.ob_item (PyObject **) */
+	int32_t dict_used;             /* PyDictObject.ma_used: items */
+	int32_t set_mask;              /* PySetObject: table size - 1 */
+	int32_t set_used;              /* active entries */
+	int32_t set_table;             /* setentry * */
+	int32_t set_entry_size;
+	int32_t set_entry_key;         /* NULL: empty; the dummy: deleted */
 };
 
 /* The row for version_hex's major.minor, or NULL (sampler/pyobjlayouts.c). */

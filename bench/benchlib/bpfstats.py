@@ -87,3 +87,14 @@ def window(before, after, prog_names):
         acc[0] += cnt - c0
         acc[1] += ns - n0
     return out
+
+
+def window_to_end(before, prog_names, totals):
+    """{name: [runs, ns]} from a read() to the totals gil-prof printed at its
+    end ({name: [runs, ns]}, -v), for a profiler gone before the last read."""
+    out = {}
+    for name, (runs, ns) in (totals or {}).items():
+        r0 = sum(c for pid, (c, _) in before.items() if prog_names.get(pid) == name)
+        n0 = sum(n for pid, (_, n) in before.items() if prog_names.get(pid) == name)
+        out[name] = [runs - r0, ns - n0]
+    return out

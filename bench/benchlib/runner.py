@@ -177,9 +177,11 @@ def run_one(wl, setting, rate, ctx):
             window_s = t_exit - t_ready - SETTLE
             run["prof_cpu"] = (prof1 - prof0) / window_s if window_s > 0 else None
             run["prof_cpu_s"] = prof1 - prof0
-            if bpf0 is not None and bpf1 is not None:
-                # Per program: runs and run time between the go and the exit.
-                run["bpf_window"] = bpfstats.window(bpf0, bpf1, bpf_names)
+            if bpf0 is not None:
+                # Per program: runs and run time between the go and the exit;
+                # if gil-prof was gone by then, up to its detach (its summary).
+                run["bpf_window"] = (bpfstats.window(bpf0, bpf1, bpf_names) if bpf1
+                                     else bpfstats.window_to_end(bpf0, bpf_names, run.get("bpf")))
                 run["bpf_window_s"] = t_exit - t_go
             run["prof_cpu_total_s"] = pru.ru_utime + pru.ru_stime
             run["prof_rss_mb"] = pru.ru_maxrss / 1024

@@ -16,8 +16,8 @@ class Workload:
 
 
 # Work sizes: 2-3 s unprofiled on the reference machine (2 cores, pyenv
-# 3.11), so the default full run (5 workloads x 17 settings x 5 repetitions)
-# takes about half an hour; a fraction of a second in the smoke run.
+# 3.11), so the default full run (5 workloads x 19 settings x 5 repetitions)
+# takes about 35 minutes; a fraction of a second in the smoke run.
 WORKLOADS = [
     Workload("calls", 1, "1 thread, call-heavy pure Python", "calls.py", [5000], [500],
              fidelity="one_round"),

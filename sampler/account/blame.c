@@ -28,7 +28,36 @@ void gp_blames_free(struct gp_blames *b)
 		free(b->v[i]);
 	}
 	free(b->v);
+	for (size_t i = 0; i < b->nasleep; i++)
+		free(b->asleep[i].ns);
+	free(b->asleep);
 	memset(b, 0, sizeof(*b));
+}
+
+int gp_blames_asleep(struct gp_blames *b, struct gp_stack *stack, uint64_t ns,
+		     uint64_t waited_ns)
+{
+	struct gp_asleep *a = NULL;
+
+	/* Few stacks sleep holding the GIL: newest first finds the usual one at once. */
+	for (size_t i = b->nasleep; i-- > 0;)
+		if (b->asleep[i].stack == stack) {
+			a = &b->asleep[i];
+			break;
+		}
+	if (!a) {
+		if (GP_GROW(b->asleep, b->nasleep, b->capasleep, 8))
+			return -1;
+		a = &b->asleep[b->nasleep++];
+		memset(a, 0, sizeof(*a));
+		a->stack = stack;
+	}
+	if (GP_GROW(a->ns, a->n, a->cap, 64))
+		return -1;
+	a->ns[a->n++] = ns;
+	a->total_ns += ns;
+	a->waited_ns += waited_ns;
+	return 0;
 }
 
 struct gp_blame *gp_blame_get(struct gp_blames *b, struct gp_stack *waiter, uint32_t holder,

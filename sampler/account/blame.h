@@ -10,7 +10,7 @@
 
 /*
  * Who held the GIL while a thread waited for it. Every waiting record is
- * paired with the holder the kernel found then (bpf/blame.h); one entry
+ * paired with the holder the kernel found then (bpf/blame.bpf.h); one entry
  * per (waiting stack, holder thread, holder's stack, off-CPU or not), so
  * each output sums what it shows: the blame profile by holder stack, the
  * pprof labels by waiting stack, the report's waiting threads.
@@ -38,11 +38,29 @@ struct gp_blame {
 	UT_hash_handle hh;
 };
 
+/*
+ * Wall mode: a thread asleep (off CPU, blocked) while it held the GIL, per
+ * stack it slept in; every interval measured between its switch records.
+ */
+struct gp_asleep {
+	struct gp_stack *stack;    /* the holder's (holding) stack */
+	uint64_t *ns;              /* each interval's length */
+	size_t n, cap;
+	uint64_t total_ns;
+	uint64_t waited_ns;        /* of it, time in which some thread waited for the GIL */
+};
+
 struct gp_blames {
 	struct gp_blame **v;
 	size_t n, cap;
 	struct gp_blame *index;
+	struct gp_asleep *asleep;  /* by stack, in order of first sleep */
+	size_t nasleep, capasleep;
 };
+
+/* A holder slept ns in stack, others waiting waited_ns of it. -1 on ENOMEM. */
+int gp_blames_asleep(struct gp_blames *b, struct gp_stack *stack, uint64_t ns,
+		     uint64_t waited_ns);
 
 void gp_blames_free(struct gp_blames *b);
 

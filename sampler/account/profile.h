@@ -145,6 +145,9 @@ struct gp_profile {
 	int ncomments;
 	struct gp_timeline *timeline; /* the GIL timeline, when one was traced (owned) */
 	struct gp_blames *blames;     /* who held the GIL while others waited (owned, blame.h) */
+	bool gil_switches_known;      /* the GIL's own switch counter was read at start and stop */
+	uint64_t gil_switches;        /* its increase: acquisitions by another thread */
+	uint64_t gil_switches_ns;     /* over this time */
 };
 
 void gp_profile_init(struct gp_profile *p);

@@ -88,20 +88,29 @@ static int close_interval(struct gp_wall *w, uint32_t thread, struct gp_wall_thr
 			  uint64_t ts)
 {
 	struct gp_stack *s;
+	uint64_t ns;
 
 	if (!t->off_since)
 		return 0;
 	tick(w, ts);
 	if (t->off_state == GP_STATE_WAITING && w->waiters > 0)
 		w->waiters--;
-	s = gp_profile_stack(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
-			     t->locs, t->n);
+	s = t->off_stack;
+	if (!s)
+		s = gp_profile_stack(w->prof, thread, (enum gp_gil_state)t->off_state, t->off_gc,
+				     t->locs, t->n);
 	if (!s)
 		return -1;
-	gp_profile_add_time(s, ts > t->off_since ? ts - t->off_since : 0, false);
+	t->off_stack = s;
+	ns = ts > t->off_since ? ts - t->off_since : 0;
+	gp_profile_add_time(s, ns, false);
 	if (t->blame)
-		t->blame->wait_ns += ts > t->off_since ? ts - t->off_since : 0;
+		t->blame->wait_ns += ns;
 	t->blame = NULL;
+	/* Asleep holding the GIL: how long, and whether anyone waited meanwhile. */
+	if (w->blames && t->off_state == GP_STATE_HOLDING && t->off_blocked &&
+	    gp_blames_asleep(w->blames, s, ns, w->contended_ns - t->off_contended))
+		return -1;
 	t->off_since = 0;
 	t->last = s;
 	return 0;
@@ -162,41 +171,102 @@ static int keep_locs(struct gp_wall_thread *t, const uint32_t *locs, uint32_t n)
 	return 0;
 }
 
+/*
+ * A snapshot read at ts found t off CPU in this state. An open interval
+ * whose state was unknown (the thread left the CPU before the GIL was
+ * found) takes it: the snapshot saw the same interval, as the thread has
+ * not come back on a CPU since it opened (the records arrive in time
+ * order; an interval opened after the snapshot read is not the one it
+ * saw). Only the state and stack change: the time is counted once, when
+ * the interval closes, and the contention sweep counts a wait from now
+ * on. 1 if it took the state, 0 if nothing changed, -1 on ENOMEM.
+ */
+static int fill_unknown(struct gp_wall *w, struct gp_wall_thread *t, uint64_t ts,
+			enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n)
+{
+	if (!t->off_since || t->off_state != GP_STATE_NONE || state == GP_STATE_NONE ||
+	    clamp(w, ts) < t->off_since)
+		return 0;
+	if (keep_locs(t, locs, n))
+		return -1;
+	tick(w, clamp(w, ts));
+	t->off_state = (uint8_t)state;
+	t->off_gc = gc;
+	t->off_stack = t->ran_stack = NULL;
+	t->off_contended = w->contended_ns;
+	if (state == GP_STATE_WAITING)
+		w->waiters++;
+	return 1;
+}
+
+int gp_wall_resnapshot(struct gp_wall *w, uint32_t thread, uint64_t ts, bool on_cpu,
+		       enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n)
+{
+	struct gp_wall_thread *t = slot(w, thread);
+
+	if (!t)
+		return -1;
+	/* Not seen since the start: as in the first snapshot. */
+	if (!t->born) {
+		if (on_cpu)
+			return gp_wall_on_cpu(w, thread, ts, true);
+		return gp_wall_off_cpu(w, thread, ts, true, state, gc, locs, n) ? -1 : 1;
+	}
+	return on_cpu ? 0 : fill_unknown(w, t, ts, state, gc, locs, n);
+}
+
 int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot,
 		    enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n)
 {
 	struct gp_wall_thread *t = slot(w, thread);
 	struct gp_stack *ran = NULL;
+	bool same;
 
 	if (!t)
 		return -1;
 	ts = clamp(w, ts);
 	/*
 	 * The snapshot runs after sched_switch tracking started: anything
-	 * already seen of this thread is newer than what the snapshot read.
+	 * already seen of this thread is newer than what the snapshot read,
+	 * but for a state the switch-out could not tell.
 	 */
 	if (snapshot) {
 		if (t->born) {
 			t->born = w->t0;
-			return 0;
+			return fill_unknown(w, t, ts, state, gc, locs, n) < 0 ? -1 : 0;
 		}
 		ts = w->t0;
 	}
+	/* Left the CPU as it did last time: the stacks looked up then. */
+	same = t->off_stack && t->n == n && t->off_state == (uint8_t)state && t->off_gc == gc &&
+	       (!n || !memcmp(t->locs, locs, n * sizeof(*locs)));
 	if (t->on_since && !t->nrun) {
-		ran = gp_profile_stack(w->prof, thread, ran_as(state), gc, locs, n);
+		ran = same ? t->ran_stack : NULL;
+		if (!ran)
+			ran = gp_profile_stack(w->prof, thread, ran_as(state), gc, locs, n);
 		if (!ran)
 			return -1;
 	}
 	/* A lost switch-in: the previous interval ended before this one. */
-	if (close_run(w, thread, t, ts, ran) || close_interval(w, thread, t, ts) ||
-	    keep_locs(t, locs, n))
+	if (close_run(w, thread, t, ts, ran) || close_interval(w, thread, t, ts))
 		return -1;
+	if (same) {
+		if (ran)
+			t->ran_stack = ran;
+	} else {
+		if (keep_locs(t, locs, n))
+			return -1;
+		/* Holding, waiting or released ran as it left: one stack. */
+		t->off_stack = ran && ran_as(state) == state ? ran : NULL;
+		t->ran_stack = ran;
+	}
 	note_alive(t, ts);
 	tick(w, ts);
 	t->off_since = ts;
 	t->off_state = (uint8_t)state;
 	t->off_gc = gc;
 	t->off_blocked = false;
+	t->off_contended = w->contended_ns;
 	if (state == GP_STATE_WAITING)
 		w->waiters++;
 	return 0;

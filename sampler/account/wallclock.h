@@ -8,6 +8,7 @@
 #include "profile.h"
 
 struct gp_blame;
+struct gp_blames;
 
 /*
  * Wall-mode accounting. The kernel's switch-out records and switch-in
@@ -33,6 +34,7 @@ struct gp_wall_thread {
 	bool off_gc;
 	bool off_blocked;         /* the open interval is a sleep, not a preemption */
 	struct gp_blame *blame;   /* waiting in the open interval: its holder (blame.h) */
+	uint64_t off_contended;   /* the sweep's contended_ns when the interval opened */
 	uint32_t n, cap;          /* stack of the open interval, root first */
 	uint32_t *locs;
 	uint32_t nrun;            /* samples in the open run */
@@ -40,6 +42,12 @@ struct gp_wall_thread {
 	uint64_t on_ns;           /* its runs' time, shared by its samples at the end */
 	uint64_t nwait_alone;     /* samples waiting on CPU while no thread waited off CPU */
 	struct gp_stack *last;    /* latest stack seen: a run without samples or switch-out goes here */
+	/*
+	 * The profile's stacks of locs in off_state and in the state it ran
+	 * as (NULL: not looked up yet): a thread that blocks in the same call
+	 * again looks neither up again.
+	 */
+	struct gp_stack *off_stack, *ran_stack;
 };
 
 struct gp_wall {
@@ -51,6 +59,7 @@ struct gp_wall {
 	int waiters;              /* threads now off CPU waiting for the GIL */
 	uint64_t clock;           /* latest time seen by the contention sweep */
 	uint64_t contended_ns;
+	struct gp_blames *blames; /* where holders asleep holding the GIL go (NULL: nowhere) */
 };
 
 void gp_wall_init(struct gp_wall *w, struct gp_profile *prof, uint64_t t0);
@@ -62,6 +71,18 @@ void gp_wall_free(struct gp_wall *w);
  */
 int gp_wall_off_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot,
 		    enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n);
+/*
+ * A later snapshot (read at ts, once the GIL is known) found the thread on
+ * a CPU or off it with this stack and state. A thread already seen keeps
+ * its birth and intervals; only an open off-CPU interval whose state was
+ * unknown takes this one (and stack), its time still counted once. A
+ * thread not seen yet is taken as the first snapshot would. 1 if the
+ * thread's open interval now has this state and stack (a waiting one then
+ * expects its GIL holder: gp_wall_blame), 0 if nothing changed, -1 on
+ * ENOMEM.
+ */
+int gp_wall_resnapshot(struct gp_wall *w, uint32_t thread, uint64_t ts, bool on_cpu,
+		       enum gp_gil_state state, bool gc, const uint32_t *locs, uint32_t n);
 /* A thread came on a CPU at ts (snapshot: was on a CPU at the start). */
 int gp_wall_on_cpu(struct gp_wall *w, uint32_t thread, uint64_t ts, bool snapshot);
 /* A thread exited at ts. */

@@ -20,7 +20,7 @@
 
 enum { OPT_BTF = 1000, OPT_NATIVE, OPT_NATIVE_ALL, OPT_KERNEL, OPT_STACK_SIZE, OPT_MODE,
        OPT_SPLIT_GIL, OPT_SUBPROCESSES, OPT_RING_SIZE, OPT_GIL_TRACE, OPT_PAUSE, OPT_JSON,
-       OPT_INTERVAL };
+       OPT_INTERVAL, OPT_NO_BLAME };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -35,6 +35,7 @@ static const struct option long_opts[] = {
 	{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "split-gil", no_argument, NULL, OPT_SPLIT_GIL },
+	{ "no-blame", no_argument, NULL, OPT_NO_BLAME },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "gil-trace", required_argument, NULL, OPT_GIL_TRACE },
@@ -64,7 +65,8 @@ static void usage_dump(FILE *f)
 		"  -p, --pid PID          the process to dump\n"
 		"      --pause            stop every thread (ptrace) while they are read, for\n"
 		"                         one consistent moment; they always resume\n"
-		"      --native           also native (C) frames of threads caught on a CPU\n"
+		"      --native           also native (C) frames: of threads caught on a CPU,\n"
+		"                         and with --pause of every thread\n"
 		"      --kernel           also kernel frames (where an off-CPU thread sleeps)\n"
 		"      --subprocesses     also every descendant process that runs Python\n"
 		"      --json             one JSON document (layout: output/dump.schema.json)\n"
@@ -88,12 +90,13 @@ static void usage_top(FILE *f)
 		"(own and total share of the samples) and how their samples held or waited\n"
 		"for the GIL, with the threads holding and waiting for it now. Keys: o, t,\n"
 		"h, w, n sort by own, total, holding, waiting, name; i shows or hides idle\n"
-		"samples; p pauses; q quits. Without a terminal it prints one plain table\n"
-		"per interval.\n"
+		"time; T shows per-thread rows; p pauses; q quits. Without a terminal it\n"
+		"prints one plain table per interval.\n"
 		"\n"
 		"Options:\n"
 		"  -p, --pid PID          the process to watch\n"
 		"  -r, --rate HZ          samples per second per thread (default %d, at most %d)\n"
+		"      --mode MODE        wall: on- and off-CPU time (default); cpu: on-CPU only\n"
 		"      --interval TIME    refresh every TIME (default 1s)\n"
 		"  -d, --duration TIME    stop after TIME (default: until q, Ctrl-C or the\n"
 		"                         target exits)\n"
@@ -143,6 +146,7 @@ static void usage_record(FILE *f)
 		"Commands:\n"
 		"  record                 record a profile and write it (the default)\n"
 		"  dump                   print every thread's stack and GIL state once\n"
+		"  top                    a live view of the functions and the GIL\n"
 		"  check                  say whether profiling works here, and why not\n"
 		"  agent                  every Python process on the host, all the time:\n"
 		"                         Prometheus metrics and periodic profiles\n"
@@ -179,6 +183,8 @@ static void usage_record(FILE *f)
 		"                         (default), 1K to 128K\n"
 		"      --split-gil        folded output: one file per GIL state\n"
 		"                         (FILE.holding.folded, FILE.waiting.folded, ...)\n"
+		"      --no-blame         do not record who held the GIL while threads waited\n"
+		"                         (saves a second stack walk per waiting record)\n"
 		"      --subprocesses     also profile the target's descendants: those running\n"
 		"                         already and those it starts (fork, multiprocessing;\n"
 		"                         exec'd ones if they run the same Python); stacks are\n"
@@ -338,6 +344,18 @@ static int check_split(const struct gp_options *o)
 	return usage_error("%s", "--split-gil needs a folded output (-o FILE.folded)");
 }
 
+/* A blame output would be empty: nothing says who held the GIL. */
+static int check_blame(const struct gp_options *o)
+{
+	int n = o->noutputs ? o->noutputs : 1;
+
+	for (int i = 0; o->no_blame && i < n; i++)
+		if (o->outputs[i].format == GP_FORMAT_BLAME)
+			return usage_error("%s", "--no-blame and a blame output (.blame.folded) "
+					   "exclude each other");
+	return 0;
+}
+
 /* A timeline traces the GIL on top of wall mode's switch records. */
 static int check_timeline(struct gp_options *o)
 {
@@ -383,7 +401,7 @@ static int resolve_formats(struct gp_options *o, const char *format)
 	}
 	if (!o->noutputs && forced)
 		o->outputs[0].format = forced; /* default path, chosen later */
-	return check_split(o) ? GP_EXIT_USAGE : check_timeline(o);
+	return check_split(o) || check_blame(o) ? GP_EXIT_USAGE : check_timeline(o);
 }
 
 static int parse_option(struct gp_options *o, int c, const char **format)
@@ -453,6 +471,9 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 		else
 			return usage_error("unknown mode '%s' (known: wall, cpu)", optarg);
 		return 0;
+	case OPT_NO_BLAME:
+		o->no_blame = true;
+		return 0;
 	case OPT_SPLIT_GIL:
 		o->split_gil = true;
 		return 0;
@@ -521,6 +542,7 @@ static const struct {
 } commands[] = {
 	{ "record", GP_CMD_RECORD },
 	{ "dump", GP_CMD_DUMP },
+	{ "top", GP_CMD_TOP },
 	{ "check", GP_CMD_CHECK },
 };
 
@@ -540,6 +562,8 @@ static unsigned int option_commands(int c)
 		return CMD(GP_CMD_DUMP);
 	case OPT_INTERVAL:
 		return CMD(GP_CMD_TOP);
+	case OPT_MODE:
+		return CMD(GP_CMD_RECORD) | CMD(GP_CMD_TOP);
 	default:
 		return CMD(GP_CMD_RECORD);
 	}
@@ -601,7 +625,6 @@ static int check_command(struct gp_options *o)
 	case GP_CMD_TOP:
 		if (!o->interval_ns)
 			o->interval_ns = 1000000000ULL;
-		o->mode = GP_MODE_CPU;
 		break;
 	default:
 		break;

@@ -44,6 +44,7 @@ struct gp_options {
 	unsigned int rate_hz;
 	enum gp_mode mode;            /* --mode: wall (default) or cpu */
 	bool split_gil;               /* --split-gil: one folded file per GIL state */
+	bool no_blame;                /* --no-blame: no GIL holder for waiting records */
 	bool timeline;                /* a GIL timeline output: trace GIL transitions */
 	enum gp_gil_trace gil_trace;  /* --gil-trace */
 	bool gil_trace_set;

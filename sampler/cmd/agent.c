@@ -42,6 +42,12 @@
 #include "../../unwind/targetmem.h"
 
 #define TICK_MS 100
+/*
+ * Without --profile-dir a session is still renewed this often (nothing
+ * written): a profile kept since attaching would grow with every thread
+ * and stack a long-lived process ever had.
+ */
+#define RESET_NS (10ULL * 60 * 1000 * 1000 * 1000)
 
 /* A thread's exported time, for --per-thread. */
 struct agent_thread {
@@ -65,6 +71,9 @@ struct agent_proc {
 	uint64_t base_samples, base_lost, base_bpf_ns, base_bpf_runs;
 	uint64_t next_profile_ns;
 	struct agent_thread *threads;
+	bool loading;              /* its session loads, the lock released: hands off */
+	bool switches_known;       /* the GIL's switch_number read once at least */
+	uint64_t switches;
 	UT_hash_handle hh;
 };
 
@@ -81,6 +90,7 @@ struct agent {
 	struct gp_metrics_error errors[MAX_ERRORS];
 	size_t nerrors;
 	uint64_t now_ns;
+	bool started_this_tick;    /* a session was loaded in this tick */
 	pthread_mutex_t lock;      /* the loop's, except while it sleeps */
 };
 
@@ -215,20 +225,32 @@ static void update_times(struct agent *a, struct agent_proc *p)
 
 /* --- sessions ---------------------------------------------------------------- */
 
+/*
+ * Called with the loop's lock held; released while the sampler loads (the
+ * verifier takes 0.2-2 s), so a scrape meanwhile is not held up: it shows
+ * p's counters as they were (p->loading), and touches nothing else of p.
+ */
 static int start_session(struct agent *a, struct agent_proc *p, char *why, size_t len)
 {
+	struct gp_session *s = NULL;
 	int rc;
 
+	p->loading = true;
+	p->s = NULL;
+	pthread_mutex_unlock(&a->lock);
 	gp_profile_init(&p->prof);
 	gp_log_capture(why, len);
-	rc = gp_session_start(&a->o->rec, &p->t, &p->prof, &p->s);
+	rc = gp_session_start(&a->o->rec, &p->t, &p->prof, &s);
 	gp_log_capture(NULL, 0);
 	if (rc) {
-		p->s = NULL;
+		s = NULL;
 		gp_profile_free(&p->prof);
 		gp_profile_init(&p->prof);
 	}
-	p->next_profile_ns = a->now_ns + a->o->profile_every_ns;
+	pthread_mutex_lock(&a->lock);
+	p->s = s;
+	p->loading = false;
+	p->next_profile_ns = mono_ns() + (a->o->profile_dir ? a->o->profile_every_ns : RESET_NS);
 	return rc;
 }
 
@@ -330,8 +352,13 @@ static void drop_proc(struct agent *a, struct agent_proc *p)
 	free(p);
 }
 
-/* Discovery found a process: profile it, or list it as not profiled. */
-static void on_found(void *ctx, struct gp_disc_proc *d)
+/*
+ * Discovery found a process: profile it, or list it as not profiled.
+ * Loading a session takes a while (the verifier): one per tick, so the
+ * rings of the sessions already running are drained meanwhile. False:
+ * ask again at the next tick.
+ */
+static bool on_found(void *ctx, struct gp_disc_proc *d)
 {
 	struct agent *a = ctx;
 	struct agent_proc *p;
@@ -341,17 +368,20 @@ static void on_found(void *ctx, struct gp_disc_proc *d)
 	HASH_FIND_INT(a->procs, &d->pid, p);
 	/* Its session followed the exec itself (the same Python). */
 	if (p)
-		return;
+		return true;
 	if (d->verdict == GP_DISC_UNSUPPORTED) {
 		gp_note("process %d (%s) is not profiled: %s", (int)d->pid, d->comm,
 			d->why[0] ? d->why : d->reason);
 		count_error(a, d->reason);
-		return;
+		return true;
 	}
+	if (a->started_this_tick)
+		return false;
+	a->started_this_tick = true;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		count_error(a, "out_of_memory");
-		return;
+		return true;
 	}
 	p->pid = d->pid;
 	snprintf(p->comm, sizeof(p->comm), "%s", d->comm);
@@ -367,15 +397,16 @@ static void on_found(void *ctx, struct gp_disc_proc *d)
 		free(p);
 		/* Gone meanwhile: nothing to list. */
 		if (rc == GP_EXIT_TARGET_GONE || rc == GP_EXIT_NO_PROCESS)
-			return;
+			return true;
 		gp_note("process %d (%s) is not profiled: %s", (int)d->pid, d->comm, why);
 		gp_discovery_refuse(&a->disc, d->pid, start_reason(rc), why);
 		count_error(a, start_reason(rc));
-		return;
+		return true;
 	}
 	HASH_ADD_INT(a->procs, pid, p);
 	gp_note("profiling process %d (%s, Python %s%s%s)", (int)p->pid, p->comm, p->version,
 		p->container[0] ? ", container " : "", p->container);
+	return true;
 }
 
 /* A session that stopped by itself: the process exited, or exec'd away. */
@@ -394,7 +425,7 @@ static void session_ended(struct agent *a, struct agent_proc *p)
 		gp_discovery_recheck(&a->disc, pid, a->now_ns);
 }
 
-/* --profile-dir: the period is over; write it and go on in a new session. */
+/* The period is over: write it (--profile-dir) and go on in a new session. */
 static void rotate(struct agent *a, struct agent_proc *p)
 {
 	char why[512];
@@ -412,15 +443,21 @@ static void rotate(struct agent *a, struct agent_proc *p)
 
 static void poll_sessions(struct agent *a)
 {
-	struct agent_proc *p, *tmp;
+	struct agent_proc *p, *tmp, *due = NULL;
 
 	HASH_ITER(hh, a->procs, p, tmp) {
 		if (gp_session_poll(p->s, 0)) {
 			session_ended(a, p);
 			continue;
 		}
-		if (a->o->profile_dir && a->now_ns >= p->next_profile_ns)
-			rotate(a, p);
+		if (a->now_ns >= p->next_profile_ns &&
+		    (!due || p->next_profile_ns < due->next_profile_ns))
+			due = p;
+	}
+	/* One reload per tick, the most overdue: the others keep being drained. */
+	if (due && !a->started_this_tick) {
+		a->started_this_tick = true;
+		rotate(a, due);
 	}
 }
 
@@ -463,8 +500,11 @@ static int fill_proc(struct agent *a, struct agent_proc *p, struct gp_metrics *m
 {
 	struct gp_session_view v = { 0 };
 
-	update_times(a, p);
-	gp_session_peek(p->s, &v);
+	/* Loading: its counters as they were, nothing else read. */
+	if (!p->loading && p->s) {
+		update_times(a, p);
+		gp_session_peek(p->s, &v);
+	}
 	*mp = (struct gp_metrics_proc){
 		.pid = p->pid, .process = p->comm, .container = p->container,
 		.python_version = p->version, .supported = true,
@@ -472,7 +512,11 @@ static int fill_proc(struct agent *a, struct agent_proc *p, struct gp_metrics *m
 		.contended_ns = p->shown_contended,
 	};
 	memcpy(mp->state_ns, p->shown, sizeof(mp->state_ns));
-	mp->switches_known = gil_switches(p, v.gil, &mp->switches);
+	/* While its session loads, the last count read (a series never blinks). */
+	if (!p->loading && gil_switches(p, v.gil, &p->switches))
+		p->switches_known = true;
+	mp->switches_known = p->switches_known;
+	mp->switches = p->switches;
 	m->samples += p->base_samples + v.counters[GP_CNT_SAMPLES];
 	m->lost += p->base_lost + v.lost;
 	m->bpf_run_ns += p->base_bpf_ns + v.bpf_run_ns;
@@ -665,6 +709,7 @@ int gp_cmd_agent(int argc, char **argv)
 	for (;;) {
 		pthread_mutex_lock(&a.lock);
 		a.now_ns = mono_ns();
+		a.started_this_tick = false;
 		gp_discovery_tick(&a.disc, a.now_ns, on_found, NULL, &a);
 		poll_sessions(&a);
 		pthread_mutex_unlock(&a.lock);

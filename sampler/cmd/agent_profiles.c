@@ -62,7 +62,7 @@ bool gp_agent_profile_named(const char *name)
 	const char *dash;
 
 	/* 20261202T150800.123Z-NAME-PID.pb.gz */
-	if (n < 21 + 4 + k || !digits(name, 8) || name[8] != 'T' || !digits(name + 9, 6) ||
+	if (n < 21 + 3 + k || !digits(name, 8) || name[8] != 'T' || !digits(name + 9, 6) ||
 	    name[15] != '.' || !digits(name + 16, 3) || strncmp(name + 19, "Z-", 2) ||
 	    strcmp(name + n - k, SUFFIX))
 		return false;

@@ -3,8 +3,8 @@
  * check.c — the `check` command: will profiling work here, and if not,
  * why and what to do. Each probe is an entry of a list (probes[] for the
  * machine, target_probes[] for -p PID) that says ok, a note, or a failure
- * with the exit code `record` would end with; kernel-feature probes
- * (record/features.c) plug in as entries. The decisive machine probe
+ * with the exit code `record` would end with; the kernel's BPF features
+ * come from record/kfeatures.c, as record's own check. The decisive probe
  * loads and attaches the sampler itself, as `record` would, and detaches.
  */
 #define _GNU_SOURCE
@@ -22,6 +22,7 @@
 #include "../common/gp_log.h"
 #include "../record/bpfload.h"
 #include "../record/giltrace.h"
+#include "../record/kfeatures.h"
 #include "../record/privileges.h"
 #include "../target/pyversion.h"
 #include "../target/target.h"
@@ -185,6 +186,49 @@ static enum verdict probe_ptrace_scope(struct check *c)
 	return CHECK_OK;
 }
 
+static bool can_load_bpf(void)
+{
+	uint64_t caps = gp_effective_capabilities();
+
+	return (HAS_CAP(caps, CAP_BPF_NR) && HAS_CAP(caps, CAP_PERFMON_NR)) ||
+	       HAS_CAP(caps, CAP_SYS_ADMIN_NR);
+}
+
+/* The BPF features the sampler uses (record/kfeatures.c), in one line. */
+static enum verdict probe_features(struct check *c)
+{
+	struct gp_feature_needs all = { .native = true, .wall = true },
+				basic = { .native = false, .wall = false };
+	struct gp_features f;
+	char why[512], absent[256] = "";
+	size_t used = 0;
+
+	/* Without them every probe fails: it would blame the kernel. */
+	if (!can_load_bpf())
+		return say(c, "BPF features: not probed (loading BPF needs the privileges "
+			      "above)"),
+		       CHECK_NOTE;
+	gp_features_probe(&f, c->o->btf_path);
+	if (gp_features_refusal(&f, &basic, why, sizeof(why)))
+		return fail(c, GP_EXIT_KERNEL, "BPF features: %s", why);
+	for (int i = 0; i < GP_FEAT__MAX; i++)
+		if (!f.has[i] && used < sizeof(absent))
+			used += (size_t)snprintf(absent + used, sizeof(absent) - used, "%s%s (%s+)",
+						 used ? ", " : "", gp_feature_name(i),
+						 gp_feature_since(i));
+	if (gp_features_refusal(&f, &all, why, sizeof(why))) {
+		say(c, "BPF features: cpu mode only; %s", why);
+		return CHECK_NOTE;
+	}
+	if (absent[0]) {
+		say(c, "BPF features: all a recording needs; absent: %s (a fallback is used)",
+		    absent);
+		return CHECK_NOTE;
+	}
+	say(c, "BPF features: all %d gil-prof uses", GP_FEAT__MAX);
+	return CHECK_OK;
+}
+
 /* In a container (its own PID namespace or a runtime's marker file)? */
 static enum verdict probe_container(struct check *c)
 {
@@ -304,8 +348,8 @@ static enum verdict probe_giltrace(struct check *c)
 typedef enum verdict (*probe_fn)(struct check *c);
 
 static const probe_fn probes[] = {
-	probe_kernel,   probe_btf,       probe_privileges, probe_paranoid,
-	probe_lockdown, probe_ptrace_scope, probe_container,
+	probe_kernel,   probe_btf,      probe_privileges,   probe_features,
+	probe_paranoid, probe_lockdown, probe_ptrace_scope, probe_container,
 };
 
 static const probe_fn target_probes[] = {

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +59,9 @@ struct dumper {
 	size_t npaused;
 	uint64_t paused_ns;        /* when stopping them began */
 	uint64_t stopped_ns;       /* when all were stopped: older records are not the dump */
+	bool native;               /* --native with --pause: unwind the stopped threads too */
+	struct gp_sample **raw;    /* ... their records (header and Python frames), by thread */
+	size_t *raw_size;
 };
 
 /* x86-64 syscall numbers a blocked Python thread is typically in. */
@@ -198,8 +203,11 @@ static void list_threads(struct dumper *dp, pid_t pid, bool kernel)
 		if (tid <= 0)
 			continue;
 		th = add_thread(dp, pid, tid);
-		if (!th)
+		if (!th) {
+			gp_warn("process %d: only the first %zu threads are dumped", (int)pid,
+				dp->d.nthreads);
 			break;
+		}
 		read_thread(th, kernel);
 		/* The main thread leads its process. */
 		if (tid == pid && th != &dp->d.threads[first]) {
@@ -218,6 +226,18 @@ static struct gp_dump_thread *find(struct dumper *dp, pid_t tid)
 		if (dp->d.threads[i].tid == tid)
 			return &dp->d.threads[i];
 	return NULL;
+}
+
+/* --pause --native: a stopped thread's record, for its native frames. */
+static void keep_raw(struct dumper *dp, size_t i, const struct gp_session_stack *st)
+{
+	if (!dp->native || !dp->raw || st->type != GP_EV_OFF_CPU || !st->raw)
+		return;
+	dp->raw[i] = malloc(st->raw_size);
+	if (!dp->raw[i])
+		return;
+	memcpy(dp->raw[i], st->raw, st->raw_size);
+	dp->raw_size[i] = st->raw_size;
 }
 
 /* The sampler's first stack of each listed thread is its dump. */
@@ -241,6 +261,7 @@ static void on_stack(void *ctx, const struct gp_session_stack *st)
 	th->walk_end = st->walk_end;
 	th->on_cpu = st->type == GP_EV_SAMPLE;
 	th->seen = true;
+	keep_raw(dp, (size_t)(th - dp->d.threads), st);
 	if (th->state == GP_STATE_WAITING)
 		th->wait = GP_WAIT_GIL;
 	dp->unseen--;
@@ -331,6 +352,103 @@ static void free_dump(struct dumper *dp)
 	}
 	free(dp->d.threads);
 	free(dp->paused);
+	for (size_t i = 0; dp->raw && i < dp->d.nthreads; i++)
+		free(dp->raw[i]);
+	free(dp->raw);
+	free(dp->raw_size);
+}
+
+/* Bytes of pid's memory at addr, page by page until one is unreadable. */
+static size_t read_stack(pid_t pid, uint64_t addr, uint8_t *dst, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		size_t chunk = GP_STACK_PAGE - ((addr + got) & (GP_STACK_PAGE - 1));
+		struct iovec local, remote;
+
+		if (chunk > len - got)
+			chunk = len - got;
+		local.iov_base = dst + got;
+		local.iov_len = chunk;
+		remote.iov_base = (void *)(uintptr_t)(addr + got);
+		remote.iov_len = chunk;
+		if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
+			break;
+		got += chunk;
+	}
+	return got;
+}
+
+/*
+ * A stopped thread's native stack: its user registers (ptrace) and a copy
+ * of its stack, appended to its snapshot record as the BPF program does
+ * for a CPU sample, and unwound by the same code (gp_session_symbolize).
+ */
+static void unwind_stopped(struct dumper *dp, struct gp_session *s, size_t i, uint32_t stack_bytes)
+{
+	struct gp_dump_thread *th = &dp->d.threads[i];
+	size_t head = dp->raw_size[i], size;
+	struct user_regs_struct regs;
+	struct gp_native *nat;
+	struct gp_sample *rec;
+	uint32_t locs[GP_STACK_MAX], n;
+	uint8_t probe;
+
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs))
+		return;
+	rec = malloc(head + sizeof(*nat) + stack_bytes);
+	if (!rec)
+		return;
+	memcpy(rec, dp->raw[i], head);
+	rec->flags |= GP_SAMPLE_HAS_NATIVE;
+	nat = (struct gp_native *)((uint8_t *)rec + head);
+	memset(nat, 0, sizeof(*nat));
+	/* DWARF x86-64 order: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
+	nat->regs[0] = regs.rax;
+	nat->regs[1] = regs.rdx;
+	nat->regs[2] = regs.rcx;
+	nat->regs[3] = regs.rbx;
+	nat->regs[4] = regs.rsi;
+	nat->regs[5] = regs.rdi;
+	nat->regs[6] = regs.rbp;
+	nat->regs[7] = regs.rsp;
+	nat->regs[8] = regs.r8;
+	nat->regs[9] = regs.r9;
+	nat->regs[10] = regs.r10;
+	nat->regs[11] = regs.r11;
+	nat->regs[12] = regs.r12;
+	nat->regs[13] = regs.r13;
+	nat->regs[14] = regs.r14;
+	nat->regs[15] = regs.r15;
+	nat->regs[16] = regs.rip;
+	nat->status = GP_NATIVE_OK;
+	nat->stack_len = (uint32_t)read_stack(th->pid, regs.rsp, (uint8_t *)(nat + 1), stack_bytes);
+	if (!nat->stack_len)
+		nat->status = GP_NATIVE_READ_FAULT;
+	else if (nat->stack_len == stack_bytes &&
+		 read_stack(th->pid, regs.rsp + stack_bytes, &probe, 1))
+		nat->flags |= GP_NATIVE_CUT;
+	size = head + sizeof(*nat) + nat->stack_len;
+	n = gp_session_symbolize(s, rec, size, locs);
+	free(rec);
+	if (!n)
+		return;
+	free(th->locs);
+	th->locs = malloc(n * sizeof(*locs));
+	th->n = th->locs ? n : 0;
+	if (th->locs)
+		memcpy(th->locs, locs, n * sizeof(*locs));
+}
+
+static void unwind_all_stopped(struct dumper *dp, struct gp_session *s, uint32_t stack_bytes)
+{
+	for (size_t i = 0; dp->raw && i < dp->d.nthreads; i++) {
+		if (dp->raw[i])
+			unwind_stopped(dp, s, i, stack_bytes);
+		free(dp->raw[i]);
+		dp->raw[i] = NULL;
+	}
 }
 
 /*
@@ -364,14 +482,22 @@ static int collect(struct dumper *dp, struct gp_options *o, struct gp_target *t,
 		gp_session_add_descendants(s);
 	if (o->pause && (rc = paused_snapshot(dp, s)))
 		goto out;
+	dp->native = o->pause && o->native;
+	if (dp->native) {
+		dp->raw = calloc(dp->d.nthreads + 1, sizeof(*dp->raw));
+		dp->raw_size = calloc(dp->d.nthreads + 1, sizeof(*dp->raw_size));
+	}
 	gp_session_observe(s, on_stack, dp);
 	deadline = mono_ns() + DUMP_WAIT_NS;
 	while (dp->unseen && mono_ns() < deadline) {
 		if (gp_session_poll(s, 10))
 			break;
 		/* Stopped threads are all in the snapshot, read at this first poll. */
+		if (dp->native)
+			unwind_all_stopped(dp, s, o->stack_bytes);
 		resume_all(dp);
 	}
+	unwind_all_stopped(dp, s, o->stack_bytes);
 out:
 	resume_all(dp);
 	gp_session_observe(s, NULL, NULL);

@@ -65,23 +65,59 @@ static int check_features(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	return GP_EXIT_KERNEL;
 }
 
-/* -v: how much of the verifier's budget each program used (headroom). */
-static void report_verified(struct gp_bpf *b)
+/* Bytes of verifier statistics kept per program with -v (a few lines). */
+#define STATS_LOG_BYTES 4096
+
+/*
+ * -v: the verifier's statistics of every program (BPF_LOG_STATS: the
+ * "processed N insns ... total_states" line, no trace), so the headroom
+ * under its limit and the states behind it are visible.
+ */
+static char *ask_stats(struct gp_bpf *b)
 {
 	struct bpf_program *prog;
+	char *logs;
+	int i = 0;
+
+	if (!gp_log_verbose)
+		return NULL;
+	logs = calloc(GP_PROG__MAX + 8, STATS_LOG_BYTES);
+	if (!logs)
+		return NULL;
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		if (i >= GP_PROG__MAX + 8)
+			break;
+		bpf_program__set_log_buf(prog, logs + (size_t)i++ * STATS_LOG_BYTES,
+					 STATS_LOG_BYTES);
+		bpf_program__set_log_level(prog, 4);
+	}
+	return logs;
+}
+
+/* -v: how much of the verifier's budget each program used (headroom). */
+static void report_verified(struct gp_bpf *b, char *logs)
+{
+	struct bpf_program *prog;
+	int i = 0;
 
 	if (!gp_log_verbose)
 		return;
 	bpf_object__for_each_program(prog, b->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
+		const char *stats = logs && i < GP_PROG__MAX + 8
+					    ? strstr(logs + (size_t)i * STATS_LOG_BYTES, "max_states")
+					    : NULL;
+		size_t n = stats ? strcspn(stats, "\n") : 0;
 
+		i++;
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)",
+		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)%s%.*s",
 			 bpf_program__name(prog), info.verified_insns,
-			 100.0 * info.verified_insns / VERIFIER_LIMIT);
+			 100.0 * info.verified_insns / VERIFIER_LIMIT, n ? "; " : "", (int)n,
+			 stats ? stats : "");
 	}
 }
 
@@ -89,6 +125,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	const char *btf = cfg->btf_path ? cfg->btf_path : DEFAULT_BTF;
+	char *logs;
 	int ncpus, err, rc;
 
 	memset(b, 0, sizeof(*b));
@@ -123,6 +160,7 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	b->skel->rodata->cfg.follow_children = cfg->follow_children;
 	b->skel->rodata->cfg.host_procs = cfg->host_procs;
 	b->skel->rodata->cfg.gil_events = cfg->gil_events;
+	b->skel->rodata->cfg.no_blame = cfg->no_blame;
 	/* cpu mode: the off-CPU programs are not even verified; nor are the
 	 * GIL transition programs without a timeline. */
 	bpf_program__set_autoload(b->skel->progs.on_switch, cfg->wall);
@@ -138,10 +176,14 @@ int gp_bpf_load(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	bpf_map__set_max_entries(b->skel->maps.gil_slots, cfg->gil_events ? (__u32)ncpus : 1);
 	bpf_map__set_max_entries(b->skel->maps.events, cfg->ringbuf_bytes);
 
+	logs = ask_stats(b);
 	err = gilprof_bpf__load(b->skel);
-	if (err)
+	if (err) {
+		free(logs);
 		return load_failed(-err);
-	report_verified(b);
+	}
+	report_verified(b, logs);
+	free(logs);
 	/* Run-time statistics for the summary; sampling works without them. */
 	b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	return 0;

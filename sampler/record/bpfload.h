@@ -35,6 +35,7 @@ struct gp_bpf_config {
 	bool follow_children;  /* --subprocesses: sample forked children too */
 	bool host_procs;       /* the agent's discovery: every fork and exec, no sampling */
 	uint32_t gil_events;   /* enum gp_gil_events: load the GIL transition programs */
+	uint32_t no_blame;     /* --no-blame */
 };
 
 /* The BPF programs, for run-time statistics. */

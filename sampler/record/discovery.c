@@ -265,10 +265,13 @@ static int on_event(void *ctx, void *data, size_t size)
 			return -ENOMEM;
 		break;
 	case GP_EV_FORK:
-		/* A fork copies its parent's program: only a known Python's matters. */
+		/*
+		 * A fork copies its parent's program: only the children of a
+		 * Python, or of a program still being looked at (a Python that
+		 * forks its workers right after it started), are looked at.
+		 */
 		p = gp_discovery_find(d, (pid_t)e->ppid);
-		if (p && p->verdict != GP_DISC_PENDING && !gp_discovery_find(d, (pid_t)e->pid) &&
-		    !add(d, (pid_t)e->pid, d->now_ns))
+		if (p && !gp_discovery_find(d, (pid_t)e->pid) && !add(d, (pid_t)e->pid, d->now_ns))
 			return -ENOMEM;
 		break;
 	default:
@@ -374,7 +377,7 @@ static void check_alive(struct gp_discovery *d)
 }
 
 void gp_discovery_tick(struct gp_discovery *d, uint64_t now_ns,
-		       void (*found)(void *ctx, struct gp_disc_proc *p),
+		       bool (*found)(void *ctx, struct gp_disc_proc *p),
 		       void (*gone)(void *ctx, pid_t pid), void *ctx)
 {
 	struct gp_disc_proc *p, *tmp;
@@ -397,9 +400,7 @@ void gp_discovery_tick(struct gp_discovery *d, uint64_t now_ns,
 	HASH_ITER(hh, d->by_pid, p, tmp) {
 		if (p->verdict == GP_DISC_PENDING || p->announced)
 			continue;
-		p->announced = true;
-		if (found)
-			found(ctx, p);
+		p->announced = !found || found(ctx, p);
 	}
 	d->gone = NULL;
 }

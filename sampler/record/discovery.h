@@ -63,11 +63,12 @@ void gp_discovery_free(struct gp_discovery *d);
 /*
  * Read the kernel's fork and exec records, look at pending processes,
  * drop the ones that exited. Verdicts not yet announced are handed to
- * found() (Python, or unsupported) and gone() hears of known processes
- * that exited or exec'd; both may be NULL.
+ * found() (Python, or unsupported), which returns false to be asked again
+ * at the next tick (it takes a few per tick); gone() hears of known
+ * processes that exited or exec'd. Both may be NULL.
  */
 void gp_discovery_tick(struct gp_discovery *d, uint64_t now_ns,
-		       void (*found)(void *ctx, struct gp_disc_proc *p),
+		       bool (*found)(void *ctx, struct gp_disc_proc *p),
 		       void (*gone)(void *ctx, pid_t pid), void *ctx);
 
 /* Look at pid again (its session stopped: it exec'd, or could not start). */

@@ -490,6 +490,8 @@ static void resolve(struct gp_processes *ps, struct gp_tracked *tr)
 	struct gp_proc before = tr->proc;
 
 	tr->proc_done = gp_procinfo_resolve(tr->t.layout, &mem, &tr->proc);
+	if (!before.gil && tr->proc.gil)
+		tr->gil_found = true;
 	if (memcmp(&before, &tr->proc, sizeof(before)) &&
 	    gp_bpf_add_proc(ps->b, (uint32_t)tr->pid, &tr->proc))
 		gp_debug("cannot update process %d in the sampler: %s", (int)tr->pid,

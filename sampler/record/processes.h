@@ -38,6 +38,7 @@ struct gp_tracked {
 	struct gp_target t;        /* its interpreter (layout points to t.live) */
 	struct gp_proc proc;       /* as registered with the kernel */
 	bool proc_done;            /* every address in proc is known */
+	bool gil_found;            /* its GIL became known at the last tick (the session's to clear) */
 	bool ready;                /* sym and pythreads set up */
 	struct gp_symbolizer sym;
 	struct gp_pythreads pythreads;

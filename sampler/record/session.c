@@ -81,6 +81,7 @@ struct gp_session {
 	struct gp_profile *prof;
 	struct gp_processes ps;    /* the target (ps.main) and followed children */
 	bool searching;            /* an address or an interpreter is still looked for */
+	uint64_t clock;            /* latest record time (CLOCK_MONOTONIC, as mono_ns) */
 	struct gp_native_ctx native;  /* with --native / --kernel */
 	bool has_native;
 	struct gp_session_result *res; /* &own_res */
@@ -93,12 +94,19 @@ struct gp_session {
 	uint64_t t0;               /* sampling started (CLOCK_MONOTONIC) */
 	uint64_t wall_t0;          /* wall mode: switch tracking started */
 	bool running;              /* between start and stop */
+	uint64_t switches0;        /* the GIL's switch_number when first read ... */
+	uint64_t switches0_ns;     /* ... at this time; 0: not read yet */
 	bool stopped;              /* a stop condition was met (res->reason) */
 	bool stop_requested;       /* by the front end */
 	gp_session_stack_fn observe; /* gp_session_observe */
 	void *observe_ctx;
 	bool wall;                 /* wall mode: off-CPU records expected */
 	struct gp_wall wallclock;
+	/*
+	 * Snapshot records read in [resnap_from, resnap_to] are of a snapshot
+	 * taken when a GIL was found (resnapshot_found_gils), not of the first.
+	 */
+	uint64_t resnap_from, resnap_to;
 	uint64_t samples;          /* CPU-clock samples read (for the status line) */
 	struct gp_giltrace gil;    /* with a timeline: GIL transitions traced */
 	struct gp_timeline *tl;    /* with a timeline, once recording */
@@ -165,8 +173,8 @@ static int to_timeline(struct gp_session *r, const struct gp_sample *s, const st
 }
 
 /* A stack was accounted: tell the front end that asked. */
-static void notify(struct gp_session *r, const struct gp_sample *s, const struct gp_thread *th,
-		   uint32_t n)
+static void notify(struct gp_session *r, const struct gp_sample *s, size_t size,
+		   const struct gp_thread *th, uint32_t n)
 {
 	struct gp_session_stack st = {
 		.thread = th,
@@ -178,6 +186,8 @@ static void notify(struct gp_session *r, const struct gp_sample *s, const struct
 		.ts = s->ts,
 		.locs = r->locs,
 		.n = n,
+		.raw = s,
+		.raw_size = size,
 	};
 
 	if (r->observe)
@@ -227,7 +237,7 @@ static void free_owners(struct gp_session *r)
 	free(r->waiting);
 }
 
-/* A waiting stack of thread: its holder's record comes next (bpf/blame.h). */
+/* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
 static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack *st)
 {
 	if (GP_GROW_INDEX(r->waiting, r->nwaiting, thread, 16))
@@ -243,20 +253,20 @@ static int expect_holder(struct gp_session *r, uint32_t thread, struct gp_stack 
  * for one period.
  */
 static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
-			struct gp_tracked *tr)
+			struct gp_tracked *tr, uint64_t now)
 {
 	struct gp_stack *ws = th->idx < r->nwaiting ? r->waiting[th->idx] : NULL;
 	uint32_t holder = 0, n = 0;
 	struct gp_blame *b;
 	bool asleep;
 
-	if (!ws) {
+	if (!ws || !r->prof->blames) {
 		r->res->blame_unpaired++;
 		return 0;
 	}
 	r->waiting[th->idx] = NULL;
 	if (s->gil == GP_GIL_HOLDING) {
-		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
 		holder = holder_of(r, s);
 	} else if (s->gil == GP_GIL_RELEASED) {
 		holder = GP_BLAME_NOBODY;
@@ -275,12 +285,12 @@ static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct 
 
 /* A GIL acquisition or release (timeline). */
 static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
-		      struct gp_tracked *tr)
+		      struct gp_tracked *tr, uint64_t now)
 {
 	uint32_t n = 0;
 
 	if (s->flags & GP_SAMPLE_HANDOFF && s->flags & GP_SAMPLE_HAS_TSTATE)
-		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
 	return to_timeline(r, s, th, n);
 }
 
@@ -293,24 +303,50 @@ static int wait_stack(struct gp_session *r, uint32_t thread, const struct gp_sam
 	return st ? expect_holder(r, thread, st) : -1;
 }
 
+/*
+ * A record of a snapshot taken once the GIL was found: it only tells the
+ * GIL state of threads that left the CPU before (gp_wall_resnapshot); the
+ * first snapshot and the switches told the rest, to the front ends and the
+ * timeline too.
+ */
+static int handle_resnapshot(struct gp_session *r, const struct gp_sample *s,
+			     struct gp_thread *th, struct gp_tracked *tr, uint64_t now)
+{
+	bool on = s->type == GP_EV_ON_CPU;
+	uint32_t n = on ? 0 : gp_symbolize_python(&tr->sym, s, now, r->locs);
+	int rc;
+
+	rc = gp_wall_resnapshot(&r->wallclock, th->idx, s->ts, on, state_of(s),
+				s->flags & GP_SAMPLE_GC, r->locs, n);
+	if (rc <= 0 || on)
+		return rc;
+	if (s->flags & GP_SAMPLE_BLOCKED)
+		gp_wall_blocked(&r->wallclock, th->idx);
+	return s->gil == GP_GIL_WAITING ? wait_stack(r, th->idx, s, n) : 0;
+}
+
 /* Off-CPU records and marks (wall mode). */
 static int handle_wall(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
-		       struct gp_tracked *tr)
+		       struct gp_tracked *tr, uint64_t now)
 {
 	bool snap = s->flags & GP_SAMPLE_SNAPSHOT;
 	uint32_t n = 0;
 	int rc;
 
+	if (snap && s->type != GP_EV_EXIT && r->resnap_to && s->ts >= r->resnap_from &&
+	    s->ts <= r->resnap_to)
+		return handle_resnapshot(r, s, th, tr, now);
 	switch (s->type) {
 	case GP_EV_OFF_CPU:
-		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
 		rc = gp_wall_off_cpu(&r->wallclock, th->idx, s->ts, snap, state_of(s),
 				     s->flags & GP_SAMPLE_GC, r->locs, n);
 		if (!rc && (s->flags & GP_SAMPLE_BLOCKED))
 			gp_wall_blocked(&r->wallclock, th->idx);
 		if (!rc && s->gil == GP_GIL_WAITING)
 			rc = wait_stack(r, th->idx, s, n);
-		notify(r, s, th, n);
+		/* Header and frames: the size well_formed() checked it has. */
+		notify(r, s, GP_SAMPLE_HDR_SIZE + s->nframes * sizeof(struct gp_frame), th, n);
 		break;
 	case GP_EV_ON_CPU:
 		rc = gp_wall_on_cpu(&r->wallclock, th->idx, s->ts, snap);
@@ -338,6 +374,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	const struct gp_sample *s = data;
 	struct gp_tracked *tr;
 	struct gp_thread *th;
+	uint64_t now;
 	uint32_t n;
 
 	if (size >= sizeof(s->type) && s->type >= GP_EV_FORK && s->type <= GP_EV_PROC_EXIT) {
@@ -349,8 +386,16 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		r->res->malformed++;
 		return 0;
 	}
+	/*
+	 * The records' own time (bpf_ktime_get_ns: mono_ns's clock), never
+	 * going back, times the code objects' re-checks: reading the clock per
+	 * record was a tenth of gil-prof's time at 3k switches/s.
+	 */
+	if (s->ts > r->clock)
+		r->clock = s->ts;
+	now = r->clock;
 	/* Records of a process that exec'd and was not found again are dropped. */
-	tr = gp_processes_get(&r->ps, (pid_t)s->pid, mono_ns());
+	tr = gp_processes_get(&r->ps, (pid_t)s->pid, now);
 	if (!tr)
 		return 0;
 	th = gp_profile_thread(r->prof, (pid_t)s->pid, (pid_t)s->tid);
@@ -362,7 +407,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	}
 	th->last_ns = s->ts;
 	if (s->type == GP_EV_BLAME)
-		return handle_blame(r, s, th, tr) ? -ENOMEM : 0;
+		return handle_blame(r, s, th, tr, now) ? -ENOMEM : 0;
 	if ((s->type == GP_EV_SAMPLE || s->type == GP_EV_OFF_CPU) &&
 	    gp_trust_add(&r->trust, th->idx, th->pid,
 			 (s->flags & GP_SAMPLE_HAS_TSTATE) && s->nframes))
@@ -370,17 +415,17 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	if (note_owner(r, s, th))
 		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
-		return handle_gil(r, s, th, tr) ? -ENOMEM : 0;
+		return handle_gil(r, s, th, tr, now) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
-		return handle_wall(r, s, th, tr) ? -ENOMEM : 0;
+		return handle_wall(r, s, th, tr, now) ? -ENOMEM : 0;
 	r->samples++;
 	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
 		r->native.sym = &tr->sym; /* Python frames are read from their process */
-		n = gp_native_symbolize(&r->native, s, size, mono_ns(), r->locs);
+		n = gp_native_symbolize(&r->native, s, size, now, r->locs);
 	} else {
-		n = gp_symbolize_python(&tr->sym, s, mono_ns(), r->locs);
+		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
 	}
-	notify(r, s, th, n);
+	notify(r, s, size, th, n);
 	/* Wall mode: the sample's share of its run is known when the run ends. */
 	if (r->wall) {
 		struct gp_stack *st = gp_profile_stack(r->prof, th->idx, state_of(s),
@@ -424,6 +469,71 @@ static void attach_late_gil(struct gp_session *r)
 			gp_drop_privileges();
 		r->drop_pending = false;
 	}
+}
+
+/*
+ * Threads that left the CPU before their process's GIL was found have an
+ * unknown GIL state until they come back, which for a thread blocked all
+ * along is never (a launched target's threads blocked early in its start):
+ * a snapshot taken once the GIL is found tells it. The ring is drained
+ * before and after, so that the snapshot's records, and only they, are
+ * read inside its window.
+ */
+static void resnapshot_found_gils(struct gp_session *r)
+{
+	struct gp_tracked *tr, *tmp;
+
+	HASH_ITER(hh, r->ps.by_pid, tr, tmp) {
+		if (!tr->gil_found)
+			continue;
+		tr->gil_found = false;
+		if (!r->wall || tr->state != GP_PROC_LIVE)
+			continue;
+		ring_buffer__consume(r->rb);
+		r->resnap_from = mono_ns();
+		r->resnap_to = 0;
+		if (gp_bpf_snapshot(r->b, (uint32_t)tr->pid))
+			gp_debug("no snapshot of process %d's threads once its GIL was found",
+				 (int)tr->pid);
+		r->resnap_to = mono_ns();
+		ring_buffer__consume(r->rb);
+		r->resnap_to = 0;
+		gp_debug("process %d's GIL found: its threads' states snapshot again",
+			 (int)tr->pid);
+	}
+}
+
+/*
+ * The interpreter's own count of GIL switches (gil->switch_number: one per
+ * acquisition by another thread than the last holder), read when the GIL is
+ * first known, then at every poll tick and at the stop (8 bytes each): the
+ * whole run's hand-offs for nothing.
+ */
+static bool read_switches(struct gp_session *r, uint64_t *out)
+{
+	struct gp_mem mem = gp_mem_process(&r->ps.main->mem_pid);
+	int32_t off = r->t->layout ? r->t->layout->gil_switch_number : GP_ABSENT;
+	uint64_t gil = r->ps.main->proc.gil;
+
+	/* 0 is the GIL's interval: a row without the field. */
+	return gil && off > 0 && !gp_mem_read_u64(&mem, gil + (uint64_t)off, out);
+}
+
+static void first_switches(struct gp_session *r)
+{
+	if (!r->switches0_ns && read_switches(r, &r->switches0))
+		r->switches0_ns = mono_ns();
+}
+
+static void last_switches(struct gp_session *r)
+{
+	uint64_t n;
+
+	if (!r->switches0_ns || !read_switches(r, &n) || n < r->switches0)
+		return;
+	r->prof->gil_switches = n - r->switches0;
+	r->prof->gil_switches_ns = mono_ns() - r->switches0_ns;
+	r->prof->gil_switches_known = true;
 }
 
 /* Sub-interpreters, looked for at the start and at the end of a recording. */
@@ -527,6 +637,7 @@ static void bpf_config(const struct gp_options *o, const struct gp_target *t,
 	cfg->kernel_stack = o->kernel;
 	cfg->follow_children = o->subprocesses;
 	cfg->wall = o->mode == GP_MODE_WALL;
+	cfg->no_blame = o->no_blame;
 }
 
 /* Load the programs and register the target: nothing is sampled yet. */
@@ -594,6 +705,7 @@ static int attach(struct gp_session *r)
 		/* Switches first, then the snapshot: no thread falls between. */
 		r->wall_t0 = mono_ns();
 		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
+		r->wallclock.blames = r->prof->blames;
 		if (o->timeline &&
 		    !(r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0))) {
 			gp_error("out of memory");
@@ -628,8 +740,8 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	r->b = &r->bpf;
 	r->wall = o->mode == GP_MODE_WALL;
 	set_profile_header(r);
-	prof->blames = calloc(1, sizeof(*prof->blames));
-	if (!prof->blames) {
+	prof->blames = o->no_blame ? NULL : calloc(1, sizeof(*prof->blames));
+	if (!prof->blames && !o->no_blame) {
 		gp_error("out of memory");
 		free(r);
 		return GP_EXIT_FAILURE;
@@ -659,6 +771,7 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 		gp_drop_privileges();
 	prof->start_unix_ns = unix_ns();
 	scan_interpreters(r);
+	first_switches(r);
 	gp_target_resume(t);
 	r->t0 = mono_ns();
 	r->running = true;
@@ -760,7 +873,11 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 	 * process that exec'd: looked for until found.
 	 */
 	r->searching = gp_processes_tick(&r->ps, mono_ns());
+	resnapshot_found_gils(r);
 	attach_late_gil(r);
+	first_switches(r);
+	/* Every tick: a target that exits keeps its count up to its last tick. */
+	last_switches(r);
 	r->stopped = stop_condition(r, err);
 	return r->stopped;
 }
@@ -768,6 +885,23 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 void gp_session_request_stop(struct gp_session *r)
 {
 	r->stop_requested = true;
+}
+
+uint32_t gp_session_symbolize(struct gp_session *r, const struct gp_sample *rec, size_t size,
+			      uint32_t *locs)
+{
+	struct gp_tracked *tr;
+
+	if (!well_formed(r, rec, size))
+		return 0;
+	tr = gp_processes_get(&r->ps, (pid_t)rec->pid, mono_ns());
+	if (!tr)
+		return 0;
+	if (r->has_native && (rec->flags & GP_SAMPLE_HAS_NATIVE)) {
+		r->native.sym = &tr->sym;
+		return gp_native_symbolize(&r->native, rec, size, mono_ns(), locs);
+	}
+	return gp_symbolize_python(&tr->sym, rec, mono_ns(), locs);
 }
 
 void gp_session_observe(struct gp_session *r, gp_session_stack_fn fn, void *ctx)
@@ -848,6 +982,7 @@ int gp_session_stop(struct gp_session *r, struct gp_session_result *res)
 	}
 	r->running = false;
 	r->prof->duration_ns = mono_ns() - r->t0;
+	last_switches(r);
 	scan_interpreters(r);
 	warn_interpreters(r);
 	/* Stop sampling, then take everything still in the ring buffer. */

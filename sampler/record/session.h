@@ -75,6 +75,8 @@ struct gp_session_stack {
 	uint64_t ts;               /* CLOCK_MONOTONIC ns */
 	const uint32_t *locs;      /* location ids of the profile, root first */
 	uint32_t n;
+	const struct gp_sample *raw; /* the record as the kernel sent it */
+	size_t raw_size;
 };
 
 typedef void (*gp_session_stack_fn)(void *ctx, const struct gp_session_stack *st);
@@ -124,6 +126,17 @@ void gp_session_request_stop(struct gp_session *s);
  * the first poll). NULL stops it.
  */
 void gp_session_observe(struct gp_session *s, gp_session_stack_fn fn, void *ctx);
+
+/*
+ * The stack of a record (struct gp_sample of size bytes) of a profiled
+ * process, through the session's symbolizers: Python frames, merged with
+ * native ones when it carries a native trailer and --native or --kernel
+ * is on (dump --pause --native builds one for a stopped thread). Into
+ * locs[GP_STACK_MAX], root first; returns how many (0 for a process not
+ * profiled).
+ */
+uint32_t gp_session_symbolize(struct gp_session *s, const struct gp_sample *rec, size_t size,
+			      uint32_t *locs);
 
 /* A snapshot of what is collected, for a live view. */
 void gp_session_peek(struct gp_session *s, struct gp_session_view *v);

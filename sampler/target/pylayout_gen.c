@@ -105,6 +105,16 @@ static void thread_fields(void)
 #else
 	ABSENT("ts_native_tid");
 #endif
+#if PY_MINOR_AT_LEAST(14)
+	OFF("ts_holds_gil", PyThreadState, holds_gil);
+#else
+	ABSENT("ts_holds_gil"); /* a bit of _status before 3.14 */
+#endif
+#if PY_MINOR_AT_LEAST(15)
+	OFF("ts_gil_requested", PyThreadState, gil_requested);
+#else
+	ABSENT("ts_gil_requested");
+#endif
 }
 
 static void frame_fields(void)

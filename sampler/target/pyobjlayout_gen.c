@@ -169,6 +169,22 @@ static void long_fields(void)
 	field("long_digit_bits", PyLong_SHIFT);
 }
 
+/* What the repr reader (unwind/pyrepr.c) reads of scalars and containers. */
+static void repr_fields(void)
+{
+	OFF("ob_type", PyObject, ob_type);
+	OFF("var_size", PyVarObject, ob_size);
+	OFF("float_value", PyFloatObject, ob_fval);
+	OFF("tuple_items", PyTupleObject, ob_item);
+	OFF("list_items", PyListObject, ob_item);
+	OFF("dict_used", PyDictObject, ma_used);
+	OFF("set_mask", PySetObject, mask);
+	OFF("set_used", PySetObject, used);
+	OFF("set_table", PySetObject, table);
+	field("set_entry_size", (long)sizeof(setentry));
+	OFF("set_entry_key", setentry, key);
+}
+
 int main(void)
 {
 	printf("\t{ /* generated from Python %d.%d.%d headers */\n", PY_MAJOR_VERSION,
@@ -178,6 +194,7 @@ int main(void)
 	managed_fields();
 	dict_fields();
 	long_fields();
+	repr_fields();
 	printf("\t},\n");
 	return 0;
 }

@@ -98,6 +98,17 @@ def interpreter_file(python):
     return pathlib.Path(python).resolve()
 
 
+def gil_events_expected(python):
+    """uprobes where the interpreter's file has take_gil and drop_gil in its
+    symbol table (pyenv's libpython, sid's debug builds), else watchpoint."""
+    if pathlib.Path(python).parent != SID_BIN:
+        return "watchpoint" if python.startswith("/usr/bin/") else "uprobes"
+    syms = subprocess.run(["readelf", "-sW", str(interpreter_file(python))], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    names = {l.split()[-1] for l in syms.splitlines() if " FUNC " in l}
+    return "uprobes" if {"take_gil", "drop_gil"} <= names else "watchpoint"
+
+
 def is_debug_build(interp_id):
     return interp_id.startswith("sid-") and interp_id.endswith("d")
 

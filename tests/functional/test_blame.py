@@ -8,6 +8,7 @@ holder's stack; its weight is the waiting it caused, which must agree with
 the waiters' own waiting samples in the ordinary profile of the same run.
 """
 import os
+import re
 import signal
 import subprocess
 from xml.etree import ElementTree
@@ -184,3 +185,49 @@ def test_releasing_thread_is_not_blamed(interp, blame_target, tmp_path):
     assert on_workers + handoff >= 0.8 * total, (on_workers, handoff, total, blame)
     on_holder = sum(c for f, c in blame if root_tid(f) == holder)
     assert on_holder <= 0.1 * total, (on_holder, total, blame)
+
+
+@pytest.mark.parametrize("interp", FEW)
+def test_asleep_and_hold_durations(interp, tmp_path):
+    # The holder times its own usleep calls: each is a hold of the GIL off
+    # CPU. gil-prof measures the sleeps from the switch records and the
+    # holds from the GIL timeline; p50s within 10 % of the target's.
+    # Launched by gil-prof: recorded from its first instruction, however
+    # long attaching takes on a loaded machine; its output comes through.
+    report, trace = tmp_path / "out.report", tmp_path / "out.trace.json"
+    r = run_gil_prof("-q", "-o", report, "-o", trace, "--", interpreter(interp),
+                     TARGETS / "gil_blame.py", "usleep", 3, timeout=120, start_new_session=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    ready = [l.split() for l in out.splitlines() if l.startswith("ready ")]
+    held = [l.split() for l in out.splitlines() if l.startswith("held ")]
+    assert ready and held, out
+    holder, *workers = (int(x) for x in ready[0][1:])
+    n, _, p50, _, _ = (int(x) for x in held[0][1:])
+    assert n > 20, held
+    text = report.read_text()
+    # (names may be gone: the target has exited when the report is written)
+    m = re.search(r"thread %d(?: holder)? asleep holding the GIL (\d+) times?, [\d.]+ s in all \(others "
+                  r"waited during [\d.]+ s of it\); each p50 ([\d.]+) ms, p99 ([\d.]+) ms" % holder, text)
+    assert m, text
+    assert int(m.group(1)) >= 0.8 * n, (m.group(0), held)
+    assert abs(float(m.group(2)) * 1e6 - p50) <= 0.1 * p50, (m.group(0), held)
+    row = re.search(r"^%d(?: holder)?\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s" % holder,
+                    text, re.M)
+    assert row, text
+    holds, hold_p50, longer = int(row.group(1)), float(row.group(2)) * 1e6, int(row.group(5))
+    assert abs(hold_p50 - p50) <= 0.1 * p50, (row.group(0), held)
+    assert longer >= 0.8 * holds, row.group(0)
+    hand = re.search(r"^GIL hand-offs: (\d+) in", text, re.M)
+    assert hand and int(hand.group(1)) >= holds, text
+    # The interpreter's own switch counter agrees with the traced hand-offs.
+    # It is read at poll ticks, so it may miss the ends of the run (more so
+    # on a loaded machine); the uprobe-traced timeline was seen to miss up to
+    # 14 % of the acquisitions the counter has (233 vs 201 on pyenv 3.13,
+    # never with the watchpoint), hence the wider upper bound.
+    switches = re.search(r"^GIL switches: (\d+) in", text, re.M)
+    assert switches, text
+    n_switches, n_hand = int(switches.group(1)), int(hand.group(1))
+    assert 0.8 * n_hand <= n_switches <= 1.25 * n_hand, (n_switches, n_hand, text)
+    assert any(re.search(r"^  %d(?: holder)?\s+%d(?: worker-\d)?\s+\d+$" % (holder, w), text, re.M)
+               for w in workers), text

@@ -1,10 +1,11 @@
 """gil-prof check: on this machine (profiling works), with a capability
 dropped (capsh: it says which and exits as record would), and with -p on
 every interpreter (version, build, GIL-trace method)."""
+import os
 import re
 import subprocess
 
-from conftest import GIL_PROF, minor_of, run_gil_prof
+from conftest import GIL_PROF, interpreter_root, minor_of, run_gil_prof
 
 EXIT_NO_PROCESS, EXIT_NOT_PYTHON, EXIT_PERMISSION = 3, 4, 6
 
@@ -65,9 +66,15 @@ def test_check_target(python):
         assert "supported" in proc, proc
         assert any(l.startswith("ok") and "memory: readable" in l for l in got), got
         gil = next(l for l in got if "GIL timeline" in l)
-        # pyenv builds keep their symbols; Debian's python3.11 is stripped.
-        want = "watchpoint" if python.startswith("/usr/bin/") else "uprobes"
-        assert want in gil, (python, gil)
+        # uprobes where the interpreter's symbol table has take_gil and
+        # drop_gil (pyenv builds, sid's debug builds), else a watchpoint
+        # (stripped Debian builds). The path is the target's: inside its root.
+        path = re.search(r"\((/[^)]*)\), supported", proc).group(1)
+        host = os.path.join(interpreter_root(python), path.lstrip("/"))
+        syms = subprocess.run(["readelf", "-Ws", host], capture_output=True, text=True).stdout
+        names = {l.split()[-1] for l in syms.splitlines() if len(l.split()) >= 8}
+        want = "uprobes" if {"take_gil", "drop_gil"} <= names else "watchpoint"
+        assert want in gil, (python, host, gil)
         assert minor_of(python) >= (3, 9)
     finally:
         p.kill()

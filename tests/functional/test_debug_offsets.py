@@ -31,6 +31,7 @@ def run(python, tmp_path, *pokes, verbose=False):
     return r, out
 
 
+@pytest.mark.debug_builds
 def test_live_offsets_are_checked(python, tmp_path):
     row = layout_row(minor_of(python))
     r, out = run(python, tmp_path, verbose=True)
@@ -70,3 +71,12 @@ def test_process_offsets_are_what_is_read(python, tmp_path):
     assert "differ from gil-prof's Python" in r.stderr and "(first: ts_thread_id)" in r.stderr
     leaves = {f[-1] for f, _ in parse_folded(out)}
     assert leaves == {"[no Python thread state]"}, leaves
+
+
+def test_unknown_pre_release_refused(python, tmp_path):
+    # The block's own layout changed between 3.15 betas: a pre-release
+    # other than the row's is refused, not parsed with the row's layout.
+    row = layout_row(minor_of(python))
+    beta = (row["version_hex"] & 0xffff0000) | 0x00b4
+    r, out = run(python, tmp_path, "%d=%d" % (row["dbg.version"], beta))
+    refused(r, out, "b4, a pre-release whose layout gil-prof does not know")

@@ -136,9 +136,31 @@ def test_dump_pause_is_consistent_and_resumes(python, group):
     time.sleep(0.5)
     assert utime() > before
     for task in pathlib.Path("/proc/%d/task" % g.pid).iterdir():
-        status = (task / "status").read_text()
+        # The kernel cuts a thread's name (comm) to 15 bytes, mid-character too.
+        status = (task / "status").read_bytes().decode("utf-8", "replace")
         assert "TracerPid:\t0\n" in status, status
         assert "(tracing stop)" not in status and "(stopped)" not in status, status
+
+
+def test_dump_pause_native_deadlock(python, group):
+    # Stopped threads are unwound natively too (ptrace registers, a stack
+    # copy, the sampler's unwinder): each deadlocked thread waits in the
+    # lock's acquire, called from its Python line.
+    g = group(python, SCRIPT)
+    doc = dump_json(g.pid, "--pause", "--native")
+    threads = by_name(doc, g.pid)
+    for name, func, marker in (("lock-a", "take_a_then_b", "wants-b"),
+                               ("lock-b", "take_b_then_a", "wants-a")):
+        frames = threads[name]["frames"]
+        first_py = next(i for i, f in enumerate(frames) if f["kind"] == "python")
+        assert frames[first_py]["function"] == func, frames
+        assert frames[first_py]["line"] == line_of(SCRIPT, marker), frames
+        native = frames[:first_py]
+        assert native and all(f["kind"] == "native" for f in native), frames
+        # PyThread_acquire_lock_timed is exported: named even in stripped builds.
+        assert any("acquire" in f["function"] for f in native), native
+        # ... and below the Python frames, the thread's start in C.
+        assert frames[-1]["kind"] == "native", frames[-3:]
 
 
 def test_dump_text_deadlock_and_kernel_frames(group):

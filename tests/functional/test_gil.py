@@ -5,10 +5,12 @@ with the GIL, measured by gil-prof and, where possible, by an exact tracer
 Shares have tolerances and are compared within one run, so a loaded
 machine (other tests on the two cores) moves both sides alike.
 """
+import os
 import pathlib
 import re
 import select
 import subprocess
+import threading
 import time
 
 import pytest
@@ -18,7 +20,9 @@ from conftest import (
     ROOT,
     TARGETS,
     frame_parts,
+    layout_row,
     marked_lines,
+    minor_of,
     parse_folded,
     run_gil_prof,
     shares,
@@ -131,6 +135,7 @@ def check_contention(python, target, tmp_path, nthreads, rate):
             assert func == "spin" and path.endswith("gil_contend.py"), frames
 
 
+@pytest.mark.debug_builds
 def test_four_threads_contend(python, target, tmp_path):
     check_contention(python, target, tmp_path, 4, 1000)
 
@@ -283,3 +288,74 @@ def test_mode_cpu_and_split_files(target, tmp_path):
     text = rep.read_text()
     assert "cpu mode" in text and "GIL contention: not measured" in text, text
     assert text in r.stdout  # the same report is printed at the end
+
+
+class FlagReader(threading.Thread):
+    """Reads each thread state's holds_gil (and gil_requested) from outside,
+    every millisecond: CPython's own view of who holds and who asked for the
+    GIL (3.14+), an independent truth for gil-prof's states."""
+
+    def __init__(self, pid, tstates, holds_off, requested_off):
+        super().__init__(daemon=True)
+        self.fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+        self.tstates, self.holds_off, self.requested_off = tstates, holds_off, requested_off
+        self.samples = []  # (monotonic ns, [(holds, requested) per thread])
+        self.stop = threading.Event()
+
+    def flag(self, addr, off):
+        if off < 0:
+            return 0
+        return int.from_bytes(os.pread(self.fd, 4, addr + off), "little", signed=True)
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                now = time.monotonic_ns()
+                self.samples.append((now, [(self.flag(a, self.holds_off),
+                                            self.flag(a, self.requested_off))
+                                           for a in self.tstates]))
+                time.sleep(0.001)
+        finally:
+            os.close(self.fd)
+
+    def shares(self, i, t0, t1):
+        inside = [s[i] for t, s in self.samples if t0 <= t <= t1]
+        assert len(inside) >= 200, len(inside)
+        holding = sum(1 for h, _ in inside if h == 1) / len(inside)
+        # Two plain stores: a reader may see both set; holds_gil wins (cpython #142207).
+        waiting = sum(1 for h, r in inside if h != 1 and r == 1) / len(inside)
+        return holding, waiting
+
+
+@pytest.mark.min_python(3, 14)
+def test_states_agree_with_interpreter_flags(python, target, tmp_path):
+    # gil-prof's states come from gil->locked/last_holder and the futex a
+    # thread sleeps in, on every version; 3.14's holds_gil and 3.15's
+    # gil_requested (set in take_gil while it waits) are CPython's own view.
+    # Holding must agree. Every moment a thread has requested the GIL is one
+    # gil-prof calls waiting; gil-prof's waiting also covers the hand-off in
+    # drop_gil (the thread that was asked to drop the GIL waits on
+    # switch_cond until another takes it, neither flag set), which grows
+    # with the machine's load.
+    row = layout_row(minor_of(python))
+    assert row["ts_holds_gil"] >= 0, row
+    t = target(python, "gil_flags.py", 3, 3600)
+    workers = [int(x) for x in t.ready_fields[:3]]
+    tstates = [int(x, 16) for x in t.ready_fields[3:6]]
+    reader = FlagReader(t.pid, tstates, row["ts_holds_gil"], row["ts_gil_requested"])
+    reader.start()
+    try:
+        out = tmp_path / "flags.folded"
+        r = record(t.pid, out, 2, 1000)
+    finally:
+        reader.stop.set()
+        reader.join(timeout=10)
+    t0, t1 = window(r.stderr)
+    states = thread_states(parse_folded(out))
+    for i, tid in enumerate(workers):
+        s = shares(states[tid])
+        holding, waiting = reader.shares(i, t0, t1)
+        assert abs(s.get("holding", 0) - holding) <= 0.10, (tid, s, holding, waiting)
+        if row["ts_gil_requested"] >= 0:
+            assert waiting >= 0.3, (tid, holding, waiting)  # three threads, one GIL
+            assert s.get("waiting", 0) >= waiting - 0.05, (tid, s, holding, waiting)

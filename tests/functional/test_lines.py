@@ -9,6 +9,8 @@ and fails on any difference.
 import re
 import subprocess
 
+import pytest
+
 from conftest import INTERPRETERS, MATRIX, REQUIRED_INTERPRETERS, TARGETS, TOOLS
 
 
@@ -20,6 +22,7 @@ def test_required_interpreters_present():
     )
 
 
+@pytest.mark.debug_builds
 def test_line_tables_match_interpreter(python):
     checker = TOOLS / "linecheck"
     assert checker.exists(), "%s not built: run `make functional`" % checker

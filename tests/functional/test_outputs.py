@@ -45,7 +45,6 @@ from browser import Browser
 from conftest import (
     TOOLS,
     INTERPRETERS,
-    SID_BIN,
     TARGETS,
     Target,
     frame_parts,
@@ -54,7 +53,7 @@ from conftest import (
     run_gil_prof,
     shares,
     thread_states,
-    interpreter_file,
+    gil_events_expected,
 )
 from test_gil import GILWAIT, libpython, tracer_totals, value_at, window
 
@@ -645,17 +644,6 @@ def test_speedscope_profiles_per_state_on_a_real_recording(contention):
             spin = sum(w for stack, w in zip(prof["samples"], prof["weights"])
                        if frames[stack[-1]]["name"] == "spin")
             assert spin >= 0.9 * sum(prof["weights"]), (tid, state)
-
-
-def gil_events_expected(python):
-    """uprobes where the interpreter's file has take_gil and drop_gil in its
-    symbol table (pyenv's libpython, sid's debug builds), else watchpoint."""
-    if pathlib.Path(python).parent != SID_BIN:
-        return "watchpoint" if python == INTERPRETERS.get("debian-3.11") else "uprobes"
-    syms = subprocess.run(["readelf", "-sW", str(interpreter_file(python))], check=True,
-                          capture_output=True, text=True, timeout=60).stdout
-    names = {l.split()[-1] for l in syms.splitlines() if " FUNC " in l}
-    return "uprobes" if {"take_gil", "drop_gil"} <= names else "watchpoint"
 
 
 @pytest.mark.debug_builds

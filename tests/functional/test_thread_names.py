@@ -5,9 +5,12 @@ tests/targets/named_threads.py names its threads at creation ("alpha",
 command's. gil-prof reads the names from the target's threading._active
 (dicts, instance attributes and ints of each version, from memory).
 """
+import pytest
+
 from conftest import parse_folded, run_gil_prof
 
 
+@pytest.mark.debug_builds
 def test_python_thread_names(python, target, tmp_path):
     t = target(python, "named_threads.py")
     expected = dict(pair.split("=", 1) for pair in t.ready_fields)

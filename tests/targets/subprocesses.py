@@ -26,6 +26,10 @@ def target(ready, nested):
 
 
 def main():
+    # Forked children, as py-spy's script got by default before 3.14 (whose
+    # default start method, forkserver, adds a server and a resource
+    # tracker to the tree).
+    multiprocessing.set_start_method("fork")
     ready = multiprocessing.Queue()
     children = [multiprocessing.Process(target=target, args=(ready, i == 1)) for i in range(2)]
     for p in children:

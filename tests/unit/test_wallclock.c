@@ -230,6 +230,76 @@ static void test_snapshot_never_overrides(void **state)
 	assert_int_equal(p->gil_contended_ns, 0);
 }
 
+/*
+ * A snapshot taken once the GIL is found: an open interval of unknown
+ * state takes the snapshot's state and stack, once; nothing else changes
+ * (births, known states, intervals opened after the snapshot read).
+ */
+static void test_resnapshot_fills_unknown(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_profile *p = &f->p;
+	struct gp_wall *w = &f->w;
+
+	/* th0 born at 5 ms, blocked at 10 ms before the GIL was known */
+	assert_int_equal(gp_wall_on_cpu(w, f->th[0], T0 + 5 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(w, f->th[0], T0 + 10 * MS, false, GP_STATE_NONE,
+					 false, &f->loc_a, 1), 0);
+	gp_wall_blocked(w, f->th[0]);
+	/* th1's state was known when it left the CPU */
+	assert_int_equal(gp_wall_on_cpu(w, f->th[1], T0 + 15 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(w, f->th[1], T0 + 20 * MS, false, GP_STATE_HOLDING,
+					 false, &f->loc_a, 1), 0);
+	/* th3 left the CPU unknown, waits for the GIL (seen at 50 ms) */
+	assert_int_equal(gp_wall_on_cpu(w, f->th[3], T0 + 25 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(w, f->th[3], T0 + 30 * MS, false, GP_STATE_NONE,
+					 false, &f->loc_a, 1), 0);
+	/* The snapshot at 50 ms */
+	assert_int_equal(gp_wall_resnapshot(w, f->th[0], T0 + 50 * MS, false, GP_STATE_IDLE,
+					    false, &f->loc_b, 1), 1);
+	assert_int_equal(gp_wall_resnapshot(w, f->th[1], T0 + 50 * MS, false, GP_STATE_WAITING,
+					    false, &f->loc_b, 1), 0);
+	assert_int_equal(gp_wall_resnapshot(w, f->th[3], T0 + 50 * MS, false, GP_STATE_WAITING,
+					    false, &f->loc_b, 1), 1);
+	/* th2 never seen: off CPU since the start, as the first snapshot says */
+	assert_int_equal(gp_wall_resnapshot(w, f->th[2], T0 + 50 * MS, false, GP_STATE_IDLE,
+					    false, &f->loc_b, 1), 1);
+	/* A state taken is not taken again; a "was running" mark changes nothing */
+	assert_int_equal(gp_wall_resnapshot(w, f->th[0], T0 + 51 * MS, false,
+					    GP_STATE_RELEASED, false, &f->loc_a, 1), 0);
+	assert_int_equal(gp_wall_resnapshot(w, f->th[0], T0 + 51 * MS, true, GP_STATE_NONE,
+					    false, NULL, 0), 0);
+	assert_int_equal(gp_wall_on_cpu(w, f->th[0], T0 + 110 * MS, false), 0);
+	/* th3 ran again at 150 ms and left unknown at 160: the 50 ms read is older */
+	assert_int_equal(gp_wall_on_cpu(w, f->th[3], T0 + 150 * MS, false), 0);
+	assert_int_equal(gp_wall_off_cpu(w, f->th[3], T0 + 160 * MS, false, GP_STATE_NONE,
+					 false, &f->loc_a, 1), 0);
+	assert_int_equal(gp_wall_resnapshot(w, f->th[3], T0 + 50 * MS, false, GP_STATE_IDLE,
+					    false, &f->loc_b, 1), 0);
+	gp_wall_stop(w, T0 + 200 * MS);
+	assert_int_equal(gp_wall_finish(w), 0);
+
+	/* th0: 10..110 idle at the snapshot's stack, born at 5 ms still */
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_IDLE), 100 * MS);
+	assert_int_equal(state_ns(p, f->th[0], GP_STATE_NONE), 0);
+	assert_int_equal(stack_of(f, f->th[0], GP_STATE_IDLE, f->loc_b)->wall_ns, 100 * MS);
+	assert_int_equal(p->threads[f->th[0]]->first_ns, T0 + 5 * MS);
+	assert_int_equal(p->threads[f->th[0]]->last_ns, T0 + 200 * MS);
+	/* th1: holding 20..200, not waiting */
+	assert_int_equal(state_ns(p, f->th[1], GP_STATE_HOLDING), 180 * MS);
+	assert_int_equal(state_ns(p, f->th[1], GP_STATE_WAITING), 0);
+	assert_int_equal(p->threads[f->th[1]]->first_ns, T0 + 15 * MS);
+	/* th2: the whole recording idle */
+	assert_int_equal(state_ns(p, f->th[2], GP_STATE_IDLE), 200 * MS);
+	assert_int_equal(p->threads[f->th[2]]->first_ns, T0);
+	/* th3: 30..150 waiting, counted once; 160..200 unknown */
+	assert_int_equal(state_ns(p, f->th[3], GP_STATE_WAITING), 120 * MS);
+	assert_int_equal(state_ns(p, f->th[3], GP_STATE_IDLE), 0);
+	assert_int_equal(state_ns(p, f->th[3], GP_STATE_NONE), 40 * MS);
+	/* the sweep knows of th3's wait from the snapshot on: 50..150 */
+	assert_int_equal(p->gil_contended_ns, 100 * MS);
+}
+
 /* Overlapping waits count once; a gap with no waiter does not count. */
 static void test_contention_union(void **state)
 {
@@ -379,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_runs_shared_by_samples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_runs_unbiased, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_never_overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resnapshot_fills_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_union, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contention_on_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apportion_sums_per_thread, setup, teardown),

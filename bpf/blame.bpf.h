@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * blame.h — who held the GIL while a thread waited for it. Included by
+ * blame.bpf.h — who held the GIL while a thread waited for it. Included by
  * gilprof.bpf.c after gilstate.h (needs walk_python, emit and count).
  *
  * A record that finds its thread waiting for the GIL (a CPU-clock sample,
@@ -18,8 +18,8 @@
  * The waiter's record was copied into the ring buffer already, so its
  * slot (the CPU's scratch, or the iterator's) is reused for the holder's.
  */
-#ifndef GILPROF_BLAME_H
-#define GILPROF_BLAME_H
+#ifndef GILPROF_BLAME_BPF_H
+#define GILPROF_BLAME_BPF_H
 
 /*
  * The GIL's holder now: 0 with *holder = 0 when nobody holds it (between
@@ -45,7 +45,7 @@ static __always_inline void blame_holder(struct gp_sample *s, const struct gp_pr
 	__u64 holder, waiter = s->tstate;
 	int fault;
 
-	if (s->gil != GP_GIL_WAITING)
+	if (cfg.no_blame || s->gil != GP_GIL_WAITING)
 		return;
 	count(GP_CNT_BLAME);
 	fault = gil_holder(proc, rtask, &holder);

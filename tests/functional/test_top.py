@@ -1,0 +1,151 @@
+"""gil-prof top: driven in tmux (send-keys, capture-pane): the rows and
+their shares, the sort keys, idle time shown on demand, and the terminal
+restored on q and on SIGTERM; without a terminal, plain tables. One
+interpreter: the view is the sampler's, tested over the matrix elsewhere.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import GIL_PROF, INTERPRETERS, TARGETS, run_gil_prof, wait_for
+
+SCRIPT = TARGETS / "top_app.py"
+ROW_RE = re.compile(r"^\s*(\d+\.\d)\s+(\d+\.\d)\s+(\d+)%\s+(\d+)%\s+(.*)$")
+
+
+def python312():
+    return next(v for k, v in sorted(INTERPRETERS.items()) if k.startswith("pyenv-3.12"))
+
+
+@pytest.fixture
+def app():
+    p = subprocess.Popen([python312(), str(SCRIPT)], stdout=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    assert p.stdout.readline().startswith("ready")
+    yield p.pid
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+
+
+class Tmux:
+    def __init__(self, name):
+        self.name = name
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "45",
+                        "bash --norc --noprofile"], check=True)
+
+    def send(self, *keys):
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+                              capture_output=True, text=True, check=True).stdout
+
+    def command(self):
+        return subprocess.run(["tmux", "display-message", "-p", "-t", self.name,
+                               "#{pane_current_command}"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def kill(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.name])
+
+
+@pytest.fixture
+def tmux():
+    t = Tmux("gp-top-%d" % os.getpid())
+    yield t
+    t.kill()
+
+
+def rows(screen):
+    """[(own, total, holding, waiting, function)] of the table on screen."""
+    out = []
+    for line in screen.splitlines():
+        m = ROW_RE.match(line)
+        if m:
+            out.append((float(m.group(1)), float(m.group(2)), int(m.group(3)),
+                        int(m.group(4)), m.group(5).strip()))
+    return out
+
+
+def row(screen, func):
+    return next((r for r in rows(screen) if r[4].startswith(func + " ")), None)
+
+
+def wait_screen(tmux, pred, timeout=30):
+    got = {}
+
+    def ok():
+        got["s"] = tmux.screen()
+        return pred(got["s"])
+
+    assert wait_for(ok, timeout=timeout, step=0.3), got.get("s")
+    return got["s"]
+
+
+def start_top(tmux, pid):
+    tmux.send("clear; echo BEFORE-TOP; %s top -p %d" % (GIL_PROF, pid), "Enter")
+    # The header, and a table with the hot function once an interval ran.
+    return wait_screen(tmux, lambda s: "gil-prof top: process %d" % pid in s and
+                       row(s, "spin_hot") is not None)
+
+
+def test_top_rows_keys_and_quit(app, tmux):
+    s = start_top(tmux, app)
+    assert "(idle time hidden)" in s
+    # Idle hidden: the spinner leads, holding the GIL; the napping thread's
+    # time is its waits for the GIL after each nap (more on a loaded machine).
+    s = wait_screen(tmux, lambda s: rows(s) and rows(s)[0][4].startswith("spin_hot ") and
+                    rows(s)[0][0] >= 60)
+    own, total, holding, waiting, _ = row(s, "spin_hot")
+    assert total >= own and holding >= 80, s
+    # i: idle time counted; the sleeping thread's naps show up, the spinner's share drops.
+    tmux.send("i")
+    s = wait_screen(tmux, lambda s: "(idle time hidden)" not in s and
+                    (row(s, "nap_cold") or (0, 0))[1] >= 20)
+    assert row(s, "spin_hot")[0] <= 80, s
+    # n: sorted by name; o: by own time again.
+    tmux.send("n")
+    s = wait_screen(tmux, lambda s: "sort: name" in s)
+    names = [r[4] for r in rows(s)]
+    assert names == sorted(names), names
+    tmux.send("o")
+    s = wait_screen(tmux, lambda s: "sort: own" in s)
+    owns = [r[0] for r in rows(s)]
+    assert owns == sorted(owns, reverse=True), s
+    # T: one row per thread and function, the thread's id first.
+    tmux.send("T")
+    s = wait_screen(tmux, lambda s: "thread  function" in s and
+                    any(r[4].split()[0].isdigit() and "spin_hot" in r[4] for r in rows(s)))
+    tmux.send("T")
+    # p: the view stops refreshing until p again.
+    tmux.send("p")
+    s = wait_screen(tmux, lambda s: "[paused]" in s)
+    tmux.send("p")
+    wait_screen(tmux, lambda s: "[paused]" not in s)
+    # q: gil-prof exits and the screen is the shell's again.
+    tmux.send("q")
+    s = wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
+    assert wait_for(lambda: tmux.command() == "bash", timeout=10), tmux.command()
+
+
+def test_top_sigterm_restores_terminal(app, tmux):
+    start_top(tmux, app)
+    pids = subprocess.run(["pgrep", "-f", "^%s top -p %d$" % (GIL_PROF, app)],
+                          capture_output=True, text=True).stdout.split()
+    assert len(pids) == 1, pids
+    os.kill(int(pids[0]), signal.SIGTERM)
+    wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
+
+
+def test_top_without_terminal(app):
+    r = run_gil_prof("top", "-p", app, "-d", "3.5s", "--interval", "1s", timeout=60)
+    assert r.returncode == 0, r.stderr
+    tables = r.stdout.split("gil-prof top: process")
+    assert len(tables) >= 3, r.stdout
+    last = tables[-1]
+    hot = row(last, "spin_hot")
+    assert hot and rows(last)[0] == hot and hot[0] >= 60 and hot[2] >= 80, last
