@@ -146,7 +146,7 @@ static __always_inline long scan_one(struct scan_ctx *c, struct task_struct *rta
 		if (read_ptr(&c->interp, at, rtask))
 			goto fault;
 		if (c->phase == SCAN_MAIN) {
-			c->main = c->interp;
+			c->main = gp_fresh(c->interp);
 			c->phase = SCAN_HEAD;
 		} else {
 			c->phase = SCAN_NEXT;
@@ -162,7 +162,7 @@ static __always_inline long scan_one(struct scan_ctx *c, struct task_struct *rta
 	if (read_ptr(&owner, c->ts + cfg.py.ts_thread_id, rtask))
 		goto fault;
 	if (owner == c->fsbase) {
-		c->found = c->ts;
+		c->found = gp_fresh(c->ts);
 		goto done;
 	}
 	if (read_ptr(&c->ts, c->ts + cfg.py.ts_next, rtask))
@@ -294,7 +294,7 @@ static __always_inline int chain_loops(struct walk_ctx *w, __u32 step)
 	if (w->frame == w->mark)
 		return 1;
 	if (!(step & (step - 1)))
-		w->mark = w->frame;
+		w->mark = gp_fresh(w->frame);
 	return 0;
 }
 
@@ -336,7 +336,7 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 		/* C-stack shim (3.12+): no function; marks an eval-call boundary. */
 		if (cfg.py.owner_cstack >= 0 && owner >= cfg.py.owner_cstack) {
 			mark_last_entry(w);
-			w->last_ok = i;
+			w->last_ok = (__u32)gp_fresh(i);
 			return 0;
 		}
 		if (owner == cfg.py.owner_generator)
@@ -365,7 +365,7 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 		}
 		return 0;
 	}
-	w->last_ok = i;
+	w->last_ok = (__u32)gp_fresh(i);
 
 	idx = w->n;
 	asm volatile("" : "+r"(idx));
