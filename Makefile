@@ -501,7 +501,7 @@ distros: deps-test
 # lines in .output/kernels/results.jsonl. Fails when a result is not the
 # matrix's expectation. Kernels and the root are cached under
 # /var/cache/gil-prof/kernels. `make test` runs KERNELS_SHORT; `make
-# kernels` the whole matrix (about 15 minutes once cached). KERNELS_BIN:
+# kernels` the whole matrix (1-6 minutes per kernel). KERNELS_BIN:
 # the binary booted (the self-contained one by default; KERNELS_BIN=./gil-prof
 # for the development build), KERNELS_ONLY: some rows of the matrix.
 KERNELS_BIN ?= $(DIST_BIN)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Debian kernel packages: find the newest one matching a pattern in a
-suite's signed Packages index, download it, unpack vmlinuz and config.
+suite's signed Packages index, download it (and from 7.0 the
+linux-binary-* package it depends on), unpack vmlinuz and config.
 
 The chain of trust is apt's: the suite's InRelease is checked with gpgv
 against debian-archive-keyring, the Packages index against the SHA256 in
@@ -75,41 +76,59 @@ def _version_cmp(a, b):
     return -1 if lt else 1
 
 
-def find(suite, pattern, work):
-    """(package, version, url, sha256) of the newest package of suite whose
-    name matches the regular expression pattern (whole name)."""
+def index(suite, work):
+    """The stanzas of the suite's main/binary-amd64 Packages index, checked."""
     release = _verified_release(suite, work)
     rel_path = "main/binary-amd64/Packages.xz"
     want = _sha256_of(release, rel_path)
     data = _get("%s/dists/%s/%s" % (MIRROR, suite, rel_path))
     if hashlib.sha256(data).hexdigest() != want:
         raise KernelError("Packages index of %s: checksum mismatch" % suite)
-    found = [s for s in _stanzas(lzma.decompress(data).decode())
-             if re.fullmatch(pattern, s.get("Package", ""))]
+    return list(_stanzas(lzma.decompress(data).decode()))
+
+
+def find(suite, pattern, work, stanzas=None):
+    """The stanza of the newest package of suite whose name matches the
+    regular expression pattern (whole name)."""
+    stanzas = index(suite, work) if stanzas is None else stanzas
+    found = [s for s in stanzas if re.fullmatch(pattern, s.get("Package", ""))]
     if not found:
         raise KernelError("no package matching %s in %s" % (pattern, suite))
     found.sort(key=functools.cmp_to_key(lambda a, b: _version_cmp(a["Version"], b["Version"])))
-    s = found[-1]
-    return s["Package"], s["Version"], "%s/%s" % (MIRROR, s["Filename"]), s["SHA256"]
+    return found[-1]
+
+
+def _unpack(stanza, work, tree):
+    url = "%s/%s" % (MIRROR, stanza["Filename"])
+    deb = work / "k.deb"
+    deb.write_bytes(_get(url, timeout=600))
+    if hashlib.sha256(deb.read_bytes()).hexdigest() != stanza["SHA256"]:
+        raise KernelError("%s: checksum mismatch" % url)
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+    deb.unlink()
 
 
 def fetch(name, suite, pattern, cache):
     """The cached unpacked kernel of a matrix row: a directory holding
-    vmlinuz, config and package (name and version), made once."""
+    vmlinuz, config and package (name, version, suite), made once."""
     cache = pathlib.Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix=".work-") as tmp:
         work = pathlib.Path(tmp)
-        pkg, version, url, sha = find(suite, pattern, work)
+        stanzas = index(suite, work)
+        st = find(suite, pattern, work, stanzas)
+        pkg, version = st["Package"], st["Version"]
         dest = cache / ("%s_%s" % (pkg, version.replace(":", "%3a")))
         if (dest / "package").exists():
             return dest
-        deb = work / "k.deb"
-        deb.write_bytes(_get(url, timeout=600))
-        if hashlib.sha256(deb.read_bytes()).hexdigest() != sha:
-            raise KernelError("%s: checksum mismatch" % url)
         tree = work / "x"
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+        _unpack(st, work, tree)
+        # From 7.0 the image package is a meta package: the kernel itself
+        # is in the linux-binary-* package it depends on.
+        deps = [d.strip().split()[0] for d in st.get("Depends", "").replace("|", ",").split(",")]
+        for dep in deps:
+            if dep.startswith("linux-binary-"):
+                _unpack(find(suite, re.escape(dep), work, stanzas), work, tree)
         # 6.19+ install vmlinuz under /usr/lib/modules/VERSION/ only.
         images = sorted(tree.glob("boot/vmlinuz-*")) + sorted(tree.glob("usr/lib/modules/*/vmlinuz"))
         configs = sorted(tree.glob("boot/config-*")) + sorted(tree.glob("usr/lib/modules/*/config"))

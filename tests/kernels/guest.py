@@ -273,16 +273,35 @@ def check_subprocesses(stacks, m, parent):
 
 # --- one mode --------------------------------------------------------------
 
-def start_child(p, errpath, ready, timeout):
-    """Once gil-prof (run with -v) records and the target it launched
-    runs, make the target fork its child: a fork before the recording
-    starts is not followed, and under emulation the start takes seconds."""
+def where(pid, errpath):
+    """Where a gil-prof that did not finish was: its CPU time in user
+    space and in the kernel (the verifier runs in its bpf() call), what
+    it waits in, the last line it printed."""
+    out = {}
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        out.update(state=st[0], user_s=int(st[11]) / tick, sys_s=int(st[12]) / tick)
+        with open("/proc/%d/wchan" % pid) as f:
+            out["wchan"] = f.read()
+    except (OSError, IndexError, ValueError):
+        pass
+    with open(errpath, errors="replace") as f:
+        lines = f.read().splitlines()
+    out["last_stderr"] = lines[-1][:200] if lines else ""
+    return out
+
+
+def start_child(p, errpath, pid, timeout):
+    """Once gil-prof (run with -v) records, make the target fork its
+    child: only children started during the recording are followed, and
+    under emulation attaching takes seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and p.poll() is None:
         with open(errpath, errors="replace") as f:
-            if "sampling started" in f.read() and os.path.exists(ready):
-                with open(ready) as r:
-                    os.kill(int(r.read()), signal.SIGUSR1)
+            if "sampling started" in f.read():
+                os.kill(pid, signal.SIGUSR1)
                 return
         time.sleep(0.1)
 
@@ -306,17 +325,11 @@ def run_mode(mode, args, work):
     res = {"mode": mode, "python": python}
     target, stacks = None, []
     try:
+        target = Target(python, *{"cpu-kernel": ["--syscaller"], "subprocesses": ["--child"]}.get(mode, []))
+        cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
         if mode == "subprocesses":
-            # children are followed from the start of the recording: launch
-            # the target under gil-prof
-            ready = os.path.join(work, "ready")
-            if os.path.exists(ready):
-                os.unlink(ready)
-            cmd = base + extra + ["-o", folded, "-v", "--", python, TARGET, "--child",
-                                  "--ready-file", ready]
-        else:
-            target = Target(python, *(["--syscaller"] if mode == "cpu-kernel" else []))
-            cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
+            # the child is forked once the recording runs, and recorded 3 s
+            cmd[cmd.index("-d") + 1] = "%gs" % (seconds + 1)
         watch = ProgWatcher()
         watch.start()
         t0 = time.monotonic()
@@ -327,8 +340,11 @@ def run_mode(mode, args, work):
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
             try:
                 if mode == "subprocesses":
-                    start_child(p, errpath, ready, seconds + args.timeout)
+                    start_child(p, errpath, target.pid, seconds + args.timeout)
                 p.wait(timeout=seconds + args.timeout)
+            except subprocess.TimeoutExpired:
+                res["hung"] = where(p.pid, errpath)
+                raise
             finally:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
@@ -384,9 +400,7 @@ def run_mode(mode, args, work):
             spinner_truths(stacks, m, 0.6)
             check_timeline(trace, m, seconds)
         elif mode == "subprocesses":
-            pid = re.search(r"process (\d+)", err)
-            need(pid, "gil-prof names the process", m)
-            check_subprocesses(stacks, m, int(pid.group(1)))
+            check_subprocesses(stacks, m, target.pid)
         res["status"] = "ok"
     except Wrong as e:
         res["status"], res["why"] = "wrong", str(e)
@@ -394,7 +408,11 @@ def run_mode(mode, args, work):
         sp = sorted(of_thread(stacks, "spinner"), key=lambda s: -s["n"])[:3] or \
             sorted(stacks, key=lambda s: -s["n"])[:3]
         res["top"] = ["%s %s: %s" % (s["state"], s["n"], ";".join(s["frames"]))[-700:] for s in sp]
-    except (subprocess.TimeoutExpired, RuntimeError, OSError, ValueError, KeyError) as e:
+    except subprocess.TimeoutExpired as e:
+        h = res.get("hung", {})
+        res["status"], res["why"] = "error", "did not finish in %g s (%.0f s CPU in the kernel, %.0f s in user space; last: %s)" % (
+            e.timeout, h.get("sys_s", 0), h.get("user_s", 0), h.get("last_stderr", "?"))
+    except (RuntimeError, OSError, ValueError, KeyError) as e:
         res["status"], res["why"] = "error", "%s: %s" % (type(e).__name__, e)
     finally:
         if target:

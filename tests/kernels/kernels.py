@@ -114,6 +114,12 @@ def cache_lock():
         yield
 
 
+def root_dir():
+    """The cached Debian root (made by mkroot.sh the first time)."""
+    return subprocess.run([str(ROOT / "tests/roots/mkroot.sh"), ROOT_NAME, ROOT_SUITE, ROOT_PACKAGES],
+                          check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
 def base_cpio():
     """The cached cpio of the Debian root."""
     with cache_lock():
@@ -121,8 +127,7 @@ def base_cpio():
 
 
 def _base_cpio():
-    root = subprocess.run([str(ROOT / "tests/roots/mkroot.sh"), ROOT_NAME, ROOT_SUITE, ROOT_PACKAGES],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    root = root_dir()
     stamp = pathlib.Path(root, ".gil-prof-root").read_text() + CPIO_RECIPE + repr(ROOT_EXCLUDE)
     dest = CACHE / "kernels" / ("root-%s.cpio" % hashlib.sha256(stamp.encode()).hexdigest()[:16])
     if dest.exists():
@@ -156,12 +161,29 @@ def pyenv_python():
     return pathlib.Path(found[-1])
 
 
+def missing_libs(binary, root):
+    """The shared libraries of a dynamically linked binary (ldd, on this
+    Debian 12 machine) that the Debian 12 root lacks: {soname: path}."""
+    r = subprocess.run(["ldd", str(binary)], capture_output=True, text=True)
+    libs = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*(\S+) => (/\S+)", line)
+        if m and not os.path.exists(os.path.join(root, m.group(2).lstrip("/"))):
+            libs[m.group(1)] = os.path.realpath(m.group(2))
+    return libs
+
+
 def overlay_cpio(path, gil_prof, uprobes_python, guest_args):
-    """What changes with each run: /init, the checks, the binary, the
-    pyenv interpreter (at its own path, so it finds its library)."""
+    """What changes with each run: /init, the checks, the binary (and the
+    libraries of a dynamic one that the root lacks), the pyenv interpreter
+    (at its own path, so it finds its library)."""
     prefix = uprobes_python.resolve().parent.parent
     with open(path, "wb") as f:
         w = cpio.Writer(f)
+        # under usr/: the root's /lib is a symbolic link, which a
+        # directory entry of that name would replace
+        for soname, real in sorted(missing_libs(gil_prof, root_dir()).items()):
+            w.add_path("usr/lib/x86_64-linux-gnu/" + soname, real)
         w.add_node("dev/console", 0o020000, 5, 1)
         w.add_path("init", str(HERE / "init.sh"))
         for name in ("guest.py", "target.py"):
@@ -344,6 +366,8 @@ def main():
     ap.add_argument("--kvm-probe", type=float, default=30, help="seconds KVM gets to reach init")
     ap.add_argument("--boot-timeout", type=float, default=300, help="seconds TCG gets to reach init")
     ap.add_argument("--checks-timeout", type=float, default=900, help="seconds for the checks")
+    ap.add_argument("--mode-timeout", type=float, default=120,
+                    help="seconds a recording may take past its duration")
     args = ap.parse_args()
     # SIGTERM unwinds like Ctrl-C: qemu killed, the run's initrd removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -378,7 +402,7 @@ def main():
     if rows:
         guest_args = ["--gil-prof", "/kt/gil-prof", "--python", "/usr/bin/python3",
                       "--uprobes-python", str(uprobes_python), "--duration", str(args.duration),
-                      "--modes", ",".join(args.modes)]
+                      "--timeout", str(args.mode_timeout), "--modes", ",".join(args.modes)]
         (CACHE / "kernels").mkdir(parents=True, exist_ok=True)
         base = base_cpio()
         fd, initrd = tempfile.mkstemp(prefix="initrd-", suffix=".cpio", dir=CACHE / "kernels")
