@@ -146,7 +146,7 @@ static __always_inline long scan_one(struct scan_ctx *c, struct task_struct *rta
 		if (read_ptr(&c->interp, at, rtask))
 			goto fault;
 		if (c->phase == SCAN_MAIN) {
-			c->main = c->interp;
+			c->main = gp_fresh(c->interp);
 			c->phase = SCAN_HEAD;
 		} else {
 			c->phase = SCAN_NEXT;
@@ -162,7 +162,7 @@ static __always_inline long scan_one(struct scan_ctx *c, struct task_struct *rta
 	if (read_ptr(&owner, c->ts + cfg.py.ts_thread_id, rtask))
 		goto fault;
 	if (owner == c->fsbase) {
-		c->found = c->ts;
+		c->found = gp_fresh(c->ts);
 		goto done;
 	}
 	if (read_ptr(&c->ts, c->ts + cfg.py.ts_next, rtask))
@@ -294,15 +294,21 @@ static __always_inline int chain_loops(struct walk_ctx *w, __u32 step)
 	if (w->frame == w->mark)
 		return 1;
 	if (!(step & (step - 1)))
-		w->mark = w->frame;
+		w->mark = gp_fresh(w->frame);
 	return 0;
 }
 
 static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_struct *rtask)
 {
-	__u8 fb[FRAME_BUF], cb[CODE_BUF];
+	/*
+	 * One buffer, the frame's bytes and then the code object's: with its
+	 * caller's frame and the program's, the stack stays under 6.1's 512
+	 * bytes for a call chain (bpf_loop's callback counts as a call).
+	 */
+	__u8 fb[FRAME_BUF > CODE_BUF ? FRAME_BUF : CODE_BUF], *cb = fb;
 	__u64 code, prev;
 	__u32 idx, flags = 0;
+	__s32 lasti;
 	__u8 owner = 0;
 
 	if (!w->frame) {
@@ -336,7 +342,7 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 		/* C-stack shim (3.12+): no function; marks an eval-call boundary. */
 		if (cfg.py.owner_cstack >= 0 && owner >= cfg.py.owner_cstack) {
 			mark_last_entry(w);
-			w->last_ok = i;
+			w->last_ok = (__u32)gp_fresh(i);
 			return 0;
 		}
 		if (owner == cfg.py.owner_generator)
@@ -352,7 +358,8 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 	 * A code pointer that cannot be read, or a run of frames without code,
 	 * is garbage (a torn or corrupted chain): the stack ends there.
 	 */
-	__builtin_memset(cb, 0, sizeof(cb));
+	lasti = code ? frame_lasti(fb, code) : 0;
+	__builtin_memset(fb, 0, sizeof(fb));
 	if (code && uread(cb, CODE_BUF, code, rtask)) {
 		w->end = GP_WALK_BAD_CODE;
 		return 1;
@@ -365,13 +372,13 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 		}
 		return 0;
 	}
-	w->last_ok = i;
+	w->last_ok = (__u32)gp_fresh(i);
 
 	idx = w->n;
 	asm volatile("" : "+r"(idx));
 	idx &= GP_MAX_FRAMES - 1;
 	w->s->frames[idx].code = code;
-	w->s->frames[idx].lasti = frame_lasti(fb, code);
+	w->s->frames[idx].lasti = lasti;
 	w->s->frames[idx].firstlineno = buf_s32(cb, cfg.py.code_firstlineno);
 	w->s->frames[idx].flags = flags;
 	w->s->frames[idx].reserved = 0;
@@ -403,14 +410,14 @@ static __always_inline __u64 current_frame(__u64 tstate, struct task_struct *rta
 	return frame;
 }
 
-static __always_inline void walk_frames(struct gp_sample *s, __u64 code_type,
+static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
 					struct task_struct *rtask)
 {
 	struct walk_ctx w = {};
 
 	w.rtask = rtask;
 	w.s = s;
-	w.code_type = code_type;
+	w.code_type = proc->code_type;
 	w.frame = current_frame(s->tstate, rtask);
 	if (!w.frame) {
 		s->walk_end = GP_WALK_NO_FRAME;
@@ -435,31 +442,6 @@ static __always_inline void walk_frames(struct gp_sample *s, __u64 code_type,
 		count(GP_CNT_WALK_DEPTH);
 	else if (w.end == GP_WALK_BAD_CODE)
 		count(GP_CNT_WALK_GARBAGE);
-}
-
-/*
- * The walk of the current task's memory, as a global function: the
- * verifier checks it once, on its own, however many places call it
- * (a sample's own stack and its GIL holder's, in every program) and
- * whatever state they are in. The task iterator reads another task's
- * memory, which needs a task pointer a global function cannot take: it
- * inlines walk_frames.
- */
-__noinline int walk_current(struct gp_sample *s, __u64 code_type)
-{
-	if (!s)
-		return 0;
-	walk_frames(s, code_type, NULL);
-	return 0;
-}
-
-static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
-					struct task_struct *rtask)
-{
-	if (rtask)
-		walk_frames(s, proc->code_type, rtask);
-	else
-		walk_current(s, proc->code_type);
 }
 
 #include "nativestack.bpf.h"

@@ -77,6 +77,21 @@ static __always_inline __u64 unknown_zero(void)
 }
 
 /*
+ * A copy of v that the verifier does not link to v. A plain copy shares
+ * v's scalar id, and the verifier then tells states apart by which values
+ * were copied from which: a loop callback that remembers a value of one
+ * iteration for the next (the frame walk's loop mark, its last good
+ * step, the scan's main interpreter) multiplied its states; 6.19 checked
+ * 3.13's walk in 700 k instructions where 6.18 needed 40 k. An ALU
+ * operation (xor 0, hidden from clang) gives the copy an id of its own.
+ */
+static __always_inline __u64 gp_fresh(__u64 v)
+{
+	asm volatile("%[v] ^= 0" : [v] "+r"(v));
+	return v;
+}
+
+/*
  * v = min(v, max) in a form every verifier tracks: a compare with an
  * immediate on v's own register. Written in C, clang may load max into a
  * register and compare two registers, which 6.1 cannot decide: it then

@@ -109,15 +109,19 @@ static void report_verified(struct gp_bpf *b, char *logs)
 					    ? strstr(logs + (size_t)i * STATS_LOG_BYTES, "max_states")
 					    : NULL;
 		size_t n = stats ? strcspn(stats, "\n") : 0;
+		const char *depth = logs && i < GP_PROG__MAX + 8
+					    ? strstr(logs + (size_t)i * STATS_LOG_BYTES, "stack depth")
+					    : NULL;
+		size_t dn = depth ? strcspn(depth, "\n") : 0;
 
 		i++;
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)%s%.*s",
+		gp_debug("bpf prog %-14s verified_insns %u (%.1f%% of the verifier's limit)%s%.*s%s%.*s",
 			 bpf_program__name(prog), info.verified_insns,
 			 100.0 * info.verified_insns / VERIFIER_LIMIT, n ? "; " : "", (int)n,
-			 stats ? stats : "");
+			 stats ? stats : "", dn ? "; " : "", (int)dn, depth ? depth : "");
 	}
 }
 

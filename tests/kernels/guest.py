@@ -293,16 +293,15 @@ def where(pid, errpath):
     return out
 
 
-def start_child(p, errpath, ready, timeout):
-    """Once gil-prof (run with -v) records and the target it launched
-    runs, make the target fork its child: a fork before the recording
-    starts is not followed, and under emulation the start takes seconds."""
+def start_child(p, errpath, pid, timeout):
+    """Once gil-prof (run with -v) records, make the target fork its
+    child: only children started during the recording are followed, and
+    under emulation attaching takes seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and p.poll() is None:
         with open(errpath, errors="replace") as f:
-            if "sampling started" in f.read() and os.path.exists(ready):
-                with open(ready) as r:
-                    os.kill(int(r.read()), signal.SIGUSR1)
+            if "sampling started" in f.read():
+                os.kill(pid, signal.SIGUSR1)
                 return
         time.sleep(0.1)
 
@@ -326,20 +325,11 @@ def run_mode(mode, args, work):
     res = {"mode": mode, "python": python}
     target, stacks = None, []
     try:
+        target = Target(python, *{"cpu-kernel": ["--syscaller"], "subprocesses": ["--child"]}.get(mode, []))
+        cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
         if mode == "subprocesses":
-            # children are followed from the start of the recording: launch
-            # the target under gil-prof
-            ready = os.path.join(work, "ready")
-            if os.path.exists(ready):
-                os.unlink(ready)
-            # No -d: the recording ends when the target does, 3 s after
-            # its fork, however long the start took under emulation.
-            cmd = [c for c in base if c not in ("-d", "%gs" % seconds)] + extra + [
-                "-o", folded, "-v", "--", python, TARGET, "--child", "--ready-file", ready,
-                "--child-seconds", "%g" % seconds]
-        else:
-            target = Target(python, *(["--syscaller"] if mode == "cpu-kernel" else []))
-            cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
+            # the child is forked once the recording runs, and recorded 3 s
+            cmd[cmd.index("-d") + 1] = "%gs" % (seconds + 1)
         watch = ProgWatcher()
         watch.start()
         t0 = time.monotonic()
@@ -350,7 +340,7 @@ def run_mode(mode, args, work):
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
             try:
                 if mode == "subprocesses":
-                    start_child(p, errpath, ready, seconds + args.timeout)
+                    start_child(p, errpath, target.pid, seconds + args.timeout)
                 p.wait(timeout=seconds + args.timeout)
             except subprocess.TimeoutExpired:
                 res["hung"] = where(p.pid, errpath)
@@ -410,9 +400,7 @@ def run_mode(mode, args, work):
             spinner_truths(stacks, m, 0.6)
             check_timeline(trace, m, seconds)
         elif mode == "subprocesses":
-            need(os.path.exists(ready), "the target ran", m)
-            with open(ready) as f:
-                check_subprocesses(stacks, m, int(f.read()))
+            check_subprocesses(stacks, m, target.pid)
         res["status"] = "ok"
     except Wrong as e:
         res["status"], res["why"] = "wrong", str(e)
