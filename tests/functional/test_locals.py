@@ -66,3 +66,33 @@ def test_locals_text(python, group):  # noqa: F811
     assert "\n        local    text = 'naïve café 名前 🐍'\n" in out, out
     assert "\n        cell     shared = 'in a cell'\n" in out, out
     assert "\n        free     shared = 'in a cell'\n" in out, out
+
+
+def test_locals_every_thread_of_the_deadlock(python, group):  # noqa: F811
+    # tests/targets/dump_threads.py: seven threads, two of them deadlocked.
+    # Each thread's own frames get its own variables: Thread.run's self is
+    # that thread's Thread, the selector's argument is its pipe's fd.
+    script = TARGETS / "dump_threads.py"
+    g = group(python, script)
+    ids = json.loads(g.ready)
+    doc = json.loads(dumped(g.pid, "--json"))
+    jsonschema.validate(doc, SCHEMA)
+    proc = next(p for p in doc["processes"] if p["pid"] == g.pid)
+    threads = {t["name"]: t for t in proc["threads"]}
+    selves = set()
+    for name in ("sleeper", "lock-a", "lock-b", "selector", "spinner"):
+        run = next(f for f in threads[name]["frames"] if f["function"].endswith("Thread.run")
+                   or f["function"] == "run")
+        (self,) = [v for v in run["locals"] if v["name"] == "self"]
+        assert self["kind"] == "argument" and self["repr"].startswith("<Thread at 0x"), run
+        selves.add(self["repr"])
+    assert len(selves) == 5, selves
+    sel = next(f for f in threads["selector"]["frames"] if f["function"] == "wait_select")
+    assert [v["kind"] for v in sel["locals"]][:1] == ["argument"], sel
+    main = next(f for f in threads["MainThread"]["frames"] if f["function"] == "main")
+    got = {v["name"]: v["repr"] for v in main["locals"]}
+    assert "'lock-a': %d" % ids["lock-a"] in got["ids"], got
+    assert got["r"].isdigit() and got["w"].isdigit(), got
+    # The selector waits on main's r: the same int in both threads' frames.
+    assert sel["locals"][0] == {"name": "fd", "kind": "argument", "repr": got["r"]}, sel
+    assert line_of(script, "main-line") == main["line"]
