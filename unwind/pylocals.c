@@ -226,7 +226,7 @@ size_t gp_pylocals_read(const struct gp_pyobj *r, uint64_t runtime, int64_t nati
 			uint64_t pthread, struct gp_pyframe_vars *out, size_t max)
 {
 	const struct py_layout *L = r->L;
-	uint64_t ts, frame;
+	uint64_t ts, frame, seen[GP_LOCALS_FRAMES];
 	size_t n = 0;
 
 	if (!r->O || r->O->frame_localsplus < 0)
@@ -239,8 +239,11 @@ size_t gp_pylocals_read(const struct gp_pyobj *r, uint64_t runtime, int64_t nati
 		struct gp_pyframe_vars *f = &out[n];
 		uint8_t owner;
 
-		if (prev == frame)
-			break;
+		/* A frame seen before: a cycle in a corrupt chain ends the walk. */
+		for (int k = 0; k < i; k++)
+			if (seen[k] == frame)
+				goto out;
+		seen[i] = frame;
 		/* C-stack shim frames (3.12+) carry no function. */
 		if (L->frame_owner >= 0 && L->owner_cstack >= 0 &&
 		    (gp_mem_read(&r->mem, frame + (uint64_t)L->frame_owner, &owner, 1) ||
@@ -257,6 +260,7 @@ size_t gp_pylocals_read(const struct gp_pyobj *r, uint64_t runtime, int64_t nati
 next:
 		frame = prev;
 	}
+out:
 	return n;
 }
 
