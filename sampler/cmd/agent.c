@@ -40,6 +40,7 @@
 #include "../record/session.h"
 #include "../../output/metrics.h"
 #include "../../unwind/targetmem.h"
+#include "../common/gp_clock.h"
 
 #define TICK_MS 100
 /*
@@ -93,22 +94,6 @@ struct agent {
 	bool started_this_tick;    /* a session was loaded in this tick */
 	pthread_mutex_t lock;      /* the loop's, except while it sleeps */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void count_error(struct agent *a, const char *reason)
 {
@@ -250,7 +235,7 @@ static int start_session(struct agent *a, struct agent_proc *p, char *why, size_
 	pthread_mutex_lock(&a->lock);
 	p->s = s;
 	p->loading = false;
-	p->next_profile_ns = mono_ns() + (a->o->profile_dir ? a->o->profile_every_ns : RESET_NS);
+	p->next_profile_ns = gp_mono_ns() + (a->o->profile_dir ? a->o->profile_every_ns : RESET_NS);
 	return rc;
 }
 
@@ -260,7 +245,7 @@ static void write_profile(struct agent *a, struct agent_proc *p)
 
 	if (!a->o->profile_dir || !p->prof.nstacks)
 		return;
-	if (gp_agent_profile_write(a->o->profile_dir, &p->prof, p->pid, p->comm, unix_ns(), path,
+	if (gp_agent_profile_write(a->o->profile_dir, &p->prof, p->pid, p->comm, gp_unix_ns(), path,
 				   sizeof(path))) {
 		gp_warn("cannot write a profile of process %d to %s: %s", (int)p->pid,
 			a->o->profile_dir, strerror(errno));
@@ -569,7 +554,7 @@ static int render(void *ctx, char **buf, size_t *len)
 		.discovery_events = a->disc.events, .profiles_written = a->profiles_written,
 		.errors = a->errors, .nerrors = a->nerrors,
 	};
-	a->now_ns = mono_ns();
+	a->now_ns = gp_mono_ns();
 	HASH_ITER(hh, a->procs, p, tmp) {
 		if (fill_proc(a, p, &m, &mp[n]))
 			goto out;
@@ -660,7 +645,7 @@ static void shutdown_all(struct agent *a)
 	gp_http_stop(a->http);
 	a->http = NULL;
 	HASH_ITER(hh, a->procs, p, tmp) {
-		a->now_ns = mono_ns();
+		a->now_ns = gp_mono_ns();
 		drop_proc(a, p);
 	}
 	gp_discovery_free(&a->disc);
@@ -705,10 +690,10 @@ int gp_cmd_agent(int argc, char **argv)
 	if (rc)
 		goto out;
 	gp_note("serving metrics at http://%s/metrics", o.listen);
-	t0 = mono_ns();
+	t0 = gp_mono_ns();
 	for (;;) {
 		pthread_mutex_lock(&a.lock);
-		a.now_ns = mono_ns();
+		a.now_ns = gp_mono_ns();
 		a.started_this_tick = false;
 		gp_discovery_tick(&a.disc, a.now_ns, on_found, NULL, &a);
 		poll_sessions(&a);
@@ -719,7 +704,7 @@ int gp_cmd_agent(int argc, char **argv)
 			gp_note("stopping (%s)", strsignal((int)si.ssi_signo));
 			break;
 		}
-		if (o.duration_ns && mono_ns() - t0 >= o.duration_ns)
+		if (o.duration_ns && gp_mono_ns() - t0 >= o.duration_ns)
 			break;
 	}
 out:

@@ -36,6 +36,7 @@
 #include "../target/target.h"
 #include "../target/pythreads.h"
 #include "../../unwind/pylocals.h"
+#include "../common/gp_clock.h"
 
 /* Samples per second while waiting for the threads on a CPU. */
 #define DUMP_RATE_HZ 997
@@ -44,14 +45,6 @@
 /* How long a thread may take to stop for --pause. */
 #define PAUSE_WAIT_NS (1ULL * 1000 * 1000 * 1000)
 #define MAX_THREADS 4096
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 struct dumper {
 	struct gp_dump d;
@@ -291,13 +284,13 @@ static int pause_all(struct dumper *dp)
 			gp_debug("PTRACE_INTERRUPT %d: %s", (int)tid, strerror(errno));
 	}
 	/* Each stops at its next return to user mode or in its sleep. */
-	dp->paused_ns = mono_ns();
+	dp->paused_ns = gp_mono_ns();
 	deadline = dp->paused_ns + PAUSE_WAIT_NS;
 	for (size_t i = 0; i < dp->npaused; i++) {
 		int status;
 
 		while (waitpid(dp->paused[i], &status, __WALL | WNOHANG) == 0) {
-			if (mono_ns() > deadline) {
+			if (gp_mono_ns() > deadline) {
 				gp_warn("thread %d did not stop (uninterruptible?): read running",
 					(int)dp->paused[i]);
 				break;
@@ -305,7 +298,7 @@ static int pause_all(struct dumper *dp)
 			usleep(1000);
 		}
 	}
-	dp->stopped_ns = mono_ns();
+	dp->stopped_ns = gp_mono_ns();
 	return 0;
 }
 
@@ -316,7 +309,7 @@ static void resume_all(struct dumper *dp)
 			gp_warn("cannot resume thread %d: %s", (int)dp->paused[i], strerror(errno));
 	if (dp->npaused)
 		gp_debug("%zu threads resumed after %.1f ms", dp->npaused,
-			 (mono_ns() - dp->paused_ns) / 1e6);
+			 (gp_mono_ns() - dp->paused_ns) / 1e6);
 	dp->npaused = 0;
 }
 
@@ -567,8 +560,8 @@ static int collect(struct dumper *dp, struct gp_options *o, struct gp_target *t,
 		dp->raw_size = calloc(dp->d.nthreads + 1, sizeof(*dp->raw_size));
 	}
 	gp_session_observe(s, on_stack, dp);
-	deadline = mono_ns() + DUMP_WAIT_NS;
-	while (dp->unseen && mono_ns() < deadline) {
+	deadline = gp_mono_ns() + DUMP_WAIT_NS;
+	while (dp->unseen && gp_mono_ns() < deadline) {
 		if (gp_session_poll(s, 10))
 			break;
 		/* Stopped threads are all in the snapshot, read at this first poll. */

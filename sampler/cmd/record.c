@@ -23,6 +23,7 @@
 #include "../record/processes.h"
 #include "../record/session.h"
 #include "../target/target.h"
+#include "../common/gp_clock.h"
 
 static int check_outputs(const struct gp_options *o)
 {
@@ -253,14 +254,6 @@ static int write_outputs(const struct gp_options *o, const struct gp_profile *pr
 
 #define STATUS_INTERVAL_NS (250ULL * 1000 * 1000)
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void status_line(const struct gp_options *o, const struct gp_target *t,
 			const struct gp_session_view *v)
 {
@@ -280,7 +273,7 @@ static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *
 		  struct gp_session_result *res)
 {
 	bool tty = isatty(STDERR_FILENO) && !o->quiet;
-	uint64_t next_status = mono_ns() + STATUS_INTERVAL_NS;
+	uint64_t next_status = gp_mono_ns() + STATUS_INTERVAL_NS;
 	struct gp_session_view v;
 	struct gp_session *s;
 	int rc;
@@ -293,10 +286,10 @@ static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *
 	if (o->subprocesses)
 		gp_session_add_descendants(s);
 	while (!gp_session_poll(s, -1)) {
-		if (tty && mono_ns() >= next_status) {
+		if (tty && gp_mono_ns() >= next_status) {
 			gp_session_peek(s, &v);
 			status_line(o, t, &v);
-			next_status = mono_ns() + STATUS_INTERVAL_NS;
+			next_status = gp_mono_ns() + STATUS_INTERVAL_NS;
 		}
 	}
 	if (tty)

@@ -25,6 +25,7 @@
 #include "../record/session.h"
 #include "../target/target.h"
 #include "../../output/text.h"
+#include "../common/gp_clock.h"
 
 /* Rows printed without a terminal. */
 #define PLAIN_ROWS 25
@@ -41,14 +42,6 @@ struct top {
 	uint64_t samples_before;
 	uint64_t interval_lost, interval_samples;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static double pct(uint64_t part, uint64_t whole)
 {
@@ -241,7 +234,7 @@ static bool key(struct top *tp, int ch)
 
 static int loop(struct top *tp)
 {
-	uint64_t next = mono_ns() + tp->o->interval_ns;
+	uint64_t next = gp_mono_ns() + tp->o->interval_ns;
 	int rc = 0;
 
 	while (!rc && !gp_session_poll(tp->s, 50)) {
@@ -250,7 +243,7 @@ static int loop(struct top *tp)
 
 		while (tp->curses && (ch = getch()) != ERR)
 			redraw |= key(tp, ch);
-		if (mono_ns() >= next) {
+		if (gp_mono_ns() >= next) {
 			next += tp->o->interval_ns;
 			if (!tp->paused) {
 				rc = refresh_table(tp);

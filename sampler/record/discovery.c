@@ -25,6 +25,7 @@
 #include "../common/exitcodes.h"
 #include "../common/gp_log.h"
 #include "../target/pyversion.h"
+#include "../common/gp_clock.h"
 
 /* Small: fork and exec records only. */
 #define DISC_RINGBUF_BYTES (256u << 10)
@@ -310,14 +311,6 @@ static void scan_proc(struct gp_discovery *d, uint64_t now_ns)
 	closedir(dir);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int gp_discovery_start(struct gp_discovery *d, const char *btf_path)
 {
 	struct gp_bpf_config cfg = {
@@ -343,7 +336,7 @@ int gp_discovery_start(struct gp_discovery *d, const char *btf_path)
 		gp_error("cannot open the discovery ring buffer: %s", strerror(errno));
 		return GP_EXIT_FAILURE;
 	}
-	scan_proc(d, mono_ns());
+	scan_proc(d, gp_mono_ns());
 	return 0;
 }
 

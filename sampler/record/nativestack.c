@@ -23,6 +23,7 @@
 #include "../common/gp_log.h"
 #include "../../unwind/merge.h"
 #include "../../unwind/native.h"
+#include "../common/gp_clock.h"
 
 /* A native pc (with its activation bit) named once: location and role. */
 struct pc_entry {
@@ -483,14 +484,6 @@ static uint32_t add_kernel(struct gp_native_ctx *c, const struct trailer *t, uin
 	return n;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void record_cost(struct gp_native_ctx *c, uint64_t ns)
 {
 	uint64_t b = ns / 250;
@@ -503,7 +496,7 @@ static void record_cost(struct gp_native_ctx *c, uint64_t ns)
 uint32_t gp_native_symbolize(struct gp_native_ctx *c, const struct gp_sample *s, size_t size,
 			     uint64_t now_ns, uint32_t *locs)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = gp_mono_ns();
 	struct gp_native_proc *np = NULL;
 	struct trailer t;
 	uint32_t n = 0;
@@ -527,7 +520,7 @@ uint32_t gp_native_symbolize(struct gp_native_ctx *c, const struct gp_sample *s,
 	}
 	if (c->kernel)
 		n = add_kernel(c, &t, locs, n);
-	record_cost(c, mono_ns() - t0);
+	record_cost(c, gp_mono_ns() - t0);
 	return n;
 }
 

@@ -33,6 +33,7 @@
 #include "../account/timeline.h"
 #include "../account/trust.h"
 #include "../account/wallclock.h"
+#include "../common/gp_clock.h"
 
 #define POLL_MS 100
 /* While the interpreter (and so its GIL) does not exist yet, look often. */
@@ -57,22 +58,6 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 struct gp_session {
@@ -379,7 +364,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 
 	if (size >= sizeof(s->type) && s->type >= GP_EV_FORK && s->type <= GP_EV_PROC_EXIT) {
 		exec_ends_timeline(r, data, size);
-		gp_processes_event(&r->ps, data, size, mono_ns());
+		gp_processes_event(&r->ps, data, size, gp_mono_ns());
 		return 0;
 	}
 	if (!well_formed(r, s, size)) {
@@ -403,7 +388,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		return -ENOMEM;
 	if (!th->first_ns) {
 		th->first_ns = s->ts;
-		gp_processes_name_thread(&r->ps, th, false, mono_ns());
+		gp_processes_name_thread(&r->ps, th, false, gp_mono_ns());
 	}
 	th->last_ns = s->ts;
 	if (s->type == GP_EV_BLAME)
@@ -490,12 +475,12 @@ static void resnapshot_found_gils(struct gp_session *r)
 		if (!r->wall || tr->state != GP_PROC_LIVE)
 			continue;
 		ring_buffer__consume(r->rb);
-		r->resnap_from = mono_ns();
+		r->resnap_from = gp_mono_ns();
 		r->resnap_to = 0;
 		if (gp_bpf_snapshot(r->b, (uint32_t)tr->pid))
 			gp_debug("no snapshot of process %d's threads once its GIL was found",
 				 (int)tr->pid);
-		r->resnap_to = mono_ns();
+		r->resnap_to = gp_mono_ns();
 		ring_buffer__consume(r->rb);
 		r->resnap_to = 0;
 		gp_debug("process %d's GIL found: its threads' states snapshot again",
@@ -522,7 +507,7 @@ static bool read_switches(struct gp_session *r, uint64_t *out)
 static void first_switches(struct gp_session *r)
 {
 	if (!r->switches0_ns && read_switches(r, &r->switches0))
-		r->switches0_ns = mono_ns();
+		r->switches0_ns = gp_mono_ns();
 }
 
 static void last_switches(struct gp_session *r)
@@ -532,7 +517,7 @@ static void last_switches(struct gp_session *r)
 	if (!r->switches0_ns || !read_switches(r, &n) || n < r->switches0)
 		return;
 	r->prof->gil_switches = n - r->switches0;
-	r->prof->gil_switches_ns = mono_ns() - r->switches0_ns;
+	r->prof->gil_switches_ns = gp_mono_ns() - r->switches0_ns;
 	r->prof->gil_switches_known = true;
 }
 
@@ -587,7 +572,7 @@ static void finish_threads(struct gp_session *r)
 
 		/* Threads may have renamed themselves since first seen. */
 		snprintf(before, sizeof(before), "%s", th->name);
-		gp_processes_name_thread(&r->ps, th, i == 0, mono_ns());
+		gp_processes_name_thread(&r->ps, th, i == 0, gp_mono_ns());
 		if (!th->name[0])
 			snprintf(th->name, sizeof(th->name), "%s", before);
 	}
@@ -703,7 +688,7 @@ static int attach(struct gp_session *r)
 	}
 	if (r->wall) {
 		/* Switches first, then the snapshot: no thread falls between. */
-		r->wall_t0 = mono_ns();
+		r->wall_t0 = gp_mono_ns();
 		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
 		r->wallclock.blames = r->prof->blames;
 		if (o->timeline &&
@@ -769,11 +754,11 @@ int gp_session_start(const struct gp_options *o, struct gp_target *t, struct gp_
 	/* The agent keeps them: it starts a session for every process it finds. */
 	if (!r->drop_pending && !o->keep_privileges)
 		gp_drop_privileges();
-	prof->start_unix_ns = unix_ns();
+	prof->start_unix_ns = gp_unix_ns();
 	scan_interpreters(r);
 	first_switches(r);
 	gp_target_resume(t);
-	r->t0 = mono_ns();
+	r->t0 = gp_mono_ns();
 	r->running = true;
 	gp_debug("sampling started");
 	*out = r;
@@ -841,7 +826,7 @@ static bool stop_condition(struct gp_session *r, int err)
 		r->res->reason = GP_STOP_TARGET_EXIT;
 	} else if (r->ps.main_gone) {
 		r->res->reason = GP_STOP_TARGET_EXEC;
-	} else if (r->o->duration_ns && mono_ns() - r->t0 >= r->o->duration_ns) {
+	} else if (r->o->duration_ns && gp_mono_ns() - r->t0 >= r->o->duration_ns) {
 		r->res->reason = GP_STOP_DURATION;
 	} else {
 		return false;
@@ -872,7 +857,7 @@ bool gp_session_poll(struct gp_session *r, int timeout_ms)
 	 * The GIL of an interpreter still starting, the interpreter of a
 	 * process that exec'd: looked for until found.
 	 */
-	r->searching = gp_processes_tick(&r->ps, mono_ns());
+	r->searching = gp_processes_tick(&r->ps, gp_mono_ns());
 	resnapshot_found_gils(r);
 	attach_late_gil(r);
 	first_switches(r);
@@ -894,14 +879,14 @@ uint32_t gp_session_symbolize(struct gp_session *r, const struct gp_sample *rec,
 
 	if (!well_formed(r, rec, size))
 		return 0;
-	tr = gp_processes_get(&r->ps, (pid_t)rec->pid, mono_ns());
+	tr = gp_processes_get(&r->ps, (pid_t)rec->pid, gp_mono_ns());
 	if (!tr)
 		return 0;
 	if (r->has_native && (rec->flags & GP_SAMPLE_HAS_NATIVE)) {
 		r->native.sym = &tr->sym;
-		return gp_native_symbolize(&r->native, rec, size, mono_ns(), locs);
+		return gp_native_symbolize(&r->native, rec, size, gp_mono_ns(), locs);
 	}
-	return gp_symbolize_python(&tr->sym, rec, mono_ns(), locs);
+	return gp_symbolize_python(&tr->sym, rec, gp_mono_ns(), locs);
 }
 
 void gp_session_observe(struct gp_session *r, gp_session_stack_fn fn, void *ctx)
@@ -914,7 +899,7 @@ void gp_session_peek(struct gp_session *r, struct gp_session_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->prof = r->prof;
-	v->elapsed_ns = r->running ? mono_ns() - r->t0 : r->prof->duration_ns;
+	v->elapsed_ns = r->running ? gp_mono_ns() - r->t0 : r->prof->duration_ns;
 	v->samples = r->samples;
 	v->nthreads = r->prof->nthreads;
 	v->nprocs = HASH_COUNT(r->ps.by_pid);
@@ -981,12 +966,12 @@ int gp_session_stop(struct gp_session *r, struct gp_session_result *res)
 		return GP_EXIT_FAILURE;
 	}
 	r->running = false;
-	r->prof->duration_ns = mono_ns() - r->t0;
+	r->prof->duration_ns = gp_mono_ns() - r->t0;
 	last_switches(r);
 	scan_interpreters(r);
 	warn_interpreters(r);
 	/* Stop sampling, then take everything still in the ring buffer. */
-	t_end = mono_ns();
+	t_end = gp_mono_ns();
 	if (r->wall)
 		gp_wall_stop(&r->wallclock, t_end);
 	gp_giltrace_detach(&r->gil);
