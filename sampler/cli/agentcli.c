@@ -118,11 +118,7 @@ static int parse_option(struct gp_agent_options *o, int c)
 		o->rec.rate_hz = (unsigned int)v;
 		return 0;
 	case OPT_MODE:
-		if (!strcmp(optarg, "wall"))
-			o->rec.mode = GP_MODE_WALL;
-		else if (!strcmp(optarg, "cpu"))
-			o->rec.mode = GP_MODE_CPU;
-		else
+		if (gp_parse_mode(optarg, &o->rec.mode))
 			return usage_error("unknown mode '%s' (known: wall, cpu)", optarg);
 		return 0;
 	case OPT_PER_THREAD:

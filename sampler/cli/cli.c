@@ -274,6 +274,17 @@ int gp_parse_duration(const char *s, uint64_t *ns)
 	return -1;
 }
 
+int gp_parse_mode(const char *s, enum gp_mode *mode)
+{
+	if (!strcmp(s, "wall"))
+		*mode = GP_MODE_WALL;
+	else if (!strcmp(s, "cpu"))
+		*mode = GP_MODE_CPU;
+	else
+		return -1;
+	return 0;
+}
+
 int gp_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct {
@@ -468,11 +479,7 @@ static int parse_option(struct gp_options *o, int c, const char **format)
 		return 0;
 	}
 	case OPT_MODE:
-		if (!strcmp(optarg, "wall"))
-			o->mode = GP_MODE_WALL;
-		else if (!strcmp(optarg, "cpu"))
-			o->mode = GP_MODE_CPU;
-		else
+		if (gp_parse_mode(optarg, &o->mode))
 			return usage_error("unknown mode '%s' (known: wall, cpu)", optarg);
 		return 0;
 	case OPT_NO_BLAME:

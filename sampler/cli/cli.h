@@ -84,5 +84,7 @@ int gp_parse_duration(const char *s, uint64_t *ns);
 
 /* "16384", "16K", "16k", "16KiB", "1M" -> bytes. -1 if invalid. */
 int gp_parse_size(const char *s, uint64_t *bytes);
+/* "wall" or "cpu" into *mode. -1: neither. */
+int gp_parse_mode(const char *s, enum gp_mode *mode);
 
 #endif
