@@ -45,6 +45,8 @@ static uint64_t alloc(size_t n)
 
 static void w(uint64_t addr, const void *v, size_t n)
 {
+	if (!n) /* zero's digits: nothing to copy (and v may be NULL) */
+		return;
 	memcpy(image + (addr - BASE), v, n);
 }
 
