@@ -17,7 +17,11 @@ THREADS = 50
 
 
 def test_memory_levels_off(tmp_path):
-    r = soak.run(SECONDS, threads=THREADS, outdir=tmp_path)
+    # --no-blame: the sampler's and the profile's memory level off; the blame
+    # table does not yet (one entry per waiting stack x holder x holder
+    # stack: 50 busy threads add ~100 KB/s, README "Limits"), and a leak
+    # here would hide behind it.
+    r = soak.run(SECONDS, threads=THREADS, outdir=tmp_path, extra=("--no-blame",))
     print(soak.summary(r))
     assert_no_sanitizer_report(r["stderr"])
     assert r["returncode"] == 0, r["stderr"]
