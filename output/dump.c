@@ -256,13 +256,11 @@ static struct json_object *json_frame(const struct gp_profile *p, uint32_t loc,
 {
 	const struct gp_location *l = gp_loc(p, loc);
 	const struct gp_function *f = gp_func(p, l->func);
-	const char *file = f->filename;
+	const char *file = gp_loc_file(p, l);
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
 		return NULL;
-	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
-		file = p->mappings[l->mapping - 1]->filename;
 	if (gp_json_put(o, "kind", json_object_new_string(frame_kind(f->kind))) ||
 	    gp_json_put(o, "function", gp_json_str(f->name)) ||
 	    gp_json_put(o, "file", gp_json_str(file)) ||

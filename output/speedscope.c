@@ -27,13 +27,11 @@
 static struct json_object *frame(const struct gp_profile *p, const struct gp_location *l)
 {
 	const struct gp_function *f = gp_func(p, l->func);
-	const char *file = f->filename;
+	const char *file = gp_loc_file(p, l);
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
 		return NULL;
-	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
-		file = p->mappings[l->mapping - 1]->filename;
 	if (gp_json_put(o, "name", gp_json_str(f->name)) ||
 	    (file[0] && gp_json_put(o, "file", gp_json_str(file))) ||
 	    (l->line > 0 && gp_json_put(o, "line", json_object_new_int(l->line)))) {

@@ -134,12 +134,10 @@ const char *gp_basename(const char *path)
 char *gp_frame_text(const struct gp_profile *p, const struct gp_location *l, bool full)
 {
 	const struct gp_function *f = gp_func(p, l->func);
-	const char *file = f->filename;
+	const char *file = gp_loc_file(p, l);
 	char *raw = NULL, *clean;
 	int rc;
 
-	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
-		file = p->mappings[l->mapping - 1]->filename;
 	if (!full)
 		file = gp_basename(file);
 	if (f->kind == GP_FUNC_MARKER || !file[0])

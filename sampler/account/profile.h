@@ -214,6 +214,16 @@ static inline const struct gp_function *gp_func(const struct gp_profile *p, uint
 	return p->functions[id - 1];
 }
 
+/* A location's file: its function's, else (a native frame) its mapping's. */
+static inline const char *gp_loc_file(const struct gp_profile *p, const struct gp_location *l)
+{
+	const char *file = gp_func(p, l->func)->filename;
+
+	if (!file[0] && l->mapping && l->mapping <= p->nmappings)
+		file = p->mappings[l->mapping - 1]->filename;
+	return file;
+}
+
 /* Stacks sorted by thread, then samples (descending): stable output order. */
 void gp_profile_sort_stacks(struct gp_profile *p);
 
