@@ -12,8 +12,8 @@
  * next holder not running yet: a hand-off under way). The holder is another thread of the same
  * process, so its frames are read in the waiter's address space with the
  * same bounded walk as the waiter's own. Its native and kernel frames are
- * not: they are in the registers and stack of a task that is not the one
- * interrupted; user space adds the holder's last known ones.
+ * not read: they are in the registers and stack of a task that is not the
+ * one interrupted, so blame stacks are Python frames only (README).
  *
  * The waiter's record was copied into the ring buffer already, so its
  * slot (the CPU's scratch, or the iterator's) is reused for the holder's.
