@@ -22,62 +22,12 @@
 #include "pyobj.h"
 #include "pyversion.h"
 #include "../bpf/gilprof.h"
+#include "fake_image.h"
 
-#define BASE 0x100000ULL
-#define IMAGE (4u << 20)
 #define TID 4242
 #define PTHREAD 0x7f0000001000ULL
 
-static uint8_t image[IMAGE];
-static uint64_t brk_at;
-static const struct py_layout *L;
-static const struct py_objlayout *O;
-static struct gp_mem_buf membuf = { BASE, image, IMAGE };
 static uint64_t t_str, t_int, t_tuple, t_bytes, t_code, t_cell, runtime, tstate;
-
-static const uint32_t versions[] = { 0x03090000, 0x030a0000, 0x030b0000, 0x030c0000,
-				     0x030d0000, 0x030e0000, 0x030f0000 };
-
-static uint64_t alloc(size_t n)
-{
-	uint64_t at = (brk_at + 15) & ~15ULL;
-
-	assert_true(at + n - BASE <= IMAGE);
-	brk_at = at + n;
-	return at;
-}
-
-static void w(uint64_t addr, const void *v, size_t n)
-{
-	memcpy(image + (addr - BASE), v, n);
-}
-
-static void w64(uint64_t addr, uint64_t v)
-{
-	w(addr, &v, 8);
-}
-
-static void w32(uint64_t addr, int32_t v)
-{
-	w(addr, &v, 4);
-}
-
-static uint64_t mk_type(const char *name)
-{
-	uint64_t t = alloc(1024), s = alloc(strlen(name) + 1);
-
-	w(s, name, strlen(name) + 1);
-	w64(t + O->type_name, s);
-	return t;
-}
-
-static uint64_t obj_of(uint64_t type, size_t size)
-{
-	uint64_t o = alloc(size);
-
-	w64(o + O->ob_type, type);
-	return o;
-}
 
 static uint64_t mk_str(const char *s)
 {
