@@ -5,6 +5,7 @@ from tests/targets and asserts on the profile it wrote.
 """
 import glob
 import os
+import signal
 import pathlib
 import re
 import subprocess
@@ -255,7 +256,8 @@ def layout_row(minor):
 
 
 class Target:
-    """A Python program started for a test; killed at the end."""
+    """A Python program started for a test, in a session of its own: killed at
+    the end with every process it started (multiprocessing workers, children)."""
 
     @staticmethod
     def script_path(script):
@@ -267,6 +269,7 @@ class Target:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         self.pid = self.proc.pid
         self.ready_fields = []
@@ -280,8 +283,11 @@ class Target:
             self.ready_fields = line.split()[1:]
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
+        # the group, even when its leader is gone: its children may not be
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait(timeout=10)
 
 

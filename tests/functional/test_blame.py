@@ -7,10 +7,7 @@ The blame profile (.blame.folded) is rooted at the holder's thread, then the
 holder's stack; its weight is the waiting it caused, which must agree with
 the waiters' own waiting samples in the ordinary profile of the same run.
 """
-import os
 import re
-import signal
-import subprocess
 from xml.etree import ElementTree
 
 import pytest
@@ -20,6 +17,7 @@ from conftest import (
     INTERPRETERS,
     MATRIX,
     TARGETS,
+    Target,
     frame_parts,
     marked_lines,
     parse_folded,
@@ -49,21 +47,13 @@ def blame_target():
     started = []
 
     def start(python, mode, seconds=30):
-        p = subprocess.Popen([python, str(TARGETS / "gil_blame.py"), mode, str(seconds)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-        started.append(p)
-        line = p.stdout.readline()
-        assert line.startswith("ready"), (line, p.stderr.read() if p.poll() is not None else "")
-        return p, [int(x) for x in line.split()[1:]]
+        t = Target(python, "gil_blame.py", mode, seconds)
+        started.append(t)
+        return t, [int(x) for x in t.ready_fields]
 
     yield start
-    for p in started:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait(timeout=10)
+    for t in started:
+        t.kill()
 
 
 def record(pid, tmp_path, seconds=3, *extra):

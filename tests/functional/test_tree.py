@@ -5,13 +5,10 @@ session and the whole process group is killed at the end.
 """
 import json
 import os
-import signal
-import subprocess
-import time
 
 import pytest
 
-from conftest import TARGETS, frame_parts, line_of, parse_folded, run_gil_prof
+from conftest import TARGETS, Target, frame_parts, line_of, parse_folded, run_gil_prof
 
 SCRIPT = TARGETS / "subprocesses.py"
 
@@ -21,20 +18,13 @@ def tree():
     started = []
 
     def start(python):
-        p = subprocess.Popen([python, str(SCRIPT)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-        started.append(p)
-        line = p.stdout.readline()
-        assert line.startswith("ready"), (line, p.stderr.read() if p.poll() is not None else "")
-        return p.pid, [int(x) for x in line.split()[1:]]
+        t = Target(python, SCRIPT)
+        started.append(t)
+        return t.pid, [int(x) for x in t.ready_fields]
 
     yield start
-    for p in started:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait(timeout=10)
+    for t in started:
+        t.kill()
 
 
 def descendants(pid):
