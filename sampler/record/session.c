@@ -999,20 +999,3 @@ void gp_session_free(struct gp_session *r)
 	free_owners(r);
 	free(r);
 }
-
-int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
-		   struct gp_session_result *res)
-{
-	struct gp_session *s;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	rc = gp_session_start(o, t, prof, &s);
-	if (rc)
-		return rc;
-	while (!gp_session_poll(s, -1))
-		;
-	rc = gp_session_stop(s, res);
-	gp_session_free(s);
-	return rc;
-}

@@ -149,11 +149,4 @@ void gp_session_peek(struct gp_session *s, struct gp_session_view *v);
 int gp_session_stop(struct gp_session *s, struct gp_session_result *res);
 void gp_session_free(struct gp_session *s);
 
-/*
- * start, poll until a stop condition, stop, free. Returns 0 (even when
- * the target exited: what was collected is in prof) or an exit code.
- */
-int gp_session_run(const struct gp_options *o, struct gp_target *t, struct gp_profile *prof,
-		   struct gp_session_result *res);
-
 #endif
