@@ -99,6 +99,8 @@ struct gp_session {
 	struct tstate_owner *owners; /* thread states seen -> their threads (blame holders) */
 	struct gp_stack **waiting; /* by thread: waiting stack whose holder record is next */
 	size_t nwaiting;
+	struct tstate_owner **owned; /* by thread: the entry it last set (no lookup while it holds) */
+	size_t nowned;
 	struct gp_trust trust;     /* records with and without their Python stack */
 };
 
@@ -186,6 +188,12 @@ static int note_owner(struct gp_session *r, const struct gp_sample *s, const str
 
 	if (!(s->flags & GP_SAMPLE_HAS_TSTATE) || !s->tstate)
 		return 0;
+	if (GP_GROW_INDEX(r->owned, r->nowned, th->idx, 16))
+		return -1;
+	/* Most records: the same thread with the same thread state as before. */
+	o = r->owned[th->idx];
+	if (o && o->key.tstate == s->tstate && o->thread == th->idx)
+		return 0;
 	probe.key.tstate = s->tstate;
 	probe.key.pid = s->pid;
 	HASH_FIND(hh, r->owners, &probe.key, sizeof(probe.key), o);
@@ -197,6 +205,7 @@ static int note_owner(struct gp_session *r, const struct gp_sample *s, const str
 		HASH_ADD(hh, r->owners, key, sizeof(o->key), o);
 	}
 	o->thread = th->idx;
+	r->owned[th->idx] = o;
 	return 0;
 }
 
@@ -220,6 +229,7 @@ static void free_owners(struct gp_session *r)
 		free(o);
 	}
 	free(r->waiting);
+	free(r->owned);
 }
 
 /* A waiting stack of thread: its holder's record comes next (bpf/blame.bpf.h). */
