@@ -259,7 +259,9 @@ static struct json_object *other_data(const struct writer *w)
 	    (tl && gp_json_put(o, "truncated", json_object_new_boolean(tl->truncated))) ||
 	    (tl && gp_json_put(o, "ended_at_exec", json_object_new_boolean(tl->exec_cut))) ||
 	    (tl && gp_json_put(o, "missed_releases",
-			       json_object_new_int64((int64_t)tl->missed_releases)))) {
+			       json_object_new_int64((int64_t)tl->missed_releases))) ||
+	    (tl && gp_json_put(o, "missed_acquires",
+			       json_object_new_int64((int64_t)tl->missed_acquires)))) {
 		json_object_put(o);
 		return NULL;
 	}

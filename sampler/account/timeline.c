@@ -158,6 +158,7 @@ struct replay {
 	size_t nth;
 	int holder;                 /* thread holding the GIL, -1: none */
 	int last;                   /* thread that acquired it last, -1: none seen */
+	uint64_t free_since;        /* holder < 0: the GIL was let go then (0: at the start) */
 };
 
 static int cmp_event(const void *a, const void *b)
@@ -246,8 +247,18 @@ static int initial_state(struct replay *r)
 			t->holds = true;
 		else
 			t->holds = e->state == GP_STATE_HOLDING;
-		if (t->holds && r->holder < 0)
+		if (!t->holds)
+			continue;
+		/*
+		 * One holder at the start: the earliest to show it held. A later
+		 * one took the GIL in the recording, in a take_gil already running
+		 * when the uprobes were attached (a uretprobe misses a call in
+		 * progress); the replay puts that acquisition where it must be.
+		 */
+		if (r->holder < 0)
 			r->holder = r->last = (int)e->thread;
+		else
+			t->holds = false;
 	}
 	free(known);
 	return 0;
@@ -285,6 +296,23 @@ static int acquire(struct replay *r, const struct gp_tl_event *e)
 	return cut(r, e->thread, e->ts, stack);
 }
 
+/*
+ * e releases a GIL its thread was not seen to take while nobody held it:
+ * the thread took it after the last release (its take_gil began before the
+ * uprobes, so the uretprobe never fired), at once as the woken waiter does.
+ */
+static int missed_acquire(struct replay *r, const struct gp_tl_event *e)
+{
+	struct tl_thread *t = &r->th[e->thread];
+	struct gp_tl_event taken = *e;
+
+	taken.kind = GP_TL_ACQUIRE;
+	taken.ts = r->free_since > t->since ? r->free_since : t->since;
+	taken.stack = 0;
+	r->tl->missed_acquires++;
+	return acquire(r, &taken);
+}
+
 static int apply(struct replay *r, const struct gp_tl_event *e)
 {
 	struct tl_thread *t = &r->th[e->thread];
@@ -295,10 +323,14 @@ static int apply(struct replay *r, const struct gp_tl_event *e)
 	case GP_TL_ACQUIRE:
 		return acquire(r, e);
 	case GP_TL_RELEASE:
+		if (!t->holds && r->holder < 0 && missed_acquire(r, e))
+			return -1;
 		t->holds = false;
 		t->in_wait = false;
-		if (r->holder == (int)e->thread)
+		if (r->holder == (int)e->thread) {
 			r->holder = -1;
+			r->free_since = e->ts;
+		}
 		break;
 	case GP_TL_OFF:
 		t->off = true;
@@ -313,8 +345,10 @@ static int apply(struct replay *r, const struct gp_tl_event *e)
 		break;
 	case GP_TL_EXIT:
 		t->done = true;
-		if (r->holder == (int)e->thread)
+		if (r->holder == (int)e->thread) {
 			r->holder = -1;
+			r->free_since = e->ts;
+		}
 		break;
 	default:
 		return 0;

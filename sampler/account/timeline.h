@@ -100,6 +100,7 @@ struct gp_timeline {
 	struct gp_tl_waiters *waiters;
 	size_t nwaiters;
 	uint64_t missed_releases;   /* a holder's release never seen (another acquired) */
+	uint64_t missed_acquires;   /* a release by a thread whose acquire was never seen */
 };
 
 /* NULL on ENOMEM. source: a static string. */

@@ -568,9 +568,9 @@ static int finish_timeline(struct gp_session *r, uint64_t t_end)
 		gp_warn("the GIL timeline ends %.1f s into the recording: more than %u GIL "
 			"transitions and switches were recorded",
 			(tl->t_end - tl->t0) / 1e9, GP_TIMELINE_MAX_EVENTS);
-	gp_debug("timeline: %zu intervals, %zu hand-offs, %" PRIu64 " releases not seen "
-		 "(GIL events from %s)",
-		 tl->nslices, tl->nhandoffs, tl->missed_releases, tl->source);
+	gp_debug("timeline: %zu intervals, %zu hand-offs, %" PRIu64 " releases and %" PRIu64
+		 " acquisitions not seen (GIL events from %s)",
+		 tl->nslices, tl->nhandoffs, tl->missed_releases, tl->missed_acquires, tl->source);
 	return 0;
 }
 

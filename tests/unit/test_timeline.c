@@ -209,6 +209,38 @@ static void test_missed_release_ends_holding(void **state)
 	expect(s[0], GP_STATE_RELEASED, 0, 1000);
 }
 
+/*
+ * B was inside take_gil when the uprobes were attached: the uretprobe never
+ * fires for that call, so B's first GIL event is a release. A held the GIL
+ * at the start (its release comes first); B took it then, not before.
+ */
+static void test_missed_acquire_is_placed_after_the_release(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+
+	add(f, GP_TL_RELEASE, f->a, 50, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_STATE, f->b, 60, GP_STATE_HOLDING, false, NULL, 0);
+	add(f, GP_TL_RELEASE, f->b, 100, GP_STATE_NONE, false, NULL, 0);
+	add(f, GP_TL_ACQUIRE, f->a, 101, GP_STATE_NONE, false, NULL, 0);
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+
+	assert_int_equal(thread_slices(f->tl, f->a, END, s), 3);
+	expect(s[0], GP_STATE_HOLDING, 0, 50);
+	expect(s[1], GP_STATE_RELEASED, 50, 101);
+	expect(s[2], GP_STATE_HOLDING, 101, 1000);
+	assert_int_equal(thread_slices(f->tl, f->b, END, s), 3);
+	expect(s[0], GP_STATE_RELEASED, 0, 50);
+	expect(s[1], GP_STATE_HOLDING, 50, 100);
+	expect(s[2], GP_STATE_RELEASED, 100, 1000);
+	assert_int_equal(f->tl->missed_acquires, 1);
+	assert_int_equal(f->tl->missed_releases, 0);
+	assert_int_equal(f->tl->nhandoffs, 2);
+	assert_int_equal(f->tl->handoffs[0].from, f->a);
+	assert_int_equal(f->tl->handoffs[0].to, f->b);
+	assert_int_equal(f->tl->handoffs[0].ts, T0 + 5 * MS);
+}
+
 static void test_events_outside_a_life_are_dropped(void **state)
 {
 	struct fixture *f = *state;
@@ -316,6 +348,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_threads_hand_over, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed_release_ends_holding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed_acquire_is_placed_after_the_release, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_events_outside_a_life_are_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_ends_the_timeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chrometrace_writer, setup, teardown),
