@@ -216,10 +216,19 @@ def kernel_perf_attachments(pid):
 
 def attached(pid):
     """What gil-prof (pid) holds in the kernel, once it has attached."""
-    held = bpf_fds(pid)
+    # Its fds and the kernel's lists are read one after the other: a link
+    # gil-prof closes in between (the snapshot iterator's, run again when a
+    # GIL is first found) is in the one and gone from the other. Read again
+    # until the two agree; what it keeps must be in the kernel's lists.
+    for _ in range(50):
+        held = bpf_fds(pid)
+        kernel = {"prog": kernel_ids("prog"), "link": kernel_ids("link")}
+        if all(held[k] <= kernel[k] for k in kernel):
+            break
+        time.sleep(0.1)
     # all of its programs: sampler, context switches, snapshot, fork/exec/exit
     assert len(held["prog"]) >= 6 and len(held["link"]) >= 5, held
-    assert held["prog"] <= kernel_ids("prog") and held["link"] <= kernel_ids("link")
+    assert held["prog"] <= kernel["prog"] and held["link"] <= kernel["link"], (held, kernel)
     assert kernel_perf_attachments(pid), "bpftool perf shows no attachment of gil-prof"
     return held
 
