@@ -241,6 +241,7 @@ struct walk_ctx {
 	__u64 frame;
 	__u64 code_type;
 	__u64 mark;              /* loop check: a frame met earlier */
+	__u64 base;              /* the thread's base frame (3.15+), else 0 */
 	__u32 last_ok;           /* step of the last frame that was not garbage */
 	__u32 n;
 	__u32 end;
@@ -311,8 +312,17 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 	__s32 lasti;
 	__u8 owner = 0;
 
-	if (!w->frame) {
+	/*
+	 * 3.15 ends every chain in the thread's base frame, a sentinel: a
+	 * chain that stops short of it was torn (read while it changed).
+	 */
+	if (w->base && w->frame == w->base) {
+		mark_last_entry(w);
 		w->end = GP_WALK_COMPLETE;
+		return 1;
+	}
+	if (!w->frame) {
+		w->end = w->base ? GP_WALK_NO_BASE : GP_WALK_COMPLETE;
 		return 1;
 	}
 	if (w->n >= cfg.max_frames) {
@@ -418,6 +428,9 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 	w.rtask = rtask;
 	w.s = s;
 	w.code_type = proc->code_type;
+	if (cfg.py.ts_base_frame >= 0 &&
+	    read_ptr(&w.base, s->tstate + cfg.py.ts_base_frame, rtask))
+		w.base = 0;
 	w.frame = current_frame(s->tstate, rtask);
 	if (!w.frame) {
 		s->walk_end = GP_WALK_NO_FRAME;
@@ -442,6 +455,8 @@ static __always_inline void walk_python(struct gp_sample *s, const struct gp_pro
 		count(GP_CNT_WALK_DEPTH);
 	else if (w.end == GP_WALK_BAD_CODE)
 		count(GP_CNT_WALK_GARBAGE);
+	else if (w.end == GP_WALK_NO_BASE)
+		count(GP_CNT_WALK_NO_BASE);
 }
 
 #include "nativestack.bpf.h"

@@ -124,6 +124,8 @@ struct py_layout {
 	__s32 ts_holds_gil;      /* int holds_gil (3.14+) and gil_requested (3.15+): */
 	__s32 ts_gil_requested;  /* the tests' cross-check of the GIL states; the
 				    sampler's signals work on every version */
+	__s32 ts_base_frame;     /* pointer to the thread's sentinel bottom frame
+				    (3.15+): a walk that ends elsewhere is cut */
 
 	/* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
 	__s32 frame_size;        /* bytes read per frame, covers all fields below */
@@ -288,6 +290,8 @@ enum gp_walk_end {
 				    GP_MAX_SKIPPED non-code frames in a row */
 	GP_WALK_LOOP,            /* frame chain links back into itself */
 	GP_WALK_DEPTH,           /* max_frames reached: outer frames lost */
+	GP_WALK_NO_BASE,         /* the chain ended before the thread's base
+				    frame (3.15+): outer frames lost */
 };
 
 /* Sample flags (struct gp_sample.flags). */
@@ -438,6 +442,7 @@ enum gp_counter {
 	GP_CNT_KFIELD_FALLBACK,  /* a kernel field gil-prof reads is missing: a
 				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
+	GP_CNT_WALK_NO_BASE,     /* walks whose chain ended before the base frame */
 	GP_CNT__MAX,
 };
 

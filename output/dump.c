@@ -77,6 +77,8 @@ static const char *walk_end_text(uint16_t end)
 		return "stack cut: garbage frames";
 	case GP_WALK_LOOP:
 		return "stack cut: the frame chain loops";
+	case GP_WALK_NO_BASE:
+		return "stack cut: the frame chain ends before the thread's base frame";
 	default:
 		return "truncated: deeper than the sampler's frame limit";
 	}

@@ -100,11 +100,12 @@ static void advise(const struct gp_session_result *res, const struct gp_profile 
 		gp_warn("%" PRIu64 " samples from threads not found among the first %d Python "
 			"threads; their stacks are missing",
 			c[GP_CNT_TSTATE_SCAN_LIMIT], GP_MAX_THREAD_SCAN);
-	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] >
-	    prof->samples / 100 + 10)
-		gp_warn("%" PRIu64 " stacks cut by unreadable, looping or garbage frames (memory "
-			"changing while read); shown with a [stack cut] root",
-			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE]);
+	if (c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] +
+	    c[GP_CNT_WALK_NO_BASE] > prof->samples / 100 + 10)
+		gp_warn("%" PRIu64 " stacks cut by unreadable, looping, garbage or torn frame "
+			"chains (memory changing while read); shown with a [stack cut] root",
+			c[GP_CNT_WALK_READ_FAULT] + c[GP_CNT_WALK_LOOP] + c[GP_CNT_WALK_GARBAGE] +
+			c[GP_CNT_WALK_NO_BASE]);
 	/* Counted apart: no stack at all, not a cut one (e.g. across an exec). */
 	if (c[GP_CNT_TSTATE_READ_FAULT] > prof->samples / 100 + 10)
 		gp_warn("%" PRIu64 " samples have no Python stack: the interpreter's thread list "
@@ -190,6 +191,7 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_BLAME] = "blame",                 [GP_CNT_BLAME_NO_HOLDER] = "blame_no_holder",
 		[GP_CNT_BLAME_UNREADABLE] = "blame_unreadable",
 		[GP_CNT_KFIELD_FALLBACK] = "kfield_fallback",
+		[GP_CNT_WALK_NO_BASE] = "walk_no_base",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)

@@ -53,6 +53,9 @@ uint32_t gp_symbolizer_marker(struct gp_symbolizer *s, enum gp_marker m)
 	case GP_MARK_GARBAGE:
 		snprintf(name, sizeof(name), "[stack cut: garbage frame]");
 		break;
+	case GP_MARK_NO_BASE:
+		snprintf(name, sizeof(name), "[stack cut: chain ends before the base frame]");
+		break;
 	case GP_MARK_NATIVE_CUT:
 		snprintf(name, sizeof(name), "[native stack cut]");
 		break;
@@ -113,6 +116,8 @@ uint32_t gp_symbolizer_walk_end(struct gp_symbolizer *s, uint16_t end)
 		return gp_symbolizer_marker(s, GP_MARK_LOOP);
 	case GP_WALK_BAD_CODE:
 		return gp_symbolizer_marker(s, GP_MARK_GARBAGE);
+	case GP_WALK_NO_BASE:
+		return gp_symbolizer_marker(s, GP_MARK_NO_BASE);
 	default:
 		return 0;
 	}

@@ -22,6 +22,7 @@ enum gp_marker {
 	GP_MARK_READ_FAULT,  /* frame memory unreadable: outer frames lost */
 	GP_MARK_LOOP,        /* frame chain loops: outer frames lost */
 	GP_MARK_GARBAGE,     /* frames hold garbage: outer frames lost */
+	GP_MARK_NO_BASE,     /* chain ended before the base frame (3.15+) */
 	GP_MARK_BAD_CODE,    /* a frame's code object could not be read */
 	GP_MARK_NATIVE_CUT,  /* native unwinding stopped early: frames missing */
 	GP_MARK_NO_NATIVE,   /* the sample has no copy of the native stack */

@@ -112,8 +112,10 @@ static void thread_fields(void)
 #endif
 #if PY_MINOR_AT_LEAST(15)
 	OFF("ts_gil_requested", PyThreadState, gil_requested);
+	OFF("ts_base_frame", PyThreadState, base_frame);
 #else
 	ABSENT("ts_gil_requested");
+	ABSENT("ts_base_frame");
 #endif
 }
 

@@ -1,8 +1,8 @@
 """A target that corrupts its own frame chain and a code object while it
 runs, with ctypes, so a profiler reading it meets what a racing or hostile
 process shows: a chain that loops, one that points to unmapped memory, one
-into garbage, a run of frames without code, and a code object whose name
-points nowhere. Every corruption is undone before the frame returns.
+into garbage, a run of frames without code, one that ends early, and a code
+object whose name points nowhere. Every corruption is undone before the frame returns.
 
     corrupt_frames.py SECONDS PREV CODE NAME TAGS
 
@@ -86,6 +86,14 @@ def unmapped_victim(until):
             pass
 
 
+def torn_victim(until):
+    # The chain ends here, as if read while the caller's frames changed:
+    # 3.15 tells it from a whole stack (its base frame was not reached).
+    with previous_of(sys._getframe(), 0):
+        while time.monotonic() < until:  # LOOP-TORN
+            pass
+
+
 # A frame of zeros whose code pointer leads nowhere.
 GARBAGE = ctypes.create_string_buffer(256)
 poke(ctypes.addressof(GARBAGE) + CODE, NOWHERE)
@@ -125,7 +133,8 @@ def bad_caller(until):
 
 
 def main():
-    cases = [healthy, loop_caller, unmapped_victim, garbage_victim, junk_victim, bad_caller]
+    cases = [healthy, loop_caller, unmapped_victim, garbage_victim, junk_victim, bad_caller,
+             torn_victim]
     stop = time.monotonic() + SECONDS
     print("ready", flush=True)
     try:

@@ -221,6 +221,7 @@ static void test_cut_stacks_get_root_markers(void **state)
 	} cases[] = {
 		{ GP_WALK_LOOP, "[stack cut: frame chain loops]" },
 		{ GP_WALK_BAD_CODE, "[stack cut: garbage frame]" },
+		{ GP_WALK_NO_BASE, "[stack cut: chain ends before the base frame]" },
 		{ GP_WALK_READ_FAULT, "[stack cut: unreadable frame]" },
 		{ GP_WALK_DEPTH, "[truncated: deeper than 1024 frames]" },
 	};
