@@ -64,6 +64,39 @@ static void scan_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 	}
 }
 
+/*
+ * Symbols not found that live at the start of a section of their own:
+ * CPython 3.14+ puts _PyRuntime in .PyRuntime, which a binary stripped of
+ * its symbols (even of .dynsym exports) still has.
+ */
+static void find_sections(Elf *e, struct gp_elf_sym *syms, size_t n)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !sh.sh_addr)
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (syms[k].found || !syms[k].section || strcmp(name, syms[k].section))
+				continue;
+			if (find_segment(e, sh.sh_addr, &syms[k]))
+				continue;
+			syms[k].found = true;
+			syms[k].value = sh.sh_addr;
+			syms[k].size = sh.sh_size;
+		}
+	}
+}
+
 static void read_soname(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct gp_elf_info *info)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -118,6 +151,7 @@ int gp_elf_lookup_fd(int fd, struct gp_elf_sym *syms, size_t n, struct gp_elf_in
 				scan_symbols(e, scn, &sh, syms, n);
 		}
 	}
+	find_sections(e, syms, n);
 	rc = 0;
 out:
 	if (e)

@@ -9,6 +9,8 @@
 /* One symbol asked for by name; filled in by gp_elf_lookup. */
 struct gp_elf_sym {
 	const char *name;
+	const char *section; /* if no symbol has the name: the start of this
+				section, when the file has one (NULL: none) */
 	bool found;
 	uint64_t value;    /* st_value (virtual address) */
 	uint64_t size;

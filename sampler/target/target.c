@@ -8,6 +8,7 @@
 #include "target.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codetype.h"
 #include "debugoffsets.h"
 #include "../common/exitcodes.h"
 #include "../common/gp_log.h"
@@ -121,6 +123,8 @@ static int inspect(pid_t pid, struct candidate *c)
 
 	for (int k = 0; k < SYM__MAX; k++)
 		c->syms[k].name = sym_names[k];
+	/* 3.14+: where the symbol is not exported, its section still says. */
+	c->syms[SYM_RUNTIME].section = ".PyRuntime";
 	fd = gp_maps_open(pid, c->map);
 	if (fd < 0)
 		return -1;
@@ -270,6 +274,37 @@ static int use_debug_offsets(struct gp_target *t)
 #define NOT_YET GP_TARGET_NOT_YET
 
 /*
+ * No PyCode_Type symbol (a binary stripped of its exports): learn it from
+ * the code the target runs. A launched interpreter has no frame before it
+ * runs its first Python code: NOT_YET, and the launch loop looks again.
+ */
+static int learn_code_type(struct gp_target *t, bool quiet)
+{
+	pid_t p = t->pid;
+	struct gp_pyobj r = { .L = t->layout, .O = t->objects, .mem = gp_mem_process(&p) };
+
+	if (!t->objects) {
+		gp_error("process %d: %s exports no PyCode_Type, and gil-prof cannot learn it "
+			 "for Python %s",
+			 (int)t->pid, t->python_path, t->version);
+		return GP_EXIT_UNSUPPORTED;
+	}
+	t->code_type = gp_find_code_type(&r, t->runtime);
+	if (t->code_type) {
+		gp_debug("process %d: PyCode_Type at 0x%" PRIx64 ", read off a running frame "
+			 "(%s exports no symbol for it)",
+			 (int)t->pid, t->code_type, t->python_path);
+		return 0;
+	}
+	if (quiet)
+		return NOT_YET;
+	gp_error("process %d: %s exports no PyCode_Type and no thread runs Python code to "
+		 "learn it from; try again once it does",
+		 (int)t->pid, t->python_path);
+	return GP_EXIT_NOT_PYTHON;
+}
+
+/*
  * One look at the process. Returns 0, an exit code (error printed), or with
  * quiet set NOT_YET when no interpreter is mapped (yet): the launch loop
  * polls. Once an interpreter is found, every verdict is final.
@@ -317,7 +352,7 @@ static int discover(struct gp_target *t, bool quiet)
 	snprintf(t->python_path, sizeof(t->python_path), "%s", use->map->path);
 	t->runtime = sym_addr(&maps, use, &use->syms[SYM_RUNTIME]);
 	t->code_type = sym_addr(&maps, use, &use->syms[SYM_CODE_TYPE]);
-	if (!t->runtime || !t->code_type) {
+	if (!t->runtime || (use->syms[SYM_CODE_TYPE].found && !t->code_type)) {
 		/* Mid-way through the loader's mmaps: look again. */
 		rc = quiet ? NOT_YET : GP_EXIT_NOT_PYTHON;
 		if (!quiet)
@@ -334,6 +369,8 @@ static int discover(struct gp_target *t, bool quiet)
 	rc = select_layout(t, hex, ft);
 	if (!rc)
 		rc = use_debug_offsets(t);
+	if (!rc && !t->code_type)
+		rc = learn_code_type(t, quiet);
 out:
 	gp_maps_free(&maps);
 	return rc;
