@@ -7,7 +7,8 @@
  * a switch-out in wall mode, a thread of the start snapshot) is followed by
  * a GP_EV_BLAME record about the GIL's holder at that moment: the waiter's
  * header (pid, tid, ts: user space pairs them), the holder's thread state
- * (gil->last_holder while gil->locked is 1) and the holder's Python stack,
+ * (gil->last_holder while gil->locked is 1, as read for the waiter's own
+ * state: the same instant) and the holder's Python stack,
  * walked from that thread state; or that nobody held it (released, the
  * next holder not running yet: a hand-off under way). The holder is another thread of the same
  * process, so its frames are read in the waiter's address space with the
@@ -22,33 +23,18 @@
 #define GILPROF_BLAME_BPF_H
 
 /*
- * The GIL's holder now: 0 with *holder = 0 when nobody holds it (between
- * a release and the next acquisition), -1 when it cannot be read.
+ * s: the waiter's record, already sent; becomes the holder's. g: the GIL as
+ * read for the waiter's state, at the moment of its record: its holder then.
  */
-static __always_inline int gil_holder(const struct gp_proc *proc, struct task_struct *rtask,
-				      __u64 *holder)
-{
-	__s32 locked = 0;
-
-	*holder = 0;
-	if (uread(&locked, sizeof(locked), proc->gil + cfg.py.gil_locked, rtask))
-		return -1;
-	if (locked != 1)
-		return 0;
-	return read_ptr(holder, proc->gil + cfg.py.gil_last_holder, rtask) ? -1 : 0;
-}
-
-/* s: the waiter's record, already sent; becomes the holder's. */
 static __always_inline void blame_holder(struct gp_sample *s, const struct gp_proc *proc,
-					 struct task_struct *rtask)
+					 const struct gil_view *g, struct task_struct *rtask)
 {
-	__u64 holder, waiter = s->tstate;
-	int fault;
+	__u64 holder = g->holder, waiter = s->tstate;
+	int fault = g->fault;
 
 	if (cfg.no_blame || s->gil != GP_GIL_WAITING)
 		return;
 	count(GP_CNT_BLAME);
-	fault = gil_holder(proc, rtask, &holder);
 	s->reserved = s->type; /* which record of the waiter this follows */
 	s->type = GP_EV_BLAME;
 	s->user_ip = 0;

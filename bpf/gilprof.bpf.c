@@ -190,17 +190,20 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 {
 	struct scan_ctx c = {};
 	struct thread_cache *tc, fresh = {};
-	__u64 now = bpf_ktime_get_ns(), owner;
+	__u64 now, owner;
 
 	c.rtask = rtask;
 	c.runtime = proc->runtime;
-	c.fsbase = BPF_CORE_READ(task, thread.fsbase);
+	/* task is a trusted pointer in every caller: a plain load, no helper call. */
+	c.fsbase = task->thread.fsbase;
 	/* The scan's state, unknown to the verifier (see unknown_zero). */
 	c.main = c.interp = c.ts = c.found = unknown_zero();
 	c.phase = (__u32)unknown_zero();
 	c.fault = c.done = (int)unknown_zero();
 
 	tc = bpf_map_lookup_elem(&threads, &tid);
+	/* Only a thread without a thread state, or a scan, needs the time. */
+	now = tc && tc->tstate ? 0 : bpf_ktime_get_ns();
 	if (tc) {
 		/* Revalidate: the thread may have exited and its tid been reused. */
 		if (tc->tstate && !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id, rtask) &&
@@ -224,6 +227,8 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 		count(GP_CNT_NO_TSTATE);
 
 	fresh.tstate = c.found;
+	if (!now)
+		now = bpf_ktime_get_ns();
 	fresh.retry_ns = now + GP_NO_TSTATE_RETRY_NS;
 	bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
 	return c.found;
@@ -503,8 +508,9 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 					__u32 type)
 {
 	s->type = type;
-	s->pid = BPF_CORE_READ(task, tgid);
-	s->tid = BPF_CORE_READ(task, pid);
+	/* A trusted pointer in every caller: plain loads, no helper calls. */
+	s->pid = task->tgid;
+	s->tid = task->pid;
 	s->cpu = bpf_get_smp_processor_id();
 	s->ts = bpf_ktime_get_ns();
 	s->user_ip = 0;
@@ -524,10 +530,11 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
  * Fill s for task (a thread of proc): registers, thread state, GIL state
  * and Python stack. rtask: NULL when task is the current task, else task.
  * blocked: the task is leaving the CPU to sleep (decides idle vs released).
+ * *g: the GIL as read for the state, for the holder's record (blame.bpf.h).
  */
 static __always_inline void capture(struct gp_sample *s, const struct gp_proc *proc,
 				    struct task_struct *task, struct task_struct *rtask,
-				    __u32 type, bool blocked)
+				    __u32 type, bool blocked, struct gil_view *g)
 {
 	/*
 	 * A perf_event ctx->regs are the interrupted registers, kernel ones
@@ -543,10 +550,10 @@ static __always_inline void capture(struct gp_sample *s, const struct gp_proc *p
 	 * and it would check the holder's walk (blame.h) once per path.
 	 */
 	s->flags = (__u32)blocked * GP_SAMPLE_BLOCKED;
-	s->user_ip = BPF_CORE_READ(regs, ip);
-	s->user_sp = BPF_CORE_READ(regs, sp);
+	s->user_ip = regs->ip;
+	s->user_sp = regs->sp;
 	s->tstate = find_tstate(proc, task, s->tid, rtask);
-	s->gil = gil_state(proc, regs, s->tstate, blocked, rtask);
+	s->gil = gil_state(proc, regs, s->tstate, blocked, rtask, g);
 	if (s->gil == GP_GIL_HOLDING && gc_running(proc, rtask))
 		s->flags |= GP_SAMPLE_GC;
 	if (s->tstate) {
@@ -571,6 +578,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
 	struct gp_scratch *sc;
+	struct gil_view g;
 	struct gp_proc *proc;
 	__u32 extra = 0;
 
@@ -584,11 +592,11 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!sc)
 		return 0;
 	task = bpf_get_current_task_btf();
-	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false);
+	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false, &g);
 	if (cfg.stack_bytes || cfg.kernel_stack)
 		extra = copy_native(ctx, sc, task, sc->sample.tid);
 	emit(&sc->sample, extra, sizeof(*sc));
-	blame_holder(&sc->sample, proc, NULL);
+	blame_holder(&sc->sample, proc, &g, NULL);
 	return 0;
 }
 

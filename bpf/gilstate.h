@@ -30,36 +30,90 @@ static __always_inline bool in_gil_futex(const struct gp_proc *proc, struct pt_r
 {
 	__u64 uaddr;
 
-	if (BPF_CORE_READ(regs, orig_ax) != GP_NR_FUTEX)
+	/* regs is a trusted pointer (bpf_task_pt_regs): plain loads, no helper call. */
+	if (regs->orig_ax != GP_NR_FUTEX)
 		return false;
-	uaddr = BPF_CORE_READ(regs, di);
+	uaddr = regs->di;
 	return cfg.py.gil_size > 0 && uaddr - proc->gil < (__u64)cfg.py.gil_size;
+}
+
+/*
+ * The GIL's fields a record needs, from one read: struct _gil_runtime_state
+ * starts with them in every version (the row's offsets say where), and one
+ * copy of its first bytes costs what one of its fields did.
+ */
+#define GP_GIL_HDR 32
+
+struct gil_view {
+	__u64 holder;            /* last_holder: the holder, while locked == 1 */
+	__s32 locked;
+	__s32 fault;             /* the GIL could not be read */
+};
+
+static __always_inline bool gil_hdr_fits(void)
+{
+	return cfg.py.gil_last_holder >= 0 && cfg.py.gil_last_holder + 8 <= GP_GIL_HDR &&
+	       cfg.py.gil_locked >= 0 && cfg.py.gil_locked + 4 <= GP_GIL_HDR;
+}
+
+/* proc->gil must be set. */
+static __always_inline void read_gil(const struct gp_proc *proc, struct task_struct *rtask,
+				     struct gil_view *g)
+{
+	__u8 b[GP_GIL_HDR];
+
+	g->holder = 0;
+	g->locked = 0;
+	g->fault = 0;
+	if (gil_hdr_fits()) {
+		if (uread(b, sizeof(b), proc->gil, rtask)) {
+			g->fault = 1;
+			return;
+		}
+		g->locked = *(const __s32 *)(b + cfg.py.gil_locked);
+		/* last_holder is not cleared on release: only meaningful when locked. */
+		if (g->locked == 1)
+			g->holder = *(const __u64 *)(b + cfg.py.gil_last_holder);
+		return;
+	}
+	/* A row whose fields lie further apart: one read each. */
+	if (uread(&g->locked, sizeof(g->locked), proc->gil + cfg.py.gil_locked, rtask) ||
+	    (g->locked == 1 && read_ptr(&g->holder, proc->gil + cfg.py.gil_last_holder, rtask)))
+		g->fault = 1;
+}
+
+static __always_inline bool view_holds(const struct gil_view *g, __u64 tstate)
+{
+	return tstate && !g->fault && g->locked == 1 && g->holder == tstate;
 }
 
 static __always_inline bool holds_gil(const struct gp_proc *proc, __u64 tstate,
 				      struct task_struct *rtask)
 {
-	__s32 locked = 0;
-	__u64 holder = 0;
+	struct gil_view g;
 
-	if (!tstate || uread(&locked, sizeof(locked), proc->gil + cfg.py.gil_locked, rtask) ||
-	    locked != 1)
+	if (!tstate)
 		return false;
-	/* last_holder is not cleared on release: only meaningful when locked. */
-	if (read_ptr(&holder, proc->gil + cfg.py.gil_last_holder, rtask))
-		return false;
-	return holder == tstate;
+	read_gil(proc, rtask, &g);
+	return view_holds(&g, tstate);
 }
 
-/* enum gp_gil of a thread; blocked: it is going to sleep (not preempted). */
+/*
+ * enum gp_gil of a thread; blocked: it is going to sleep (not preempted).
+ * *g: the GIL as read for it (fault set when it was not read), which the
+ * holder's record of a waiting one reuses (blame.bpf.h).
+ */
 static __always_inline __u32 gil_state(const struct gp_proc *proc, struct pt_regs *regs,
-				       __u64 tstate, bool blocked, struct task_struct *rtask)
+				       __u64 tstate, bool blocked, struct task_struct *rtask,
+				       struct gil_view *g)
 {
 	if (!proc->gil) {
+		g->fault = 1;
 		count(GP_CNT_GIL_UNKNOWN);
 		return GP_GIL_UNKNOWN;
 	}
-	if (holds_gil(proc, tstate, rtask))
+	read_gil(proc, rtask, g);
+	if (view_holds(g, tstate))
 		return GP_GIL_HOLDING;
 	if (in_gil_futex(proc, regs))
 		return GP_GIL_WAITING;

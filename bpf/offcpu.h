@@ -51,6 +51,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 {
 	__u32 ptgid = prev->tgid, ntgid = next->tgid;
 	struct gp_scratch *sc;
+	struct gil_view g;
 	struct gp_proc *proc;
 	bool in = false;
 
@@ -79,9 +80,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		return 0;
 	/* Preempted (still runnable) is not idle: it wants the CPU back. */
 	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU,
-		!preempt && prev_state != GP_TASK_RUNNING);
+		!preempt && prev_state != GP_TASK_RUNNING, &g);
 	emit(&sc->sample, 0, sizeof(*sc));
-	blame_holder(&sc->sample, proc, NULL);
+	blame_holder(&sc->sample, proc, &g, NULL);
 	return 0;
 }
 #pragma clang diagnostic pop
@@ -91,6 +92,7 @@ int snapshot(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct gp_scratch *sc;
+	struct gil_view g;
 	struct gp_proc *proc;
 	__u32 tgid, key = 0;
 
@@ -116,10 +118,11 @@ int snapshot(struct bpf_iter__task *ctx)
 		count(GP_CNT_NO_SCRATCH);
 		return 0;
 	}
-	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING);
+	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING,
+		&g);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
 	emit(&sc->sample, 0, sizeof(*sc));
-	blame_holder(&sc->sample, proc, task);
+	blame_holder(&sc->sample, proc, &g, task);
 	return 0;
 }
 
