@@ -160,7 +160,10 @@ def check_demo_profile(folded, script_path, who, names=True):
         py = s[name].get("holding", 0) + s[name].get("waiting", 0)
         assert py >= 0.85 and s[name].get("holding", 0) >= 0.15, "%s: %s %s" % (who, name, s[name])
     released = {n: v.get("released", 0) for n, v in s.items()}
-    assert released["hasher"] >= 0.15 and max(released, key=released.get) == "hasher", \
+    # How much of hasher's time is hashing (released) and how much getting
+    # the GIL back from the two computing threads depends on the machine's
+    # load: 9-24% on the 2-core development machine in one quiet hour.
+    assert released["hasher"] >= 0.05 and max(released, key=released.get) == "hasher", \
         "%s: released shares %s" % (who, released)
     # Each wake-up waits for the GIL the computing threads hold: a few
     # percent on a quiet machine, more when they are preempted holding it.
