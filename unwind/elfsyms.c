@@ -34,6 +34,16 @@ static int find_segment(Elf *e, uint64_t vaddr, struct gp_elf_sym *sym)
 	return -1;
 }
 
+/* sym is at vaddr, size bytes, if a loaded segment holds it. */
+static void take(Elf *e, struct gp_elf_sym *sym, uint64_t vaddr, uint64_t size)
+{
+	if (find_segment(e, vaddr, sym))
+		return;
+	sym->found = true;
+	sym->value = vaddr;
+	sym->size = size;
+}
+
 static void scan_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 			 struct gp_elf_sym *syms, size_t n)
 {
@@ -53,13 +63,8 @@ static void scan_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 		if (!name)
 			continue;
 		for (size_t k = 0; k < n; k++) {
-			if (syms[k].found || strcmp(name, syms[k].name))
-				continue;
-			if (find_segment(e, s.st_value, &syms[k]))
-				continue;
-			syms[k].found = true;
-			syms[k].value = s.st_value;
-			syms[k].size = s.st_size;
+			if (!syms[k].found && !strcmp(name, syms[k].name))
+				take(e, &syms[k], s.st_value, s.st_size);
 		}
 	}
 }
@@ -86,13 +91,8 @@ static void find_sections(Elf *e, struct gp_elf_sym *syms, size_t n)
 		if (!name)
 			continue;
 		for (size_t k = 0; k < n; k++) {
-			if (syms[k].found || !syms[k].section || strcmp(name, syms[k].section))
-				continue;
-			if (find_segment(e, sh.sh_addr, &syms[k]))
-				continue;
-			syms[k].found = true;
-			syms[k].value = sh.sh_addr;
-			syms[k].size = sh.sh_size;
+			if (!syms[k].found && syms[k].section && !strcmp(name, syms[k].section))
+				take(e, &syms[k], sh.sh_addr, sh.sh_size);
 		}
 	}
 }

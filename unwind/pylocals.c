@@ -213,7 +213,7 @@ static void read_vars(const struct gp_pyobj *r, uint64_t frame, uint64_t code,
 	}
 }
 
-static uint64_t first_frame(const struct gp_pyobj *r, uint64_t ts)
+uint64_t gp_pythread_frame(const struct gp_pyobj *r, uint64_t ts)
 {
 	const struct py_layout *L = r->L;
 
@@ -232,7 +232,7 @@ size_t gp_pylocals_read(const struct gp_pyobj *r, uint64_t runtime, int64_t nati
 	if (!r->O || r->O->frame_localsplus < 0)
 		return 0;
 	ts = find_tstate(r, runtime, native_tid, pthread);
-	frame = ts ? first_frame(r, ts) : 0;
+	frame = ts ? gp_pythread_frame(r, ts) : 0;
 	for (int i = 0; frame && i < GP_LOCALS_FRAMES && n < max; i++) {
 		uint64_t prev = rd(r, frame, L->frame_previous);
 		uint64_t code = rd(r, frame, L->frame_code) & ~(uint64_t)L->frame_code_tag_bits;

@@ -46,6 +46,9 @@ struct gp_pyframe_vars {
  * pthread, its pthread_self() (3.9, 3.10), innermost first, into out[0..max). Returns how many, 0 if the thread has no Python
  * frame or cannot be found.
  */
+/* The innermost Python frame of thread state ts (ts_frame, or 3.11-3.12's cframe), 0 if none. */
+uint64_t gp_pythread_frame(const struct gp_pyobj *r, uint64_t ts);
+
 size_t gp_pylocals_read(const struct gp_pyobj *r, uint64_t runtime, int64_t native_tid,
 			uint64_t pthread, struct gp_pyframe_vars *out, size_t max);
 void gp_pylocals_free(struct gp_pyframe_vars *f, size_t n);

@@ -13,28 +13,12 @@
 #include "codetype.h"
 
 #include "../../bpf/gilprof.h"
+#include "../../unwind/pylocals.h"
 
 #define MAX_THREADS 256
 #define MAX_FRAMES 64
 
-static uint64_t thread_frame(const struct gp_pyobj *r, uint64_t ts)
-{
-	const struct py_layout *L = r->L;
-	uint64_t frame = 0, cframe = 0;
-
-	if (L->ts_cframe >= 0) {
-		if (gp_mem_read_u64(&r->mem, ts + (uint64_t)L->ts_cframe, &cframe) || !cframe)
-			return 0;
-		if (gp_mem_read_u64(&r->mem, cframe + (uint64_t)L->cframe_frame, &frame))
-			return 0;
-		return frame;
-	}
-	if (gp_mem_read_u64(&r->mem, ts + (uint64_t)L->ts_frame, &frame))
-		return 0;
-	return frame;
-}
-
-/* The code type seen in the frames of thread state ts, or 0. */
+/* The code type seen in the chain of frames from frame, or 0. */
 static uint64_t from_frames(const struct gp_pyobj *r, uint64_t frame)
 {
 	const struct py_layout *L = r->L;
@@ -62,7 +46,7 @@ uint64_t gp_find_code_type(const struct gp_pyobj *r, uint64_t runtime)
 	    gp_mem_read_u64(&r->mem, interp + (uint64_t)L->interp_threads_head, &ts))
 		return 0;
 	for (int i = 0; i < MAX_THREADS && ts; i++) {
-		type = from_frames(r, thread_frame(r, ts));
+		type = from_frames(r, gp_pythread_frame(r, ts));
 		if (type)
 			return type;
 		if (gp_mem_read_u64(&r->mem, ts + (uint64_t)L->ts_next, &ts))
