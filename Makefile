@@ -6,6 +6,7 @@
 #   make test     install dependencies, build, run every test layer
 #   make layouts  regenerate the CPython layout rows from installed headers
 #   make bench    gil-prof against py-spy and Austin (bench/results/latest.md)
+#   make bench-tachyon   ... and CPython 3.15's own sampler (bench/results/tachyon/)
 #   make dist     the self-contained binary .output/dist/gil-prof (glibc only)
 #   make wheel    the pip wheel .output/wheel/gil_prof-*.whl
 #   make install  binary, man page, bash completion (PREFIX, DESTDIR)
@@ -48,7 +49,7 @@ DEB_TEST_PACKAGES := libcmocka-dev python3-pytest python3.11-dev procps util-lin
 	qemu-system-x86 gpgv debian-archive-keyring \
 	libcap2-bin tmux \
 	prometheus
-DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv
+DEB_BENCH_PACKAGES := wrk gnuplot-nox python3-venv debootstrap debian-archive-keyring util-linux
 # make dist (sysroot from Debian's archive, glibc check), make wheel, make man.
 DEB_DIST_PACKAGES := binutils debian-archive-keyring python3 python3-venv dpkg-dev xz-utils
 
@@ -83,7 +84,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps deps-test deps-bench deps-dist demo test unit functional tools layouts clean san \
-	unit-san functional-san valgrind fuzz fuzz-build soak bench bench-smoke
+	unit-san functional-san valgrind fuzz fuzz-build soak bench bench-smoke bench-tachyon
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -548,6 +549,24 @@ bench: deps-bench
 bench-smoke: $(BIN) $(BENCH_VENV)/installed
 	$(SUDO) env BENCH_PYTHON="$(BENCH_PYTHON)" $(PYTHON) bench/run.py --smoke --tools $(BENCH_VENV)/bin --out $(OUTPUT)/bench/smoke
 	$(PYTHON) bench/check_results.py $(OUTPUT)/bench/smoke
+	$(SUDO) $(PYTHON) bench/run.py --smoke --python sid-3.15 --tools $(BENCH_VENV)/bin \
+		--workloads $(TACHYON_SMOKE_WORKLOADS) --profilers $(TACHYON_SMOKE_PROFILERS) \
+		--out $(OUTPUT)/bench/smoke-tachyon
+	$(PYTHON) bench/check_results.py $(OUTPUT)/bench/smoke-tachyon
+
+# CPython 3.15's own sampler, Tachyon (python3.15 -m profiling.sampling),
+# beside gil-prof and py-spy on Debian sid's 3.15 in the sid root (Austin
+# 3.7 does not read 3.15): bench/results/tachyon/latest.{md,png,json},
+# with the GIL view of both on the contention workload. 10-15 minutes.
+TACHYON_WORKLOADS ?= calls,contend,mixed,http
+TACHYON_PROFILERS ?= gilprof-cpu,gilprof-wall,tachyon-wall,tachyon-gil,pyspy,pyspy-gil-idle
+TACHYON_SMOKE_WORKLOADS := calls,contend
+TACHYON_SMOKE_PROFILERS := gilprof-wall,tachyon-wall,tachyon-gil,pyspy
+bench-tachyon: deps-bench
+	$(MAKE) $(BIN) $(BENCH_VENV)/installed
+	$(SUDO) env BENCH_REPS="$(BENCH_REPS)" BENCH_RATES="$(BENCH_RATES)" $(PYTHON) bench/run.py \
+		--python sid-3.15 --workloads $(TACHYON_WORKLOADS) --profilers $(TACHYON_PROFILERS) \
+		--tools $(BENCH_VENV)/bin --out bench/results/tachyon
 
 test: deps-test
 	$(MAKE) $(BIN)

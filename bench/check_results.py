@@ -20,6 +20,10 @@ figures themselves.
   and peak RSS are positive numbers, and per context switch (wall mode)
   and per GIL event (with a timeline) too: the kernel's accounting was
   read and divided, whatever the figures;
+- the GIL view table when a workload that keeps it (workload 2) ran under
+  gil-prof or Tachyon's wall mode: a row per such setting and rate, its
+  workers' holding and waiting shares positive percentages that add up to
+  at most 100%;
 - latest.png: a PNG image of plausible size.
 Exits 1 with one line per problem.
 """
@@ -157,6 +161,28 @@ def check_costs(data, rows, problems):
                                     % (w, s, rate))
 
 
+GIL_VIEW = "GIL view: gil-prof's measured states and Tachyon's sampled flags"
+
+
+def check_gil_view(data, rows, problems):
+    want = set()
+    for w in data["workloads"]:
+        if not workloads.BY_KEY[w].gil_view:
+            continue
+        for s in data["profilers"]:
+            st = profilers.BY_KEY[s]
+            if st.tool == "gil-prof" or (st.tool == "tachyon" and "--gecko" in st.args):
+                want |= {(str(workloads.BY_KEY[w].number), st.label, "%d Hz" % r)
+                         for r in data["rates"]}
+    got = {(r[0], r[1], r[2]): r for r in rows[1:] if len(r) == 8}
+    for key in sorted(want - set(got)):
+        problems.append("GIL view table: no row for %s" % " ".join(key))
+    for key, r in got.items():
+        vals = [float(v.split("%")[0]) if PCT.match(v) else None for v in (r[4], r[5], r[6])]
+        if None in vals or vals[0] <= 0 or vals[1] <= 0 or vals[2] > 100.5:
+            problems.append("GIL view table: implausible row %r" % r)
+
+
 def check_png(path, problems):
     try:
         blob = path.read_bytes()
@@ -211,6 +237,7 @@ def main():
         if not want or len(funcs) != want:
             problems.append("fidelity table: %d function rows, expected %d"
                             % (len(funcs), want))
+    check_gil_view(data, t.get(GIL_VIEW, []), problems)
     check_png(out / "latest.png", problems)
     for p in problems:
         print("bench-smoke: FAIL: " + p)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gil-prof against py-spy and Austin: what each costs the target, side by side.
+"""gil-prof against py-spy, Austin and Tachyon: what each costs the target, side by side.
 
     sudo bench/run.py [--smoke] [--reps N] [--rates 100,1000] [--workloads calls,...]
                       [--profilers gilprof-cpu,...] [--python PATH] [--tools DIR]
@@ -16,7 +16,10 @@ workloads, one repetition, one setting per profiler) and checks its output
 with bench/check_results.py.
 
 The environment sets the defaults of the long form: BENCH_REPS,
-BENCH_RATES, BENCH_WORKLOADS, BENCH_PROFILERS, BENCH_PYTHON.
+BENCH_RATES, BENCH_WORKLOADS, BENCH_PROFILERS, BENCH_PYTHON. --python
+sid-3.15 (sid-3.14, sid-3.15d, ...) runs the workloads under Debian sid's
+interpreter in the cached sid root (benchlib/roots.py); on 3.15 CPython's
+own sampler, Tachyon, joins the settings (`make bench-tachyon`).
 """
 import argparse
 import glob
@@ -32,7 +35,8 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from benchlib import bpfstats, chart, machine, profilers, report, runner, workloads  # noqa: E402
+from benchlib import (bpfstats, chart, machine, profilers, report, roots, runner,  # noqa: E402
+                      workloads)
 
 SMOKE_PROFILERS = ["gilprof-native", "gilprof-timeline", "pyspy", "austin"]
 
@@ -45,11 +49,23 @@ def default_python():
     return found[-1] if found else shutil.which("python3.11") or shutil.which("python3")
 
 
-def find_tools(tools_dir):
+def python_minor(python):
+    r = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise SystemExit("bench: error: cannot run %s: %s" % (python, r.stderr.strip()))
+    return tuple(int(x) for x in r.stdout.split("."))
+
+
+def find_tools(tools_dir, interp, minor):
     tools = {"gil-prof": str(ROOT / "gil-prof")}
     for name in ("py-spy", "austin"):
         path = os.path.join(tools_dir, name) if tools_dir else None
         tools[name] = path if path and os.access(path, os.X_OK) else shutil.which(name)
+    # Tachyon is the target interpreter's own module, run where the target
+    # runs (its root: profilers.py).
+    tools["tachyon"] = (interp.name if interp.root != "/" else interp.python) \
+        if minor >= (3, 15) else None
     return tools
 
 
@@ -79,10 +95,18 @@ def parse_args():
     a.reps = a.reps or (1 if a.smoke else 5)
     a.rates = [int(r) for r in (a.rates or ("100" if a.smoke else "100,1000")).split(",") if r]
     a.workloads = (a.workloads.split(",") if a.workloads else workloads.DEFAULT)
+    if a.report_only:
+        a.interp, a.minor = None, None
+        a.profilers = a.profilers.split(",") if a.profilers else []
+        return a
+    a.interp = roots.resolve(a.python)
+    a.python = a.interp.python
+    a.minor = python_minor(a.python)
     if a.profilers:
         a.profilers = a.profilers.split(",")
     else:
-        a.profilers = SMOKE_PROFILERS if a.smoke else [s.key for s in profilers.SETTINGS[1:]]
+        a.profilers = SMOKE_PROFILERS if a.smoke else [
+            s.key for s in profilers.SETTINGS[1:] if (s.min_python or (0, 0)) <= a.minor]
     for w in a.workloads:
         if w not in workloads.BY_KEY:
             ap.error("unknown workload %r (known: %s)" % (w, ", ".join(workloads.BY_KEY)))
@@ -90,6 +114,10 @@ def parse_args():
         if p not in profilers.BY_KEY or p == "none":
             ap.error("unknown profiler setting %r (known: %s)"
                      % (p, ", ".join(s.key for s in profilers.SETTINGS[1:])))
+        need = profilers.BY_KEY[p].min_python
+        if need and a.minor < need:
+            ap.error("%s reads Python %d.%d and newer; the workloads run %d.%d (--python "
+                     "sid-3.15)" % ((p,) + need + a.minor))
     return a
 
 
@@ -122,7 +150,8 @@ def measure(a, tools):
                          "or pass --tools DIR)" % ", ".join(missing))
     if not os.access(tools["gil-prof"], os.X_OK):
         raise SystemExit("bench: error: build gil-prof first (make)")
-    tmp = tempfile.mkdtemp(prefix="gp-bench-")
+    # Under /tmp: an interpreter in a root sees the host's /tmp (roots.py).
+    tmp = tempfile.mkdtemp(prefix="gp-bench-", dir="/tmp")
     data = {
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "smoke": a.smoke, "reps": a.reps, "rates": a.rates, "workloads": a.workloads,
@@ -130,6 +159,9 @@ def measure(a, tools):
         "tools": {k: tool_version(tools, k) for k in ("gil-prof", "py-spy", "austin")},
         "load_start": machine.load1(), "runs": [],
     }
+    if tools.get("tachyon"):
+        data["tools"]["tachyon"] = "profiling.sampling of Python %s" % (
+            data["machine"]["python_version"])
     ctx = {"tmp": tmp, "python": a.python, "smoke": a.smoke, "env": workload_env(a, tmp),
            "timeout": a.timeout, "tools": tools}
     cells = plan(a)
@@ -177,7 +209,7 @@ def main():
         data = json.loads(raw.read_text())
     else:
         with bpfstats.enabled():
-            data = measure(a, find_tools(a.tools))
+            data = measure(a, find_tools(a.tools, a.interp, a.minor))
         tmp = raw.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data, indent=1) + "\n")
         tmp.replace(raw)

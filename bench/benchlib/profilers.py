@@ -8,17 +8,35 @@ austin's collapsed stacks) read for the fidelity check.
 basis: what a complete profile's sample count is, for "samples vs expected":
   cpu   rate x the target's CPU time (on-CPU samples only)
   wall  rate x the lifetimes of all its threads (idle threads too)
-  tick  rate x wall time: one thread (py-spy --gil: the GIL holder) per tick
+  tick  rate x wall time: one thread (py-spy --gil: the GIL holder) per tick,
+        or one tick of all threads (Tachyon -a)
+  own   rate x the time the profiler says it sampled (Tachyon's collapsed
+        output, which has no times to clip to the recorded window)
 py-spy counts one sample per active thread per tick; it counts threads
 waiting for the GIL as active, so it can exceed the cpu basis.
+
+Tachyon (CPython 3.15's own sampler, python3.15 -m profiling.sampling) is
+run inside the target's root with nsenter (it must see the interpreter's
+files where the target does) and says nothing when it starts: it is taken
+to sample TACHYON_START seconds after it was started (it attaches in about
+0.2 s here). In wall mode it writes a Gecko profile, whose samples are
+counted within the recorded window, so a late start shows as missing
+samples rather than passing unseen.
 """
 import os
 import re
+import time
+
+TACHYON_START = 1.0
 
 
 class Setting:
-    def __init__(self, key, label, tool, args, basis):
+    def __init__(self, key, label, tool, args, basis, min_python=None):
         self.key, self.label, self.tool, self.args, self.basis = key, label, tool, args, basis
+        # The oldest interpreter (major, minor) the tool reads, where it is
+        # newer than every workload interpreter's.
+        self.min_python = min_python
+        self.started = None
 
     def command(self, tools, pid, rate, out):
         """The command line that records process `pid` at `rate` Hz into `out`."""
@@ -29,6 +47,11 @@ class Setting:
         if self.tool == "py-spy":
             return [tools["py-spy"], "record", "-p", str(pid), "-r", str(rate), "-f", "raw",
                     "-o", out, *args]
+        if self.tool == "tachyon":
+            self.started = time.monotonic()
+            return ["nsenter", "-t", str(pid), "-m", "-r", "-w", tools["tachyon"], "-m",
+                    "profiling.sampling", "attach", "-a", "-r", str(rate), *args,
+                    "-o", out, str(pid)]
         if self.tool == "austin":
             # -P: the statistics go into the output as "# name: value" lines.
             return [tools["austin"], "-P", "-i", str(1000000 // rate), "-p", str(pid),
@@ -41,6 +64,8 @@ class Setting:
             return "debug: sampling started" in err
         if self.tool == "py-spy":
             return "py-spy> Sampling process" in err
+        if self.tool == "tachyon":
+            return time.monotonic() - self.started >= TACHYON_START
         # austin says nothing when it starts; its (buffered) output appears
         # once it has taken samples.
         try:
@@ -98,7 +123,27 @@ def parse_austin(err, out):
     return res
 
 
-PARSERS = {"gil-prof": parse_gilprof, "py-spy": parse_pyspy, "austin": parse_austin}
+def parse_tachyon(err, out):
+    """Its end-of-run lines: "Captured N samples in T seconds", "Error rate:
+    P" (percent of the samples it could not take), "Warning: missed K
+    samples from the expected total of E". runner.py replaces "samples" by
+    the ticks inside the recorded window (gilview.tachyon_ticks)."""
+    res = {}
+    m = re.search(r"Captured (\d+) samples in ([\d.]+) seconds", err)
+    if m:
+        res["captured"], res["captured_s"] = int(m.group(1)), float(m.group(2))
+        res["samples"] = res["captured"]
+    m = re.search(r"Error rate: ([\d.]+)", err)
+    if m and "captured" in res:
+        res["lost"] = round(float(m.group(1)) / 100 * res["captured"])
+    m = re.search(r"missed (\d+) samples from the expected total of (\d+)", err)
+    if m:
+        res["missed"] = int(m.group(1))
+    return res
+
+
+PARSERS = {"gil-prof": parse_gilprof, "py-spy": parse_pyspy, "austin": parse_austin,
+           "tachyon": parse_tachyon}
 
 NONE = Setting("none", "none (baseline)", None, [], None)
 SETTINGS = [
@@ -115,5 +160,14 @@ SETTINGS = [
     Setting("pyspy-native", "py-spy --native", "py-spy", ["--native"], "cpu"),
     Setting("pyspy-gil-idle", "py-spy --gil --idle", "py-spy", ["--gil", "--idle"], "tick"),
     Setting("austin", "austin", "austin", [], "wall"),
+    # CPython 3.15's own sampler: all threads (-a) per tick, in its wall
+    # mode (every thread) and its gil mode (only the thread holding the GIL).
+    # Its Gecko output is its wall mode only (with the GIL and CPU markers);
+    # the others write collapsed stacks, whose samples are counted against
+    # its own sampling time (basis "own").
+    Setting("tachyon-wall", "Tachyon (wall, Gecko)", "tachyon", ["--gecko"], "tick",
+            min_python=(3, 15)),
+    Setting("tachyon-gil", "Tachyon --mode gil", "tachyon", ["--mode", "gil", "--collapsed"],
+            "own", min_python=(3, 15)),
 ]
 BY_KEY = {s.key: s for s in SETTINGS}

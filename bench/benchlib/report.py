@@ -71,6 +71,10 @@ def summarize(data):
         if bpf:
             c["bpf_cpu"] = _med([ns / 1e9 / t for _, ns, t in bpf])
         c["unwind_us"] = _med([r["unwind_us"][0] for r in rs if r.get("unwind_us")])
+        views = [r["gil_view"] for r in rs if r.get("gil_view")]
+        if views:
+            c["gil_view"] = {k: _span([v[k] for v in views]) for k in ("holding", "waiting")}
+            c["gil_view"]["threads"] = max(v["threads"] for v in views)
         costs = [event_costs(r) for r in rs if r.get("bpf_window")]
         if costs:
             c["cost"] = {k: _med([x[k] for x in costs]) for k in COST_KEYS}
@@ -298,6 +302,33 @@ def _pct(span, signed=True):
     return (fmt + " (" + fmt + " .. " + fmt + ")") % (conv(span[0]), conv(span[1]), conv(span[2]))
 
 
+def gil_view_section(add, data, cells):
+    """gil-prof's measured GIL states beside Tachyon's sampled flags (issue 12)."""
+    rows = [(k, c) for k, c in cells.items() if c.get("gil_view")]
+    if not rows:
+        return
+    add("## GIL view: gil-prof's measured states and Tachyon's sampled flags\n")
+    add("The worker threads of each workload that keeps it (the main thread, in join(), is "
+        "left out): the share of each worker's time it held the GIL and waited for it, mean "
+        "over the workers, median (min .. max) over the repetitions. gil-prof: its folded "
+        "samples per state (holding from the GIL's owner, waiting from the futex the thread "
+        "sleeps on), over the worker's samples that are not idle (before the go they sit "
+        "idle in an Event). Tachyon: its Gecko markers \"Has GIL\" and \"Waiting for GIL\" "
+        "(from the holds_gil and gil_requested flags it samples) over the worker's observed "
+        "time (On CPU + Off CPU markers), clipped to the go..exit window. Truth: N workers "
+        "that contend for one GIL each hold it about 1/N of the time and wait the rest.\n")
+    add("| Workload | Profiler | Rate | Workers | Holding | Waiting | Holding + waiting | Truth (holding) |")
+    add("|---|---|---|---|---|---|---|---|")
+    for (w, s, rate), c in rows:
+        v = c["gil_view"]
+        both = (v["holding"][0] + v["waiting"][0]) if v["holding"] and v["waiting"] else None
+        add("| %d | %s | %d Hz | %d | %s | %s | %s | %s |" % (
+            WORKLOADS[w].number, SETTINGS[s].label, rate, v["threads"], _pct(v["holding"], False),
+            _pct(v["waiting"], False), _num(100 * both if both is not None else None, "%.1f%%"),
+            "%.1f%%" % (100.0 / v["threads"])))
+    add("")
+
+
 def _num(v, fmt="%.1f"):
     return "-" if v is None else fmt % v
 
@@ -307,7 +338,9 @@ def markdown(data, summary):
     cells = summary["cells"]
     L = []
     add = L.append
-    add("# gil-prof benchmark: overhead and fidelity against py-spy and Austin\n")
+    add("# gil-prof benchmark: overhead and fidelity against %s\n" % (
+        "py-spy and Austin" if not any(SETTINGS[s].tool == "tachyon" for s in data["profilers"])
+        else "py-spy, Austin and Tachyon"))
     add("%s run, %s, %d repetition(s), rates %s Hz, %.0f minutes. Made by `%s`.\n" % (
         "Smoke" if data["smoke"] else "Full", data["started"], data["reps"],
         ", ".join(map(str, data["rates"])), data.get("minutes", 0),
@@ -332,7 +365,9 @@ def markdown(data, summary):
         "throughput and p99 latency against the baseline's. Profiler CPU: the profiler "
         "process's user+system CPU while the workload ran, per second of recording (100% = "
         "one core). Samples: collected over expected (cpu basis: rate x the target's CPU "
-        "time; wall: rate x the lifetimes of all its threads; tick: rate x wall time; "
+        "time; wall: rate x the lifetimes of all its threads; tick: rate x wall time "
+        "(Tachyon -a: one sample of every thread per tick); own: rate x the time the "
+        "profiler says it sampled; "
         "py-spy counts threads waiting for the GIL as active, so it can pass 100%). Lost: "
         "gil-prof's lost samples, py-spy's and Austin's sampling errors, summed over the "
         "repetitions.\n")
@@ -406,6 +441,8 @@ def markdown(data, summary):
             add("| `%s` | %s |" % (fn, " | ".join(vals)))
         add("| samples | " + " | ".join(str(f["samples"][s]) for s in order) + " |")
         add("")
+
+    gil_view_section(add, data, cells)
 
     add("## Goals (issue 18)\n")
     add("| Goal | Status | Measured |")

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from . import bpfstats, machine
+from . import bpfstats, gilview, machine
 from .profilers import NONE
 
 SETTLE = 0.2         # seconds between "sampling" and go, for every setting
@@ -174,6 +174,14 @@ def run_one(wl, setting, rate, ctx):
                 raise RunError("%s failed (%d): %s" % (setting.label, prof.returncode,
                                                        _tail(errpath)))
             run.update(setting.parse(err, out))
+            gecko = setting.tool == "tachyon" and "--gecko" in setting.args
+            if gecko:
+                run["samples"] = gilview.tachyon_ticks(out, (t_ready, t_exit))
+            if wl.gil_view:
+                run["gil_view"] = (gilview.tachyon_view(out, (t_go, t_exit), target.pid)
+                                   if gecko else
+                                   gilview.gilprof_view(out, target.pid)
+                                   if setting.tool == "gil-prof" else None)
             window_s = t_exit - t_ready - SETTLE
             run["prof_cpu"] = (prof1 - prof0) / window_s if window_s > 0 else None
             run["prof_cpu_s"] = prof1 - prof0
@@ -185,7 +193,9 @@ def run_one(wl, setting, rate, ctx):
                 run["bpf_window_s"] = t_exit - t_go
             run["prof_cpu_total_s"] = pru.ru_utime + pru.ru_stime
             run["prof_rss_mb"] = pru.ru_maxrss / 1024
-            run["expected"] = expected_samples(setting.basis, rate, res, t_ready, t_exit)
+            run["expected"] = (rate * run["captured_s"] if setting.basis == "own"
+                               and run.get("captured_s") else
+                               expected_samples(setting.basis, rate, res, t_ready, t_exit))
             if wl.fidelity:
                 from .stacks import leaf_counts
                 counts = leaf_counts(out, setting.tool, wl.fidelity)

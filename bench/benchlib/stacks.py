@@ -5,11 +5,16 @@ function, counted.
   gil-prof folded   thread (TID name);gil:STATE;f (path/file.py:LINE);... COUNT
   py-spy raw        f (file.py:LINE);g (file.py:LINE) COUNT
   austin            P<pid>;T<iid>:<tid>;/path/file.py:f:LINE;... MICROSECONDS   (one line per sample)
+  tachyon           a Gecko profile (JSON, its wall mode): per thread, samples ->
+                    stackTable -> frameTable -> funcTable (name, fileName in
+                    shared.stringArray); or its collapsed stacks (other modes):
+                    tid:TID;file.py:f:LINE;... COUNT
 
 A function is "name (file.py)": the last part of a qualified name and the
 file's base name, which all three agree on across Python versions.
 """
 import collections
+import json
 import os
 import re
 
@@ -29,19 +34,57 @@ def _folded_frames(stack):
     return out
 
 
-def _austin_frames(stack):
+def _austin_frames(stack, skip=2):
     out = []
-    for frame in stack.split(";")[2:]:
+    for frame in stack.split(";")[skip:]:
         parts = frame.rsplit(":", 2)
         if len(parts) == 3 and parts[0].endswith(".py"):
             out.append(_key(parts[1], parts[0]))
     return out
 
 
+def _is_json(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(1) == b"{"
+    except OSError:
+        return False
+
+
+def _gecko_stacks(path):
+    """(frames outermost first, weight) of every sample of a Gecko profile."""
+    with open(path) as f:
+        gecko = json.load(f)
+    names = gecko["shared"]["stringArray"]
+    for t in gecko["threads"]:
+        st, fr, fn = t["stackTable"], t["frameTable"], t["funcTable"]
+        for idx in t["samples"]["stack"]:
+            frames = []
+            # Bounded by the table: a prefix chain cannot be longer.
+            for _ in range(st["length"]):
+                if idx is None:
+                    break
+                func = fr["func"][st["frame"][idx]]
+                path_ = names[fn["fileName"][func]] if fn["fileName"][func] is not None else ""
+                if path_.endswith(".py"):
+                    frames.append(_key(names[fn["name"][func]], path_))
+                idx = st["prefix"][idx]
+            yield frames[::-1], 1
+
+
 def leaf_counts(path, tool, under):
     """Counter of the innermost Python function of the samples whose stack
     holds the function named `under` (any file); None if unreadable."""
     counts = collections.Counter()
+    if tool == "tachyon" and _is_json(path):
+        try:
+            stacks = list(_gecko_stacks(path))
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None
+        for frames, weight in stacks:
+            if frames and any(fr.startswith(under + " (") for fr in frames):
+                counts[frames[-1]] += weight
+        return counts
     try:
         f = open(path, errors="replace")
     except OSError:
@@ -56,6 +99,8 @@ def leaf_counts(path, tool, under):
                 continue
             if tool == "austin":
                 frames, weight = _austin_frames(stack), 1
+            elif tool == "tachyon":
+                frames, weight = _austin_frames(stack, 1), int(n)
             else:
                 frames, weight = _folded_frames(stack), int(n)
             if frames and any(fr.startswith(under + " (") for fr in frames):
