@@ -194,14 +194,19 @@ static bool can_load_bpf(void)
 	       HAS_CAP(caps, CAP_SYS_ADMIN_NR);
 }
 
-/* The BPF features the sampler uses (record/kfeatures.c), in one line. */
+static void report(struct check *c, enum verdict v);
+
+/*
+ * One line per BPF feature the sampler uses (record/kfeatures.c): what it
+ * is for, and when absent what that costs and what to do. The probe's own
+ * line sums them up.
+ */
 static enum verdict probe_features(struct check *c)
 {
 	struct gp_feature_needs all = { .native = true, .wall = true },
 				basic = { .native = false, .wall = false };
 	struct gp_features f;
-	char why[512], absent[256] = "";
-	size_t used = 0;
+	int absent = 0;
 
 	/* Without them every probe fails: it would blame the kernel. */
 	if (!can_load_bpf())
@@ -209,24 +214,36 @@ static enum verdict probe_features(struct check *c)
 			      "above)"),
 		       CHECK_NOTE;
 	gp_features_probe(&f, c->o->btf_path);
-	if (gp_features_refusal(&f, &basic, why, sizeof(why)))
-		return fail(c, GP_EXIT_KERNEL, "BPF features: %s", why);
-	for (int i = 0; i < GP_FEAT__MAX; i++)
-		if (!f.has[i] && used < sizeof(absent))
-			used += (size_t)snprintf(absent + used, sizeof(absent) - used, "%s%s (%s+)",
-						 used ? ", " : "", gp_feature_name(i),
-						 gp_feature_since(i));
-	if (gp_features_refusal(&f, &all, why, sizeof(why))) {
-		say(c, "BPF features: cpu mode only; %s", why);
-		return CHECK_NOTE;
+	for (int i = 0; i < GP_FEAT__MAX; i++) {
+		const char *name = gp_feature_name(i), *since = gp_feature_since(i);
+
+		if (f.has[i]) {
+			say(c, "feature %s: present (%s)", name, gp_feature_use(i));
+			report(c, CHECK_OK);
+			continue;
+		}
+		absent++;
+		if (gp_feature_needed(i, &basic)) {
+			report(c, fail(c, GP_EXIT_KERNEL,
+				       "feature %s: absent; every recording needs it (%s): run a "
+				       "kernel %s or newer, or one with it backported",
+				       name, gp_feature_use(i), since));
+		} else if (gp_feature_needed(i, &all)) {
+			say(c, "feature %s: absent; %s is unavailable (--mode cpu works): a kernel %s "
+			       "or newer has it", name, gp_feature_use(i), since);
+			report(c, CHECK_NOTE);
+		} else {
+			say(c, "feature %s: absent; a fallback is used (%s; %s+)", name,
+			    gp_feature_use(i), since);
+			report(c, CHECK_NOTE);
+		}
 	}
-	if (absent[0]) {
-		say(c, "BPF features: all a recording needs; absent: %s (a fallback is used)",
-		    absent);
-		return CHECK_NOTE;
-	}
-	say(c, "BPF features: all %d gil-prof uses", GP_FEAT__MAX);
-	return CHECK_OK;
+	if (gp_features_refusal(&f, &basic, c->text, sizeof(c->text)))
+		return fail(c, GP_EXIT_KERNEL, "BPF features: no recording works here");
+	if (!absent)
+		return say(c, "BPF features: all %d gil-prof uses", GP_FEAT__MAX), CHECK_OK;
+	return say(c, "BPF features: %d of %d absent (the lines above)", absent, GP_FEAT__MAX),
+	       CHECK_NOTE;
 }
 
 /* In a container (its own PID namespace or a runtime's marker file)? */
@@ -358,18 +375,24 @@ static const probe_fn target_probes[] = {
 	probe_giltrace,
 };
 
-static void run(struct check *c, probe_fn fn)
+/* Prints the line a probe set (c->text) with its verdict; counts failures. */
+static void report(struct check *c, enum verdict v)
 {
 	static const char *const words[] = { "ok  ", "note", "FAIL" };
-	enum verdict v;
 
-	c->text[0] = '\0';
-	c->fail_code = 0;
-	v = fn(c);
 	printf("  %s  %s\n", words[v], c->text);
 	fflush(stdout);
 	if (v == CHECK_FAIL && !c->failures++)
 		c->exit_code = c->fail_code ? c->fail_code : GP_EXIT_FAILURE;
+	c->text[0] = '\0';
+	c->fail_code = 0;
+}
+
+static void run(struct check *c, probe_fn fn)
+{
+	c->text[0] = '\0';
+	c->fail_code = 0;
+	report(c, fn(c));
 }
 
 int gp_cmd_check(struct gp_options *o)

@@ -23,17 +23,24 @@
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
 static const struct {
-	const char *name, *since;
+	const char *name, *since, *use;
 } table[GP_FEAT__MAX] = {
-	[GP_FEAT_BTF] = { "BTF (CONFIG_DEBUG_INFO_BTF)", "5.4" },
-	[GP_FEAT_RINGBUF] = { "the BPF ring buffer", "5.8" },
-	[GP_FEAT_LOOP] = { "bpf_loop", "5.17" },
-	[GP_FEAT_CURRENT_TASK_BTF] = { "bpf_get_current_task_btf", "5.11" },
-	[GP_FEAT_TASK_PT_REGS] = { "bpf_task_pt_regs", "5.15" },
-	[GP_FEAT_FIND_VMA] = { "bpf_find_vma", "5.17" },
-	[GP_FEAT_COPY_FROM_USER_TASK] = { "bpf_copy_from_user_task", "5.18" },
-	[GP_FEAT_SWITCH_STATE] = { "sched_switch's prev_state argument", "5.18" },
-	[GP_FEAT_ITER_TASK_PID] = { "task iterators of one process", "6.1" },
+	[GP_FEAT_BTF] = { "BTF (CONFIG_DEBUG_INFO_BTF)", "5.4",
+			  "CO-RE: the programs fit this kernel's structures" },
+	[GP_FEAT_RINGBUF] = { "the BPF ring buffer", "5.8", "samples reach gil-prof through it" },
+	[GP_FEAT_LOOP] = { "bpf_loop", "5.17", "the thread scan and the Python frame walk" },
+	[GP_FEAT_CURRENT_TASK_BTF] = { "bpf_get_current_task_btf", "5.11",
+				       "the interrupted thread's task" },
+	[GP_FEAT_TASK_PT_REGS] = { "bpf_task_pt_regs", "5.15",
+				   "a thread's user registers: the GIL wait it sleeps in" },
+	[GP_FEAT_FIND_VMA] = { "bpf_find_vma", "5.17", "--native: the user stack's extent" },
+	[GP_FEAT_COPY_FROM_USER_TASK] = { "bpf_copy_from_user_task", "5.18",
+					  "wall mode: the stacks of threads already blocked" },
+	[GP_FEAT_SWITCH_STATE] = { "sched_switch's prev_state argument", "5.18",
+				   "wall mode: blocked or preempted at each switch" },
+	[GP_FEAT_ITER_TASK_PID] = { "task iterators of one process", "6.1",
+				    "the start snapshot visits only the target's threads; "
+				    "without it, every task" },
 };
 
 const char *gp_feature_name(enum gp_feature feat)
@@ -44,6 +51,11 @@ const char *gp_feature_name(enum gp_feature feat)
 const char *gp_feature_since(enum gp_feature feat)
 {
 	return (unsigned int)feat < GP_FEAT__MAX ? table[feat].since : "?";
+}
+
+const char *gp_feature_use(enum gp_feature feat)
+{
+	return (unsigned int)feat < GP_FEAT__MAX ? table[feat].use : "?";
 }
 
 /* 1 if the kernel lets a perf_event program call helper. */
@@ -141,26 +153,35 @@ void gp_features_probe(struct gp_features *f, const char *btf_path)
 	}
 }
 
+bool gp_feature_needed(enum gp_feature feat, const struct gp_feature_needs *needs)
+{
+	switch (feat) {
+	case GP_FEAT_BTF:
+	case GP_FEAT_RINGBUF:
+	case GP_FEAT_LOOP:
+	case GP_FEAT_CURRENT_TASK_BTF:
+	case GP_FEAT_TASK_PT_REGS:
+		return true;
+	case GP_FEAT_FIND_VMA:
+		return needs->native;
+	case GP_FEAT_COPY_FROM_USER_TASK:
+	case GP_FEAT_SWITCH_STATE:
+		return needs->wall;
+	default:
+		return false;
+	}
+}
+
 int gp_features_refusal(const struct gp_features *f, const struct gp_feature_needs *needs,
 			char *buf, size_t len)
 {
-	bool need[GP_FEAT__MAX] = {
-		[GP_FEAT_BTF] = true,
-		[GP_FEAT_RINGBUF] = true,
-		[GP_FEAT_LOOP] = true,
-		[GP_FEAT_CURRENT_TASK_BTF] = true,
-		[GP_FEAT_TASK_PT_REGS] = true,
-		[GP_FEAT_FIND_VMA] = needs->native,
-		[GP_FEAT_COPY_FROM_USER_TASK] = needs->wall,
-		[GP_FEAT_SWITCH_STATE] = needs->wall,
-	};
 	int missing = 0;
 	size_t at;
 
 	buf[0] = '\0';
 	at = (size_t)snprintf(buf, len, "this kernel (%s) lacks ", f->release);
 	for (int i = 0; i < GP_FEAT__MAX && at < len; i++) {
-		if (!need[i] || f->has[i])
+		if (!gp_feature_needed(i, needs) || f->has[i])
 			continue;
 		at += (size_t)snprintf(buf + at, len - at, "%s%s (%s+)", missing ? ", " : "",
 				       table[i].name, table[i].since);

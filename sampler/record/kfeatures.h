@@ -41,6 +41,8 @@ void gp_features_probe(struct gp_features *f, const char *btf_path);
 const char *gp_feature_name(enum gp_feature feat);
 /* The mainline version that brought it: "5.17" */
 const char *gp_feature_since(enum gp_feature feat);
+/* What gil-prof does with it: "the thread scan and the Python frame walk" */
+const char *gp_feature_use(enum gp_feature feat);
 
 /* What a recording needs (the rest is optional, with a fallback). */
 struct gp_feature_needs {
@@ -55,5 +57,7 @@ struct gp_feature_needs {
  */
 int gp_features_refusal(const struct gp_features *f, const struct gp_feature_needs *needs,
 			char *buf, size_t len);
+/* Does a recording with needs require feat (else it has a fallback)? */
+bool gp_feature_needed(enum gp_feature feat, const struct gp_feature_needs *needs);
 
 #endif

@@ -20,6 +20,13 @@ def test_check_machine():
     got = lines(r.stdout)
     assert all(l.startswith(("ok", "note")) for l in got), got
     assert any(l.startswith("ok") and "sampler: loads and attaches" in l for l in got), got
+    # One line per BPF feature, each saying what it is for.
+    feats = [l for l in got if l.split()[1] == "feature"]
+    assert len(feats) == 9, got
+    for name in ("bpf_loop", "the BPF ring buffer", "task iterators", "bpf_find_vma",
+                 "sched_switch's prev_state"):
+        line = next(l for l in feats if name in l)
+        assert line.startswith("ok") and "present (" in line, line
     assert "result: profiling works here" in r.stdout
 
 

@@ -163,6 +163,26 @@ static void test_feature_refusal(void **state)
 				 "bpf_copy_from_user_task (5.18+)");
 }
 
+/* check's per-feature lines: each feature is needed, optional, or has a fallback. */
+static void test_feature_needs(void **state)
+{
+	struct gp_feature_needs cpu = { 0 }, wall = { .wall = true }, native = { .native = true };
+
+	(void)state;
+	assert_true(gp_feature_needed(GP_FEAT_LOOP, &cpu));
+	assert_true(gp_feature_needed(GP_FEAT_RINGBUF, &cpu));
+	assert_false(gp_feature_needed(GP_FEAT_COPY_FROM_USER_TASK, &cpu));
+	assert_true(gp_feature_needed(GP_FEAT_COPY_FROM_USER_TASK, &wall));
+	assert_false(gp_feature_needed(GP_FEAT_FIND_VMA, &wall));
+	assert_true(gp_feature_needed(GP_FEAT_FIND_VMA, &native));
+	assert_false(gp_feature_needed(GP_FEAT_ITER_TASK_PID, &wall));
+	for (int i = 0; i < GP_FEAT__MAX; i++) {
+		assert_string_not_equal(gp_feature_use(i), "?");
+		assert_string_not_equal(gp_feature_since(i), "?");
+	}
+	assert_string_equal(gp_feature_use(GP_FEAT__MAX), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_few_records_are_not_judged),
 		cmocka_unit_test(test_verifier_reason),
 		cmocka_unit_test(test_feature_refusal),
+		cmocka_unit_test(test_feature_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
