@@ -7,6 +7,7 @@
 #   make layouts  regenerate the CPython layout rows from installed headers
 #   make bench    gil-prof against py-spy and Austin (bench/results/latest.md)
 #   make bench-tachyon   ... and CPython 3.15's own sampler (bench/results/tachyon/)
+#   make bench-versions  BPF cost per sample and line tables per interpreter
 #   make dist     the self-contained binary .output/dist/gil-prof (glibc only)
 #   make wheel    the pip wheel .output/wheel/gil_prof-*.whl
 #   make install  binary, man page, bash completion (PREFIX, DESTDIR)
@@ -84,7 +85,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps deps-test deps-bench deps-dist demo test unit functional tools layouts clean san \
-	unit-san functional-san valgrind fuzz fuzz-build soak bench bench-smoke bench-tachyon
+	unit-san functional-san valgrind fuzz fuzz-build soak bench bench-smoke bench-tachyon bench-versions
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -553,6 +554,12 @@ bench-smoke: $(BIN) $(BENCH_VENV)/installed
 		--workloads $(TACHYON_SMOKE_WORKLOADS) --profilers $(TACHYON_SMOKE_PROFILERS) \
 		--out $(OUTPUT)/bench/smoke-tachyon
 	$(PYTHON) bench/check_results.py $(OUTPUT)/bench/smoke-tachyon
+
+# Per interpreter (every one the functional tests run, sid's in the sid
+# root): BPF ns per sample and the line-table check's counts, into
+# bench/results/versions.{md,json}. About 2 minutes.
+bench-versions: $(BIN) tools
+	$(SUDO) $(PYTHON) bench/version_cost.py --out bench/results
 
 # CPython 3.15's own sampler, Tachyon (python3.15 -m profiling.sampling),
 # beside gil-prof and py-spy on Debian sid's 3.15 in the sid root (Austin
