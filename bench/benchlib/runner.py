@@ -177,7 +177,9 @@ def run_one(wl, setting, rate, ctx):
             gecko = setting.tool == "tachyon" and "--gecko" in setting.args
             if gecko:
                 run["samples"] = gilview.tachyon_ticks(out, (t_ready, t_exit))
-            if wl.gil_view:
+            # Not cpu mode: its samples are of threads on a CPU, which hold
+            # the GIL or release it; the waiting ones are off CPU, unseen.
+            if wl.gil_view and setting.basis != "cpu":
                 run["gil_view"] = (gilview.tachyon_view(out, (t_go, t_exit), target.pid)
                                    if gecko else
                                    gilview.gilprof_view(out, target.pid)
