@@ -1,5 +1,5 @@
 """gil-prof top: driven in tmux (send-keys, capture-pane): the rows and
-their shares, the sort keys, idle time shown on demand, and the terminal
+their shares, the sort keys, idle time shown on demand, a terminal resize, and the terminal
 restored on q and on SIGTERM; without a terminal, plain tables. One
 interpreter: the view is the sampler's, tested over the matrix elsewhere.
 """
@@ -48,6 +48,10 @@ class Tmux:
         return subprocess.run(["tmux", "display-message", "-p", "-t", self.name,
                                "#{pane_current_command}"],
                               capture_output=True, text=True, check=True).stdout.strip()
+
+    def resize(self, width, height):
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width),
+                        "-y", str(height)], check=True)
 
     def kill(self):
         subprocess.run(["tmux", "kill-session", "-t", self.name])
@@ -130,6 +134,23 @@ def test_top_rows_keys_and_quit(app, tmux):
     tmux.send("q")
     s = wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
     assert wait_for(lambda: tmux.command() == "bash", timeout=10), tmux.command()
+
+
+def test_top_follows_terminal_resize(app, tmux):
+    start_top(tmux, app)
+    full = wait_screen(tmux, lambda s: len(rows(s)) >= 3)
+    # Small: the header stays, the table is cut to the lines there are,
+    # and no row wraps (each still parses, the hot function first).
+    tmux.resize(70, 8)
+    s = wait_screen(tmux, lambda s: len(s.splitlines()) <= 8 and
+                    "gil-prof top: process %d" % app in s and row(s, "spin_hot") is not None)
+    assert all(len(l) <= 70 for l in s.splitlines()), s
+    assert 1 <= len(rows(s)) < len(rows(full)), (s, full)
+    # Large again: the whole table is back.
+    tmux.resize(160, 45)
+    wait_screen(tmux, lambda s: len(rows(s)) >= len(rows(full)))
+    tmux.send("q")
+    wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
 
 
 def test_top_sigterm_restores_terminal(app, tmux):
