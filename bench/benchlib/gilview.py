@@ -21,26 +21,25 @@ waits in join()); each view is the mean over them.
 import json
 import re
 
+from . import stacks
+
 THREAD = re.compile(r"^thread \((\d+)(?: ([^)]*))?\)$")
 
 
 def gilprof_threads(path):
     """{tid: {state: samples}} from a gil-prof folded file."""
-    out = {}
-    try:
-        f = open(path, errors="replace")
-    except OSError:
+    lines = stacks.folded_lines(path)
+    if lines is None:
         return None
-    with f:
-        for line in f:
-            stack, _, n = line.rstrip("\n").rpartition(" ")
-            frames = stack.split(";")
-            m = THREAD.match(frames[0]) if frames else None
-            if not m or len(frames) < 2 or not frames[1].startswith("gil:") or not n.isdigit():
-                continue
-            states = out.setdefault(int(m.group(1)), {})
-            state = frames[1][4:]
-            states[state] = states.get(state, 0) + int(n)
+    out = {}
+    for stack, n in lines:
+        frames = stack.split(";")
+        m = THREAD.match(frames[0])
+        if not m or len(frames) < 2 or not frames[1].startswith("gil:") or not n.isdigit():
+            continue
+        states = out.setdefault(int(m.group(1)), {})
+        state = frames[1][4:]
+        states[state] = states.get(state, 0) + int(n)
     return out
 
 

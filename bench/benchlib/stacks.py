@@ -72,6 +72,24 @@ def _gecko_stacks(path):
             yield frames[::-1], 1
 
 
+def folded_lines(path):
+    """[(stack, count text)] of a folded-style file ("a;b;c COUNT" lines,
+    "#" comments skipped), or None if it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        stack, _, n = line.rpartition(" ")
+        if stack:
+            out.append((stack, n))
+    return out
+
+
 def leaf_counts(path, tool, under):
     """Counter of the innermost Python function of the samples whose stack
     holds the function named `under` (any file); None if unreadable."""
@@ -85,24 +103,16 @@ def leaf_counts(path, tool, under):
             if frames and any(fr.startswith(under + " (") for fr in frames):
                 counts[frames[-1]] += weight
         return counts
-    try:
-        f = open(path, errors="replace")
-    except OSError:
+    lines = folded_lines(path)
+    if lines is None:
         return None
-    with f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            stack, _, n = line.rpartition(" ")
-            if not stack:
-                continue
-            if tool == "austin":
-                frames, weight = _austin_frames(stack), 1
-            elif tool == "tachyon":
-                frames, weight = _austin_frames(stack, 1), int(n)
-            else:
-                frames, weight = _folded_frames(stack), int(n)
-            if frames and any(fr.startswith(under + " (") for fr in frames):
-                counts[frames[-1]] += weight
+    for stack, n in lines:
+        if tool == "austin":
+            frames, weight = _austin_frames(stack), 1
+        elif tool == "tachyon":
+            frames, weight = _austin_frames(stack, 1), int(n)
+        else:
+            frames, weight = _folded_frames(stack), int(n)
+        if frames and any(fr.startswith(under + " (") for fr in frames):
+            counts[frames[-1]] += weight
     return counts
