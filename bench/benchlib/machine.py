@@ -3,6 +3,7 @@ whether anything else ran while we measured."""
 import os
 import platform
 import subprocess
+import threading
 import time
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -28,6 +29,40 @@ def proc_cpu(pid):
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def proc_hwm_mb(pid):
+    """A process's peak RSS since its exec (VmHWM), in MB, or None if gone.
+    Not wait4()'s ru_maxrss: that keeps, across exec, the size of the
+    process it was forked from (this harness: tens of MB once it has read
+    a large Gecko profile), which floors every small profiler's figure."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class HwmWatch(threading.Thread):
+    """Reads a process's VmHWM every `step` seconds until it is gone: the
+    last reading is its peak RSS (VmHWM only grows), even for a profiler
+    that exits with its target."""
+
+    def __init__(self, pid, step=0.05):
+        super().__init__(daemon=True)
+        self.pid, self.step, self.mb = pid, step, None
+        self.start()
+
+    def run(self):
+        while True:
+            mb = proc_hwm_mb(self.pid)
+            if mb is None:
+                return
+            self.mb = mb
+            time.sleep(self.step)
 
 
 def busy_seconds():

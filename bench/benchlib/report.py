@@ -462,7 +462,7 @@ def markdown(data, summary):
         "Each program's time includes its runs for other tasks (what the target's events "
         "cost in all). BPF CPU: all programs, 100% = one core. Own CPU: the gil-prof "
         "process (utime + stime) per second, per 1000 target switches, and scaled to "
-        "5000 switches/s as if all of it came from switches. Peak RSS: ru_maxrss (VmHWM). "
+        "5000 switches/s as if all of it came from switches. Peak RSS: the profiler's VmHWM, read every 50 ms until it exits. "
         "Medians over the repetitions. Holder walks/s: the waiting records followed by "
         "their GIL holder's stack (blame); the kernel accounts per program, and the walk "
         "runs inside on_cpu_sample and on_switch, so its cost is in their per-sample and "

@@ -6,7 +6,8 @@ a short settle (the same for the baseline) the workload is told to go and
 runs its fixed work; the profiler records until the workload exits. The
 profiler's CPU time is read from /proc at the go and at the target's exit
 (its own cost while recording, not its start-up or writing the profile);
-its peak RSS comes from wait4() (ru_maxrss: the kernel's VmHWM). For
+its peak RSS is the last VmHWM read (/proc/PID/status, every 50 ms) before
+it exited. For
 gil-prof the run time of its BPF programs is read from the kernel at the go
 and at the target's exit too (bpfstats.py), for the per-event costs.
 """
@@ -116,6 +117,7 @@ def run_one(wl, setting, rate, ctx):
                                             start_new_session=True)
             except OSError as e:
                 raise RunError("cannot run %s: %s" % (setting.label, e))
+            hwm = machine.HwmWatch(prof.pid)
             deadline = time.monotonic() + START_TIMEOUT
             while not setting.ready(_read(errpath), out):
                 if prof.poll() is not None:
@@ -194,7 +196,10 @@ def run_one(wl, setting, rate, ctx):
                                      else bpfstats.window_to_end(bpf0, bpf_names, run.get("bpf")))
                 run["bpf_window_s"] = t_exit - t_go
             run["prof_cpu_total_s"] = pru.ru_utime + pru.ru_stime
-            run["prof_rss_mb"] = pru.ru_maxrss / 1024
+            # Peak RSS: the last VmHWM read before it exited (machine.HwmWatch),
+            # not ru_maxrss (see machine.proc_hwm_mb).
+            hwm.join(5)
+            run["prof_rss_mb"] = hwm.mb if hwm.mb is not None else pru.ru_maxrss / 1024
             run["expected"] = (rate * run["captured_s"] if setting.basis == "own"
                                and run.get("captured_s") else
                                expected_samples(setting.basis, rate, res, t_ready, t_exit))
