@@ -569,16 +569,17 @@ bench-versions: $(BIN) tools
 # CPython 3.15's own sampler, Tachyon (python3.15 -m profiling.sampling),
 # beside gil-prof and py-spy on Debian sid's 3.15 in the sid root (Austin
 # 3.7 does not read 3.15): bench/results/tachyon/latest.{md,png,json},
-# with the GIL view of both on the contention workload. 10-15 minutes.
+# with the GIL view of both on the contention workload. About 7 minutes.
 # Not the HTTP workload: it runs wrk, which the root does not have.
 TACHYON_WORKLOADS ?= calls,contend,mixed,idle
 TACHYON_PROFILERS ?= gilprof-cpu,gilprof-wall,tachyon-wall,tachyon-gil,pyspy,pyspy-gil-idle
+TACHYON_REPS ?= 3
 TACHYON_SMOKE_WORKLOADS := calls,contend
 TACHYON_SMOKE_PROFILERS := gilprof-wall,tachyon-wall,tachyon-gil,pyspy
 bench-tachyon: deps-bench
 	$(MAKE) $(BIN) $(BENCH_VENV)/installed
-	$(SUDO) env BENCH_REPS="$(BENCH_REPS)" BENCH_RATES="$(BENCH_RATES)" $(PYTHON) bench/run.py \
-		--python sid-3.15 --workloads $(TACHYON_WORKLOADS) --profilers $(TACHYON_PROFILERS) \
+	$(SUDO) env BENCH_REPS="$(or $(BENCH_REPS),$(TACHYON_REPS))" BENCH_RATES="$(BENCH_RATES)" \
+		$(PYTHON) bench/run.py --python sid-3.15 --workloads $(TACHYON_WORKLOADS) --profilers $(TACHYON_PROFILERS) \
 		--tools $(BENCH_VENV)/bin --out bench/results/tachyon
 
 test: deps-test
