@@ -17,7 +17,13 @@ def proc_cpu(pid):
     ticks, 10 ms here, as much as a profiler uses in a second."""
     total = 0
     try:
-        for tid in os.listdir("/proc/%d/task" % pid):
+        tids = os.listdir("/proc/%d/task" % pid)
+        # An exiting process (a profiler that stops with its target) has no
+        # threads left to sum: None, so the caller takes wait4's figure
+        # rather than a total of 0 (which read as negative CPU).
+        if not tids:
+            return None
+        for tid in tids:
             with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                 total += int(f.read().split()[0])
         return total / 1e9
