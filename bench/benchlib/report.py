@@ -24,6 +24,17 @@ def _span(xs):
     return (statistics.median(xs), min(xs), max(xs)) if xs else None
 
 
+def _prof_cpu(r):
+    """The profiler's CPU share while recording; for runs measured before
+    runner.py replaced an impossible reading (below the one at the go, from
+    threads read as they exited), its whole run's CPU over the window."""
+    v = r.get("prof_cpu")
+    if v is not None and v < 0 and r.get("prof_cpu_total_s") is not None:
+        window = r["record_s"] - 0.2
+        return r["prof_cpu_total_s"] / window if window > 0 else None
+    return v
+
+
 def summarize(data):
     runs = [r for r in data["runs"]]
     base = {(r["workload"], r["rep"]): r for r in runs if r["setting"] == "none" and r["ok"]}
@@ -59,7 +70,7 @@ def summarize(data):
         c["foreign"] = _med([r.get("foreign_cores") for r in rs])
         if s == "none":
             continue
-        c["prof_cpu"] = _span([r.get("prof_cpu") for r in rs])
+        c["prof_cpu"] = _span([_prof_cpu(r) for r in rs])
         c["rss_mb"] = _span([r.get("prof_rss_mb") for r in rs])
         c["completeness"] = _span([r["samples"] / r["expected"] for r in rs
                                    if r.get("samples") is not None and r.get("expected")])

@@ -157,7 +157,10 @@ def run_one(wl, setting, rate, ctx):
                 raise RunError("%s did not stop after the target exited" % setting.label)
             prof.returncode = os.waitstatus_to_exitcode(got[0])
             pru = got[1]
-            if prof1 is None:  # it was gone already: its whole run
+            # Gone already (its whole run then), or its threads were
+            # exiting as they were read (the coarse /proc/PID/stat figure
+            # then, which can fall below the reading at the go).
+            if prof1 is None or prof1 < prof0:
                 prof1 = pru.ru_utime + pru.ru_stime
         foreign = window.foreign_cores(targ_cpu + (prof1 - prof0))
         lines.join(10)
