@@ -49,7 +49,10 @@ class Setting:
                     "-o", out, *args]
         if self.tool == "tachyon":
             self.started = time.monotonic()
-            return ["nsenter", "-t", str(pid), "-m", "-r", "-w", tools["tachyon"], "-m",
+            # C.UTF-8: its CLI sets the locale from the environment, and the
+            # root has no other (sudo keeps the caller's LANG).
+            return ["env", "LC_ALL=C.UTF-8", "nsenter", "-t", str(pid), "-m", "-r", "-w",
+                    tools["tachyon"], "-m",
                     "profiling.sampling", "attach", "-a", "-r", str(rate), *args,
                     "-o", out, str(pid)]
         if self.tool == "austin":
@@ -135,7 +138,9 @@ def parse_tachyon(err, out):
         res["samples"] = res["captured"]
     m = re.search(r"Error rate: ([\d.]+)", err)
     if m and "captured" in res:
+        # Its count includes the attempts that failed: those are lost.
         res["lost"] = round(float(m.group(1)) / 100 * res["captured"])
+        res["samples"] = res["captured"] - res["lost"]
     m = re.search(r"missed (\d+) samples from the expected total of (\d+)", err)
     if m:
         res["missed"] = int(m.group(1))

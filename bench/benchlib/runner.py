@@ -134,6 +134,8 @@ def run_one(wl, setting, rate, ctx):
         window = machine.Window()
         targ0 = machine.proc_cpu(target.pid)
         prof0 = machine.proc_cpu(prof.pid) if prof else 0.0
+        if prof0 is None:
+            raise RunError("%s exited before the go: %s" % (setting.label, _tail(errpath)))
         if bpf_names is not None:
             bpf0 = bpfstats.read(prof.pid)
         t_go = time.monotonic()

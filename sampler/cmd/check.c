@@ -48,6 +48,7 @@ struct check {
 	int failures;
 	char text[512];            /* the line's text, set by the probe */
 	int fail_code;             /* a failing probe's exit code */
+	bool cpu_only;             /* the kernel lacks what wall mode needs */
 };
 
 __attribute__((format(printf, 2, 3))) static void say(struct check *c, const char *fmt, ...)
@@ -203,8 +204,8 @@ static void report(struct check *c, enum verdict v);
  */
 static enum verdict probe_features(struct check *c)
 {
-	struct gp_feature_needs all = { .native = true, .wall = true },
-				basic = { .native = false, .wall = false };
+	struct gp_feature_needs basic = { .native = false, .wall = false },
+				native = { .native = true }, wall = { .wall = true };
 	struct gp_features f;
 	int absent = 0;
 
@@ -223,14 +224,22 @@ static enum verdict probe_features(struct check *c)
 			continue;
 		}
 		absent++;
-		if (gp_feature_needed(i, &basic)) {
+		if (!f.has[GP_FEAT_BTF] && gp_feature_from_btf(i)) {
+			/* Read from the kernel's BTF, which is missing: unknown. */
+			say(c, "feature %s: not probed (it is read from the kernel's BTF)", name);
+			report(c, CHECK_NOTE);
+		} else if (gp_feature_needed(i, &basic)) {
 			report(c, fail(c, GP_EXIT_KERNEL,
 				       "feature %s: absent; every recording needs it (%s): run a "
 				       "kernel %s or newer, or one with it backported",
 				       name, gp_feature_use(i), since));
-		} else if (gp_feature_needed(i, &all)) {
-			say(c, "feature %s: absent; %s is unavailable (--mode cpu works): a kernel %s "
-			       "or newer has it", name, gp_feature_use(i), since);
+		} else if (gp_feature_needed(i, &native)) {
+			say(c, "feature %s: absent; --native is unavailable (%s), the rest works: "
+			       "a kernel %s or newer has it", name, gp_feature_use(i), since);
+			report(c, CHECK_NOTE);
+		} else if (gp_feature_needed(i, &wall)) {
+			say(c, "feature %s: absent; wall mode is unavailable (%s), --mode cpu works: "
+			       "a kernel %s or newer has it", name, gp_feature_use(i), since);
 			report(c, CHECK_NOTE);
 		} else {
 			say(c, "feature %s: absent; a fallback is used (%s; %s+)", name,
@@ -240,6 +249,8 @@ static enum verdict probe_features(struct check *c)
 	}
 	if (gp_features_refusal(&f, &basic, c->text, sizeof(c->text)))
 		return fail(c, GP_EXIT_KERNEL, "BPF features: no recording works here");
+	c->cpu_only = gp_features_refusal(&f, &wall, c->text, sizeof(c->text)) > 0;
+	c->text[0] = '\0';
 	if (!absent)
 		return say(c, "BPF features: all %d gil-prof uses", GP_FEAT__MAX), CHECK_OK;
 	return say(c, "BPF features: %d of %d absent (the lines above)", absent, GP_FEAT__MAX),
@@ -281,7 +292,8 @@ static enum verdict probe_sampler(struct check *c)
 		.rate_hz = GP_DEFAULT_RATE,
 		.max_frames = GP_MAX_FRAMES,
 		.ringbuf_bytes = 1u << 20,
-		.wall = true,
+		/* As record would load it here: cpu mode where wall mode cannot be. */
+		.wall = !c->cpu_only,
 	};
 	struct gp_bpf b = { 0 };
 	int rc;
@@ -291,7 +303,7 @@ static enum verdict probe_sampler(struct check *c)
 	rc = gp_bpf_load(&b, &cfg);
 	if (!rc)
 		rc = gp_bpf_attach_procs(&b);
-	if (!rc)
+	if (!rc && !c->cpu_only)
 		rc = gp_bpf_attach_switch(&b);
 	if (!rc)
 		rc = gp_bpf_attach(&b, GP_DEFAULT_RATE);
@@ -302,6 +314,11 @@ static enum verdict probe_sampler(struct check *c)
 			    "sampler: the kernel refused it (gil-prof's error on stderr says "
 			    "how)%s",
 			    rc == GP_EXIT_PERMISSION ? "; run with sudo" : "");
+	if (c->cpu_only) {
+		say(c, "sampler: loads and attaches in cpu mode (CPU-clock sampling, process "
+		       "events); wall mode needs the features above");
+		return CHECK_NOTE;
+	}
 	say(c, "sampler: loads and attaches (CPU-clock sampling, sched_switch, task "
 	       "iterator, process events)");
 	return CHECK_OK;

@@ -153,6 +153,12 @@ void gp_features_probe(struct gp_features *f, const char *btf_path)
 	}
 }
 
+bool gp_feature_from_btf(enum gp_feature feat)
+{
+	return feat == GP_FEAT_COPY_FROM_USER_TASK || feat == GP_FEAT_SWITCH_STATE ||
+	       feat == GP_FEAT_ITER_TASK_PID;
+}
+
 bool gp_feature_needed(enum gp_feature feat, const struct gp_feature_needs *needs)
 {
 	switch (feat) {

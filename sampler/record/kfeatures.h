@@ -59,5 +59,7 @@ int gp_features_refusal(const struct gp_features *f, const struct gp_feature_nee
 			char *buf, size_t len);
 /* Does a recording with needs require feat (else it has a fallback)? */
 bool gp_feature_needed(enum gp_feature feat, const struct gp_feature_needs *needs);
+/* Is feat probed from the kernel's BTF (so unknown without it)? */
+bool gp_feature_from_btf(enum gp_feature feat);
 
 #endif

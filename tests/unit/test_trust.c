@@ -176,6 +176,8 @@ static void test_feature_needs(void **state)
 	assert_false(gp_feature_needed(GP_FEAT_FIND_VMA, &wall));
 	assert_true(gp_feature_needed(GP_FEAT_FIND_VMA, &native));
 	assert_false(gp_feature_needed(GP_FEAT_ITER_TASK_PID, &wall));
+	assert_true(gp_feature_from_btf(GP_FEAT_SWITCH_STATE));
+	assert_false(gp_feature_from_btf(GP_FEAT_LOOP));
 	for (int i = 0; i < GP_FEAT__MAX; i++) {
 		assert_string_not_equal(gp_feature_use(i), "?");
 		assert_string_not_equal(gp_feature_since(i), "?");
