@@ -207,6 +207,7 @@ static enum verdict probe_features(struct check *c)
 	struct gp_feature_needs basic = { .native = false, .wall = false },
 				native = { .native = true }, wall = { .wall = true };
 	struct gp_features f;
+	bool none_works = false, wall_missing = false;
 	int absent = 0;
 
 	/* Without them every probe fails: it would blame the kernel. */
@@ -229,6 +230,7 @@ static enum verdict probe_features(struct check *c)
 			say(c, "feature %s: not probed (it is read from the kernel's BTF)", name);
 			report(c, CHECK_NOTE);
 		} else if (gp_feature_needed(i, &basic)) {
+			none_works = true;
 			report(c, fail(c, GP_EXIT_KERNEL,
 				       "feature %s: absent; every recording needs it (%s): run a "
 				       "kernel %s or newer, or one with it backported",
@@ -238,6 +240,7 @@ static enum verdict probe_features(struct check *c)
 			       "a kernel %s or newer has it", name, gp_feature_use(i), since);
 			report(c, CHECK_NOTE);
 		} else if (gp_feature_needed(i, &wall)) {
+			wall_missing = true;
 			say(c, "feature %s: absent; wall mode is unavailable (%s), --mode cpu works: "
 			       "a kernel %s or newer has it", name, gp_feature_use(i), since);
 			report(c, CHECK_NOTE);
@@ -247,10 +250,9 @@ static enum verdict probe_features(struct check *c)
 			report(c, CHECK_NOTE);
 		}
 	}
-	if (gp_features_refusal(&f, &basic, c->text, sizeof(c->text)))
+	if (none_works)
 		return fail(c, GP_EXIT_KERNEL, "BPF features: no recording works here");
-	c->cpu_only = gp_features_refusal(&f, &wall, c->text, sizeof(c->text)) > 0;
-	c->text[0] = '\0';
+	c->cpu_only = wall_missing;
 	if (!absent)
 		return say(c, "BPF features: all %d gil-prof uses", GP_FEAT__MAX), CHECK_OK;
 	return say(c, "BPF features: %d of %d absent (the lines above)", absent, GP_FEAT__MAX),
