@@ -61,10 +61,24 @@ def gilprof_view(path, main_tid):
     return _mean(shares)
 
 
+def load_gecko(path):
+    """A Gecko profile, or None if it cannot be read."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _window_ms(gecko, window):
+    """window (monotonic seconds, lo..hi) in the profile's milliseconds."""
+    start = gecko["meta"]["startTime"]
+    return window[0] * 1000 - start, window[1] * 1000 - start
+
+
 def tachyon_threads(gecko, window):
     """{tid: {marker name: ms}} within window (monotonic seconds, lo..hi)."""
-    start = gecko["meta"]["startTime"]
-    lo, hi = (window[0] * 1000 - start, window[1] * 1000 - start) if window else (None, None)
+    lo, hi = _window_ms(gecko, window) if window else (None, None)
     names = gecko["shared"]["stringArray"]
     out = {}
     for t in gecko["threads"]:
@@ -82,11 +96,8 @@ def tachyon_threads(gecko, window):
     return out
 
 
-def tachyon_view(path, window, main_tid):
-    try:
-        with open(path) as f:
-            gecko = json.load(f)
-    except (OSError, ValueError):
+def tachyon_view(gecko, window, main_tid):
+    if gecko is None:
         return None
     shares = []
     for tid, ms in tachyon_threads(gecko, window).items():
@@ -98,17 +109,13 @@ def tachyon_view(path, window, main_tid):
     return _mean(shares)
 
 
-def tachyon_ticks(path, window):
+def tachyon_ticks(gecko, window):
     """Sampling ticks within window: Tachyon samples every thread at each
     tick, so the samples of its most-sampled thread (the main thread, alive
     throughout)."""
-    try:
-        with open(path) as f:
-            gecko = json.load(f)
-    except (OSError, ValueError):
+    if gecko is None:
         return None
-    start = gecko["meta"]["startTime"]
-    lo, hi = window[0] * 1000 - start, window[1] * 1000 - start
+    lo, hi = _window_ms(gecko, window)
     return max((sum(1 for x in t["samples"]["time"] if lo <= x <= hi)
                 for t in gecko["threads"]), default=0)
 

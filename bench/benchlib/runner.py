@@ -181,14 +181,16 @@ def run_one(wl, setting, rate, ctx):
                 raise RunError("%s failed (%d): %s" % (setting.label, prof.returncode,
                                                        _tail(errpath)))
             run.update(setting.parse(err, out))
-            gecko = setting.tool == "tachyon" and "--gecko" in setting.args
-            if gecko:
-                run["samples"] = gilview.tachyon_ticks(out, (t_ready, t_exit))
+            # Read once: the tick count and the GIL view both come from it.
+            gecko = (gilview.load_gecko(out)
+                     if setting.tool == "tachyon" and "--gecko" in setting.args else None)
+            if gecko is not None:
+                run["samples"] = gilview.tachyon_ticks(gecko, (t_ready, t_exit))
             # Not cpu mode: its samples are of threads on a CPU, which hold
             # the GIL or release it; the waiting ones are off CPU, unseen.
             if wl.gil_view and setting.basis != "cpu":
-                run["gil_view"] = (gilview.tachyon_view(out, (t_go, t_exit), target.pid)
-                                   if gecko else
+                run["gil_view"] = (gilview.tachyon_view(gecko, (t_go, t_exit), target.pid)
+                                   if gecko is not None else
                                    gilview.gilprof_view(out, target.pid)
                                    if setting.tool == "gil-prof" else None)
             window_s = t_exit - t_ready - SETTLE
