@@ -171,8 +171,7 @@ def check_gil_view(data, rows, problems):
             continue
         for s in data["profilers"]:
             st = profilers.BY_KEY[s]
-            if (st.tool == "gil-prof" and st.basis != "cpu") or \
-                    (st.tool == "tachyon" and "--gecko" in st.args):
+            if st.gil_view:
                 want |= {(str(workloads.BY_KEY[w].number), st.label, "%d Hz" % r)
                          for r in data["rates"]}
     got = {(r[0], r[1], r[2]): r for r in rows[1:] if len(r) == 8}

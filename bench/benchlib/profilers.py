@@ -38,6 +38,18 @@ class Setting:
         self.min_python = min_python
         self.started = None
 
+    @property
+    def gecko(self):
+        """Does it write a Gecko profile (Tachyon's wall mode)?"""
+        return self.tool == "tachyon" and "--gecko" in self.args
+
+    @property
+    def gil_view(self):
+        """Does it give each thread's time holding and waiting for the GIL
+        (gilview.py)? gil-prof but in cpu mode, whose samples are of threads
+        on a CPU (the waiting ones are off CPU, unseen); Tachyon's Gecko."""
+        return (self.tool == "gil-prof" and self.basis != "cpu") or self.gecko
+
     def command(self, tools, pid, rate, out):
         """The command line that records process `pid` at `rate` Hz into `out`."""
         args = [a.replace("{out}", out) for a in self.args]

@@ -82,7 +82,7 @@ def summarize(data):
         if bpf:
             c["bpf_cpu"] = _med([ns / 1e9 / t for _, ns, t in bpf])
         c["unwind_us"] = _med([r["unwind_us"][0] for r in rs if r.get("unwind_us")])
-        views = [r["gil_view"] for r in rs if r.get("gil_view") and SETTINGS[s].basis != "cpu"]
+        views = [r["gil_view"] for r in rs if r.get("gil_view") and SETTINGS[s].gil_view]
         if views:
             c["gil_view"] = {k: _span([v[k] for v in views]) for k in ("holding", "waiting")}
             c["gil_view"]["threads"] = max(v["threads"] for v in views)

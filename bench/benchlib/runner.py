@@ -182,17 +182,12 @@ def run_one(wl, setting, rate, ctx):
                                                        _tail(errpath)))
             run.update(setting.parse(err, out))
             # Read once: the tick count and the GIL view both come from it.
-            gecko = (gilview.load_gecko(out)
-                     if setting.tool == "tachyon" and "--gecko" in setting.args else None)
-            if gecko is not None:
+            gecko = gilview.load_gecko(out) if setting.gecko else None
+            if setting.gecko:
                 run["samples"] = gilview.tachyon_ticks(gecko, (t_ready, t_exit))
-            # Not cpu mode: its samples are of threads on a CPU, which hold
-            # the GIL or release it; the waiting ones are off CPU, unseen.
-            if wl.gil_view and setting.basis != "cpu":
+            if wl.gil_view and setting.gil_view:
                 run["gil_view"] = (gilview.tachyon_view(gecko, (t_go, t_exit), target.pid)
-                                   if gecko is not None else
-                                   gilview.gilprof_view(out, target.pid)
-                                   if setting.tool == "gil-prof" else None)
+                                   if setting.gecko else gilview.gilprof_view(out, target.pid))
             window_s = t_exit - t_ready - SETTLE
             run["prof_cpu"] = (prof1 - prof0) / window_s if window_s > 0 else None
             run["prof_cpu_s"] = prof1 - prof0
