@@ -144,6 +144,7 @@ def check_callback_chain(stacks):
     body = range(line_of("def py_callback():"), max(loop) + 2)
     call = line_of("gpnative.call_back(py_callback)")
     in_loop = 0
+    extra = []
     for f, c in mine:
         idx = in_order(f, ["py_outer", "gpn_call_back", "py_callback"])
         if not idx:
@@ -154,8 +155,12 @@ def check_callback_chain(stacks):
         in_loop += c if frame_parts(f[idx[2]])[2] in loop else 0
         # Merged, plumbing hidden: only the C function between the two
         # Python frames (and, stripped, plumbing without a name).
+        # A sample on an instruction whose unwinding rule misleads (seen once
+        # in about ten runs, on 3.15) may show one more frame: rare, not never.
         between = f[idx[0] + 1:idx[2]]
-        assert all(x == f[idx[1]] or UNNAMED.match(x) for x in between), f
+        if not all(x == f[idx[1]] or UNNAMED.match(x) for x in between):
+            extra.append((c, ";".join(f)))
+    assert sum(c for c, _ in extra) <= 0.03 * total, extra[:3]
     assert in_loop >= 0.85 * total, mine[:3]
 
 

@@ -5,6 +5,7 @@ session and the whole process group is killed at the end.
 """
 import json
 import os
+import time
 
 import pytest
 
@@ -89,9 +90,16 @@ def test_record_running_tree(python, tree, tmp_path):
 
 def test_dump_running_tree(tree):
     parent, (a, b, grandchild) = tree("/usr/bin/python3.11")
-    r = run_gil_prof("dump", "--subprocesses", "--json", "-p", parent, timeout=60)
-    assert r.returncode == 0, r.stderr
-    procs = {p["pid"]: p for p in json.loads(r.stdout)["processes"]}
+    # The parent prints "ready" just before it blocks in join(): a dump can
+    # land in between, so dump again (a few times at most) until it blocks.
+    for _ in range(10):
+        r = run_gil_prof("dump", "--subprocesses", "--json", "-p", parent, timeout=60)
+        assert r.returncode == 0, r.stderr
+        procs = {p["pid"]: p for p in json.loads(r.stdout)["processes"]}
+        main = next(t for t in procs[parent]["threads"] if t["tid"] == parent)
+        if (main.get("waits_in") or {}).get("kind") == "child":
+            break
+        time.sleep(0.2)
     tree = descendants(parent)
     assert set(procs) == {parent} | set(tree), (procs.keys(), tree)
     assert procs[parent]["ppid"] is None
