@@ -426,6 +426,26 @@ static int cb_frame(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+static const struct frame_rule *rule_at(struct gp_unwinder *u, uint64_t pc);
+
+/*
+ * libdw also stops "successfully" where a register the next frame needs
+ * could not be read (a saved rbp below the stack copy's start, in an
+ * epilogue): only a last frame whose CFI says it has no caller (_start,
+ * clone3: return address undefined) is the thread's start.
+ */
+static bool at_thread_start(struct gp_unwinder *u)
+{
+	const struct gp_native_frame *last;
+	const struct frame_rule *r;
+
+	if (!u->n)
+		return false;
+	last = &u->out[u->n - 1];
+	r = rule_at(u, last->activation ? last->pc : last->pc - 1);
+	return r && r->usable && r->kind[GP_REG_IP] == RULE_UNDEFINED;
+}
+
 static void unwind_once(struct gp_unwinder *u)
 {
 	int rc;
@@ -441,7 +461,8 @@ static void unwind_once(struct gp_unwinder *u)
 	 * the outermost frame's CFI marks it undefined without a read.
 	 */
 	if (!u->ended)
-		u->end = rc == 0 && !u->read_failed ? GP_UNWIND_COMPLETE : GP_UNWIND_CUT;
+		u->end = rc == 0 && !u->read_failed && at_thread_start(u) ? GP_UNWIND_COMPLETE
+									 : GP_UNWIND_CUT;
 }
 
 /* ---- the rule cache ------------------------------------------------------ */

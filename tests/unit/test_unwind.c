@@ -4,7 +4,9 @@
  * registers and a copy of its own stack (what the BPF program sends) and
  * unwinds it with libdw: every function on the way, in order, down to
  * _start; a copy cut short ends the unwind early but keeps the inner
- * frames; garbage never loops; cached CFI rules give what libdw gives.
+ * frames; a register the next frame needs but the copy lacks is a cut, not
+ * the thread's start; garbage never loops; cached CFI rules give what
+ * libdw gives.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -187,6 +189,91 @@ static void test_garbage_stack_ends(void **state)
 	assert_int_not_equal(end, GP_UNWIND_COMPLETE);
 }
 
+/*
+ * A sample in an epilogue, between "pop %rbp" and "ret", as gcc emits it:
+ * the CFI still says rbp is saved at CFA-16, which now lies below sp and
+ * so outside the copy, and the caller's CFA is rbp-based. Neither path can
+ * go on past the caller: that is a cut stack, not the thread's start.
+ */
+void gp_test_copy_stack(void);
+void gp_test_fp_caller(void);
+
+__asm__(".text\n"
+	".type gp_test_epilogue_leaf, @function\n"
+	"gp_test_epilogue_leaf:\n"
+	".cfi_startproc\n"
+	"push %rbp\n"
+	".cfi_def_cfa_offset 16\n"
+	".cfi_offset %rbp, -16\n"
+	"mov %rsp, %rbp\n"
+	".cfi_def_cfa_register %rbp\n"
+	"pop %rbp\n"
+	".cfi_def_cfa %rsp, 8\n"
+	"gp_test_epilogue_point:\n"
+	"mov %rbx, snap+24(%rip)\n"
+	"mov %rbp, snap+48(%rip)\n"
+	"mov %rsp, snap+56(%rip)\n"
+	"mov %r12, snap+96(%rip)\n"
+	"mov %r13, snap+104(%rip)\n"
+	"mov %r14, snap+112(%rip)\n"
+	"mov %r15, snap+120(%rip)\n"
+	"lea gp_test_epilogue_point(%rip), %rax\n"
+	"mov %rax, snap+128(%rip)\n"
+	"sub $8, %rsp\n"
+	".cfi_def_cfa_offset 16\n"
+	"call gp_test_copy_stack\n"
+	"add $8, %rsp\n"
+	".cfi_def_cfa_offset 8\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size gp_test_epilogue_leaf, .-gp_test_epilogue_leaf\n"
+	".globl gp_test_fp_caller\n"
+	".type gp_test_fp_caller, @function\n"
+	"gp_test_fp_caller:\n"
+	".cfi_startproc\n"
+	"push %rbp\n"
+	".cfi_def_cfa_offset 16\n"
+	".cfi_offset %rbp, -16\n"
+	"mov %rsp, %rbp\n"
+	".cfi_def_cfa_register %rbp\n"
+	"call gp_test_epilogue_leaf\n"
+	"pop %rbp\n"
+	".cfi_def_cfa %rsp, 8\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size gp_test_fp_caller, .-gp_test_fp_caller\n");
+
+/* Called from the epilogue above with snap.regs filled in: the copy. */
+void gp_test_copy_stack(void)
+{
+	uint64_t end = mapping_end(snap.regs[GP_REG_SP]);
+
+	snap.len = end - snap.regs[GP_REG_SP] < COPY_MAX ? (uint32_t)(end - snap.regs[GP_REG_SP])
+							 : COPY_MAX;
+	raw_copy(snap.stack, (const volatile uint8_t *)(uintptr_t)snap.regs[GP_REG_SP], snap.len);
+}
+
+static void test_unreadable_register_is_a_cut(void **state)
+{
+	struct gp_native_frame out[GP_MAX_NATIVE_FRAMES];
+	enum gp_unwind_end end;
+	uint32_t n;
+
+	(void)state;
+	gp_test_fp_caller();
+	for (int fast = 1; fast >= 0; fast--) {
+		gp_unwinder_set_fast(unwinder, fast);
+		n = gp_unwind(unwinder, gettid(), snap.regs, snap.stack, snap.len, out,
+			      GP_MAX_NATIVE_FRAMES, &end);
+		assert_int_equal(end, GP_UNWIND_CUT);
+		assert_true(n >= 1 && n <= 2);
+		assert_string_equal(name_of(out[0].pc, true), "gp_test_epilogue_leaf");
+		if (n == 2)
+			assert_string_equal(name_of(out[1].pc, false), "gp_test_fp_caller");
+	}
+	gp_unwinder_set_fast(unwinder, true);
+}
+
 /* Cached rules give exactly what libdw gives, frame by frame. */
 static void compare_paths(const __u64 *regs, uint32_t len)
 {
@@ -230,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_short_copy_keeps_inner_frames),
 		cmocka_unit_test(test_garbage_stack_ends),
 		cmocka_unit_test(test_cached_rules_match_libdw),
+		cmocka_unit_test(test_unreadable_register_is_a_cut),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
