@@ -26,10 +26,6 @@ struct gp_http {
 	void *ctx;
 };
 
-static const char index_page[] =
-	"<html><head><title>gil-prof agent</title></head><body>"
-	"<h1>gil-prof agent</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
-
 int gp_http_parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
 			 int *port, int *any)
 {
@@ -113,9 +109,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(method, MHD_HTTP_METHOD_GET))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed,
 			     sizeof(not_allowed) - 1, MHD_RESPMEM_PERSISTENT);
-	if (!strcmp(url, "/"))
-		return reply(c, MHD_HTTP_OK, "text/html", (void *)index_page,
-			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
+	/* The agent reads target memory as root: /metrics and nothing else. */
 	if (strcmp(url, "/metrics"))
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
 			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);

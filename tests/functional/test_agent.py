@@ -13,9 +13,9 @@ API are compared with the targets' known truth:
     nothing waiting.
 
 Also: `promtool check metrics` accepts the output; only GET /metrics
-(and /) is served; a Python it cannot profile is listed once with its
+is served (/ is 404); a Python it cannot profile is listed once with its
 reason; a process in a container's cgroup gets the container's short id;
-a process that exits loses its series; SIGTERM exits 0
+a process that exits loses its series; SIGTERM and SIGINT exit 0
 and leaves no BPF program, map or link behind; --profile-dir writes pprof
 files (go tool pprof reads them, GIL-state labels included) and keeps
 within its count and byte limits, removing the oldest and nothing else.
@@ -112,9 +112,9 @@ class Agent:
         assert wait_for(seen, timeout=timeout, step=0.3), (
             "process %d never profiled\n%s" % (pid, self.stderr()))
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout=60)
             assert_no_sanitizer_report(self.stderr())
@@ -122,7 +122,8 @@ class Agent:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
-            raise AssertionError("agent did not stop on SIGTERM: " + self.stderr())
+            raise AssertionError("agent did not stop on %s: %s" % (signal.Signals(sig).name,
+                                                                   self.stderr()))
 
     def kill(self):
         if self.proc.poll() is None:
@@ -202,8 +203,8 @@ def test_endpoint_and_promtool(started, tmp_path):
     # the agent's own cost is in its health metrics
     cpu = {l["mode"]: v for n, l, v in samples if n == "gil_prof_agent_cpu_seconds_total"}
     assert cpu["user"] + cpu["system"] > 0, cpu
-    # GET /metrics and / only
-    assert http(a.url + "/")[0] == 200 and "/metrics" in http(a.url + "/")[2]
+    # GET /metrics only: / says where the metrics are, with a 404
+    assert http(a.url + "/")[0] == 404 and "/metrics" in http(a.url + "/")[2]
     assert http(a.url + "/other")[0] == 404
     assert http(a.url + "/metrics/x")[0] == 404
     assert http(a.url + "/metrics", method="POST")[0] == 405
@@ -497,3 +498,22 @@ def test_profile_bytes_and_final(started, tmp_path):
     assert sum((d / n).stat().st_size for n in names) <= 1 << 20, names
     # the oldest went first
     assert "20200101T000000.000Z-old-1.pb.gz" not in names, names
+
+
+def test_sigint_flushes_and_detaches(started, tmp_path):
+    """Ctrl-C as SIGTERM: the last period's profile written, exit 0, nothing left in the kernel."""
+    t = started(Program, interpreter("pyenv-3.12"), "gil_contend.py", 2)
+    d = tmp_path / "p"
+    a = started(Agent, "--profile-dir", d, "--profile-every", "1h")
+    a.wait_profiled(t.pid)
+    held = bpf_fds(a.proc.pid)
+    assert held["prog"] and held["map"] and held["link"], held
+    assert a.stop(signal.SIGINT) == 0, a.stderr()
+    assert [p for p in profile_files(d) if p.name.endswith("-%d.pb.gz" % t.pid)], \
+        list(d.iterdir())
+
+    def released():
+        return not (held["prog"] & kernel_ids("prog") or held["map"] & kernel_ids("map")
+                    or held["link"] & kernel_ids("link"))
+    assert wait_for(released, timeout=10, step=0.2), (
+        held["prog"] & kernel_ids("prog"), held["link"] & kernel_ids("link"))
