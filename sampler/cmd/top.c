@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "../account/toptable.h"
+#include "../account/wallclock.h"
 #include "../common/exitcodes.h"
 #include "../common/gp_log.h"
 #include "../record/privileges.h"
@@ -41,6 +42,9 @@ struct top {
 	uint64_t lost_before;
 	uint64_t samples_before;
 	uint64_t interval_lost, interval_samples;
+	/* Wall mode: GIL contention (wall time in which a thread waited). */
+	uint64_t contended_before, contention_at;
+	double contention_pct;     /* of the last interval; < 0 before one ran */
 };
 
 static double pct(uint64_t part, uint64_t whole)
@@ -102,6 +106,18 @@ static void gil_line(const struct top *tp, char *buf, size_t len)
 	}
 }
 
+/* The share of the last interval's wall time in which some thread waited. */
+static void contention_line(const struct top *tp, char *buf, size_t len)
+{
+	if (!tp->view.wallclock)
+		snprintf(buf, len, "GIL contention: measured in wall mode only");
+	else if (tp->contention_pct < 0)
+		snprintf(buf, len, "GIL contention: after the first interval");
+	else
+		snprintf(buf, len, "GIL contention: %.1f%% of the last interval (some thread waited for the GIL)",
+			 tp->contention_pct);
+}
+
 /* The header lines and the rows, to a line printer (ncurses or stdio). */
 static void render(const struct top *tp, int width, int height,
 		   void (*line)(void *ctx, int y, bool bold, const char *text), void *ctx)
@@ -124,6 +140,8 @@ static void render(const struct top *tp, int width, int height,
 		 tp->view.samples, tp->interval_samples, tp->view.lost,
 		 pct(t->state_ns[GP_STATE_HOLDING], t->ns), pct(t->state_ns[GP_STATE_WAITING], t->ns),
 		 t->idle ? "" : " (idle time hidden)");
+	line(ctx, y++, false, buf);
+	contention_line(tp, buf, sizeof(buf));
 	line(ctx, y++, false, buf);
 	gil_line(tp, buf, sizeof(buf));
 	line(ctx, y++, false, buf);
@@ -177,7 +195,7 @@ static void draw(struct top *tp)
 		refresh();
 		return;
 	}
-	render(tp, 0, PLAIN_ROWS + 6, plain_line, stdout);
+	render(tp, 0, PLAIN_ROWS + 7, plain_line, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
 }
@@ -185,9 +203,24 @@ static void draw(struct top *tp)
 /* A new interval: what the profile gained since the last one. */
 static int refresh_table(struct top *tp)
 {
+	uint64_t now = gp_mono_ns(), contended;
+
 	gp_session_peek(tp->s, &tp->view);
 	tp->interval_samples = tp->view.samples - tp->samples_before;
 	tp->samples_before = tp->view.samples;
+	/* The same sweep as the report's and the agent's contention. */
+	if (tp->view.wallclock) {
+		contended = gp_wall_contended_now(tp->view.wallclock, now);
+		if (tp->contention_at && now > tp->contention_at)
+			tp->contention_pct =
+				contended > tp->contended_before
+					? pct(contended - tp->contended_before, now - tp->contention_at)
+					: 0.0;
+		if (tp->contention_pct > 100.0)
+			tp->contention_pct = 100.0;
+		tp->contended_before = contended;
+		tp->contention_at = now;
+	}
 	if (gp_top_update(&tp->table, tp->view.prof)) {
 		gp_error("out of memory");
 		return GP_EXIT_FAILURE;
@@ -275,7 +308,7 @@ int gp_cmd_top(struct gp_options *o)
 	struct gp_session_result res;
 	struct gp_profile prof;
 	struct gp_target t;
-	struct top tp = { .o = o, .t = &t };
+	struct top tp = { .o = o, .t = &t, .contention_pct = -1 };
 	int rc;
 
 	rc = gp_require_privileges();

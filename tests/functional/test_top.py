@@ -1,6 +1,7 @@
 """gil-prof top: driven in tmux (send-keys, capture-pane): the rows and
 their shares, the sort keys, idle time shown on demand, a terminal resize, and the terminal
-restored on q and on SIGTERM; without a terminal, plain tables. One
+restored on q, Ctrl-C and SIGTERM; without a terminal, plain tables and the
+header's GIL contention against targets whose contention is known. One
 interpreter: the view is the sampler's, tested over the matrix elsewhere.
 """
 import os
@@ -163,6 +164,39 @@ def test_top_sigterm_restores_terminal(app, tmux):
     assert len(pids) == 1, pids
     os.kill(int(pids[0]), signal.SIGTERM)
     wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
+
+
+def test_top_ctrl_c_restores_terminal(app, tmux):
+    start_top(tmux, app)
+    tmux.send("C-c")
+    wait_screen(tmux, lambda s: "BEFORE-TOP" in s and "gil-prof top:" not in s, timeout=20)
+    assert wait_for(lambda: tmux.command() == "bash", timeout=10), tmux.command()
+
+
+CONTENTION_RE = re.compile(r"GIL contention: (\d+\.\d)% of the last interval")
+
+
+@pytest.mark.parametrize("threads,low,high", [(2, 85, 100), (1, 0, 10)])
+def test_top_contention(threads, low, high):
+    """The header's contention: two spinning threads always have one waiting,
+    a lone spinner never waits."""
+    p = subprocess.Popen([python312(), str(TARGETS / "gil_contend.py"), str(threads)],
+                         stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert p.stdout.readline().startswith("ready")
+        r = run_gil_prof("top", "-p", p.pid, "-d", "3.5s", "--interval", "1s", timeout=60)
+        # cpu mode cannot see a wait off CPU: it says so rather than show 0
+        cpu = run_gil_prof("top", "-p", p.pid, "-d", "1.5s", "--interval", "1s", "--mode",
+                           "cpu", timeout=60)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+    assert r.returncode == 0, r.stderr
+    got = [float(x) for x in CONTENTION_RE.findall(r.stdout)]
+    assert len(got) >= 2, r.stdout
+    assert all(low <= x <= high for x in got[1:]), got
+    assert cpu.returncode == 0 and "GIL contention: measured in wall mode only" in cpu.stdout, \
+        cpu.stdout + cpu.stderr
 
 
 def test_top_without_terminal(app):
