@@ -366,6 +366,21 @@ class Prometheus:
         assert data["status"] == "success", data
         return {r["metric"].get("pid"): float(r["value"][1]) for r in data["data"]["result"]}
 
+    def health(self):
+        """The scrape target's health and last error, for a failure message."""
+        status, _, body = http("http://127.0.0.1:%d/api/v1/targets" % self.port)
+        if status != 200:
+            return "targets: HTTP %d" % status
+        return "; ".join("%s %s %s" % (t.get("scrapeUrl"), t.get("health"), t.get("lastError"))
+                         for t in json.loads(body)["data"]["activeTargets"])
+
+    def wait_scraped(self, pid, scrapes, timeout=60):
+        """Until Prometheus holds scrapes samples of pid's series."""
+        expr = 'count_over_time(gil_prof_seconds_total{pid="%d",state="holding"}[1h])' % pid
+        assert wait_for(lambda: (self.query(expr).get(str(pid)) or 0) >= scrapes,
+                        timeout=timeout, step=0.5), (
+            "Prometheus has not scraped process %d %d times: %s" % (pid, scrapes, self.health()))
+
     def kill(self):
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -396,9 +411,14 @@ def test_prometheus_rates(started, tmp_path):
     a.wait_profiled(contend.pid)
     a.wait_profiled(spin.pid)
     window = 10
+    # The rates are over scrapes Prometheus made: wait for the first ones
+    # (a first start on a new machine, or a sanitizer build, is slow).
+    prom.wait_scraped(contend.pid, 2)
+    prom.wait_scraped(spin.pid, 2)
     time.sleep(window + 3)
     got4, got1 = rates(prom, contend.pid, window), rates(prom, spin.pid, window)
-    msg = "4 threads: %s, 1 thread: %s\n%s" % (got4, got1, a.stderr())
+    msg = "4 threads: %s, 1 thread: %s\nscrapes: %s\n%s" % (got4, got1, prom.health(),
+                                                          a.stderr())
     assert near(got4["holding"], 1.0) and near(got4["waiting"], 3.0), msg
     assert near(got1["holding"], 1.0) and (got1["waiting"] or 0) < 0.1, msg
     # the main threads only join: idle

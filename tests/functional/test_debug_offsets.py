@@ -20,12 +20,12 @@ def refused(r, out, words):
     assert not out.exists()
 
 
-def run(python, tmp_path, *pokes, verbose=False):
+def run(python, tmp_path, *pokes, verbose=False, duration="1s"):
     t = Target(python, "poke_runtime.py", 20, *pokes)
     try:
         out = tmp_path / "out.folded"
         args = ["-v"] if verbose else []
-        r = run_gil_prof("-p", t.pid, "-d", "1s", *args, "-o", out)
+        r = run_gil_prof("-p", t.pid, "-d", duration, *args, "-o", out)
     finally:
         t.kill()
     return r, out
@@ -64,7 +64,10 @@ def test_process_offsets_are_what_is_read(python, tmp_path):
     # process, so no thread matches (a tid is no pthread_t) — proof that
     # the sampler reads at the process's offsets, not the table's.
     row = layout_row(minor_of(python))
-    r, out = run(python, tmp_path, "%d=%d" % (row["dbg.ts_thread_id"], row["ts_native_tid"]))
+    # 3 s: the verdict needs GP_TRUST_MIN_RECORDS (100) records, which one
+    # second at 100 Hz gives only just (not under a sanitizer's slow start).
+    r, out = run(python, tmp_path, "%d=%d" % (row["dbg.ts_thread_id"], row["ts_native_tid"]),
+                 duration="3s")
     # A profile without one Python stack is declared untrustworthy.
     assert r.returncode == EXIT_UNTRUSTED, r.stderr
     assert "cannot be trusted" in r.stderr
