@@ -30,7 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "target.py")
-MODES = ("wall", "cpu", "native", "cpu-kernel", "timeline-wp", "timeline-up", "subprocesses")
+MODES = ("wall", "cpu", "native", "cpu-kernel", "native-kernel", "timeline-wp", "timeline-up",
+         "subprocesses")
 
 # --- BPF programs' verified instruction counts (bpf(2), no bpftool) -------
 
@@ -235,7 +236,19 @@ def check_native(stacks, m):
 def check_kernel(stacks, m):
     spinner_truths(stacks, m, 0.7)
     need(not any(s["state"] == "idle" for s in stacks), "no idle samples in cpu mode", m)
-    sc = of_thread(stacks, "syscaller")
+    kernel_frames(stacks, m)
+
+
+def check_native_kernel(stacks, m):
+    """Wall mode with both: the largest programs (the verifier's headroom)."""
+    check_native(stacks, m)
+    # Off-CPU intervals carry neither native nor kernel frames: judge the
+    # syscaller's samples (those with native frames).
+    kernel_frames(stacks, m, lambda s: any(is_native(f) for f in s["frames"]))
+
+
+def kernel_frames(stacks, m, judged=lambda s: True):
+    sc = [s for s in of_thread(stacks, "syscaller") if judged(s)]
     m["syscaller_kernel"], m["syscaller_samples"] = share(
         sc, lambda s: innermost_python(s["frames"]) == "syscalls"
         and any(f.endswith("([kernel])") and "random" in f for f in s["frames"]))
@@ -319,13 +332,15 @@ def run_mode(mode, args, work):
     trace = os.path.join(work, mode + ".trace.json")
     extra = {"wall": [], "cpu": ["--mode", "cpu"], "native": ["--native"],
              "cpu-kernel": ["--mode", "cpu", "--kernel"],
+             "native-kernel": ["--native", "--kernel"],
              "timeline-wp": ["--gil-trace", "watchpoint", "-o", trace],
              "timeline-up": ["--gil-trace", "uprobes", "-o", trace],
              "subprocesses": ["--subprocesses"]}[mode]
     res = {"mode": mode, "python": python}
     target, stacks = None, []
     try:
-        target = Target(python, *{"cpu-kernel": ["--syscaller"], "subprocesses": ["--child"]}.get(mode, []))
+        target = Target(python, *{"cpu-kernel": ["--syscaller"], "native-kernel": ["--syscaller"],
+                                  "subprocesses": ["--child"]}.get(mode, []))
         cmd = base + extra + ["-o", folded, "-v", "-p", str(target.pid)]
         if mode == "subprocesses":
             # the child is forked once the recording runs, and recorded 3 s
@@ -396,6 +411,8 @@ def run_mode(mode, args, work):
             check_native(stacks, m)
         elif mode == "cpu-kernel":
             check_kernel(stacks, m)
+        elif mode == "native-kernel":
+            check_native_kernel(stacks, m)
         elif mode.startswith("timeline"):
             spinner_truths(stacks, m, 0.6)
             check_timeline(trace, m, seconds)

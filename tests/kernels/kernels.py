@@ -53,7 +53,8 @@ PYENV_EXCLUDE = ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2t
 CPIO_RECIPE = "2"  # bump when the packing of the root changes
 COLUMNS = (("wall", "wall"), ("cpu", "cpu"), ("native", "--native"),
            ("timeline-wp", "timeline wp"), ("timeline-up", "timeline up"),
-           ("cpu-kernel", "cpu --kernel"), ("subprocesses", "--subprocesses"))
+           ("cpu-kernel", "cpu --kernel"), ("native-kernel", "--native --kernel"),
+           ("subprocesses", "--subprocesses"))
 MODES = [m for m, _ in COLUMNS]
 
 
