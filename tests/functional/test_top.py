@@ -1,7 +1,8 @@
 """gil-prof top: driven in tmux (send-keys, capture-pane): the rows and
 their shares, the sort keys, idle time shown on demand, a terminal resize, and the terminal
-restored on q, Ctrl-C and SIGTERM; without a terminal, plain tables and the
-header's GIL contention against targets whose contention is known. One
+restored on q, Ctrl-C and SIGTERM; without a terminal, plain tables, the
+header's GIL contention against targets whose contention is known, and
+--native / --subprocesses. One
 interpreter: the view is the sampler's, tested over the matrix elsewhere.
 """
 import os
@@ -207,3 +208,37 @@ def test_top_without_terminal(app):
     last = tables[-1]
     hot = row(last, "spin_hot")
     assert hot and rows(last)[0] == hot and hot[0] >= 60 and hot[2] >= 80, last
+
+
+def test_top_native_and_subprocesses():
+    """Same samplers as record: --native rows carry native functions under
+    the Python ones; --subprocesses counts a pool's workers started before."""
+    spin = subprocess.Popen([python312(), str(TARGETS / "gil_contend.py"), "1"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    pool = subprocess.Popen([python312(), str(TARGETS / "pool.py"), "2"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert spin.stdout.readline().startswith("ready")
+        assert pool.stdout.readline().startswith("ready")
+        # cpu mode: every sample carries native frames (off-CPU intervals
+        # of wall mode carry Python frames only)
+        nat = run_gil_prof("top", "-p", spin.pid, "-d", "2.5s", "--interval", "1s", "--native",
+                           "--mode", "cpu", timeout=60)
+        sub = run_gil_prof("top", "-p", pool.pid, "-d", "2.5s", "--interval", "1s",
+                           "--subprocesses", timeout=60)
+    finally:
+        for p in (spin, pool):
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    assert nat.returncode == 0, nat.stderr
+    last = nat.stdout.split("gil-prof top: process")[-1]
+    names = [r[4] for r in rows(last)]
+    assert row(last, "spin") and row(last, "spin")[1] >= 60, last
+    # the thread's start in libc, below every Python frame of the thread
+    assert any(n.endswith("(libc.so.6)") and row(last, n.split(" (")[0])[1] >= 80
+               for n in names), last
+    assert sub.returncode == 0, sub.stderr
+    last = sub.stdout.split("gil-prof top: process")[-1]
+    # two workers crunch, the parent waits (idle, hidden): crunch leads
+    assert rows(last) and rows(last)[0][4].startswith("crunch "), last
+    assert sub.stderr.count("was already running: profiled too") >= 2, sub.stderr
