@@ -287,7 +287,11 @@ static int put_timeline(struct writer *w)
 
 int gp_write_chrometrace(const struct gp_profile *p, FILE *out)
 {
-	struct writer w = { .p = p, .tl = p->timeline, .out = out, .first = true };
+	/* An estimated timeline is the report's, never drawn as if traced. */
+	struct writer w = { .p = p,
+			    .tl = p->timeline && !p->timeline->estimated ? p->timeline : NULL,
+			    .out = out,
+			    .first = true };
 	struct json_object *other;
 	const char *text;
 

@@ -2,7 +2,7 @@
 /*
  * gilholds.c — the report's hold and wait durations and hand-off summary,
  * from the GIL timeline (exact acquisitions and releases) when one was
- * traced:
+ * traced, else from wall mode's estimated one (timeline.h, said so):
  *
  *   - per thread, how long it held the GIL per acquisition (p50, p99, max;
  *     holds longer than the default switch interval, 5 ms, counted: the
@@ -97,10 +97,17 @@ static int put_durations(const struct gp_profile *p, const struct gp_timeline *t
 
 	if (!v)
 		return -1;
-	fprintf(out,
-		"\nGIL hold and wait durations (exact, from the GIL timeline; ms; holds > 5 ms: "
-		"longer than the default switch interval):\n"
-		"%-24s %7s %8s %8s %8s %7s %7s %8s %8s %8s\n",
+	if (tl->estimated)
+		fprintf(out,
+			"\nGIL hold and wait durations (estimated from samples and switch events: "
+			"a thread takes the GIL as it is switched in or first seen holding it, lets go "
+			"as it is switched out or first seen without it; waits that never left the "
+			"CPU are not seen; exact with -o FILE.trace.json; ms; holds > 5 ms: longer "
+			"than the default switch interval):\n");
+	else
+		fprintf(out, "\nGIL hold and wait durations (exact, from the GIL timeline; ms; "
+			     "holds > 5 ms: longer than the default switch interval):\n");
+	fprintf(out, "%-24s %7s %8s %8s %8s %7s %7s %8s %8s %8s\n",
 		"thread", "holds", "p50", "p99", "max", "> 5 ms", "waits", "p50", "p99", "max");
 	/* Slices are by thread, then time. */
 	for (size_t i = 1; i <= tl->nslices; i++) {
@@ -150,7 +157,8 @@ static void put_longest(const struct gp_profile *p, const struct gp_timeline *tl
 	}
 	if (!top[0])
 		return;
-	fprintf(out, "\nLongest GIL holds (the stack that acquired it, leaf first):\n");
+	fprintf(out, "\nLongest GIL holds%s (the stack that acquired it, leaf first):\n",
+		tl->estimated ? " (estimated)" : "");
 	for (int k = 0; k < TOP_HOLDS && top[k]; k++) {
 		fprintf(out, "  %d. %.2f ms by thread ", k + 1, (top[k]->end - top[k]->start) / 1e6);
 		put_label(p, top[k]->thread, 0, out);
@@ -200,7 +208,8 @@ static int put_handoffs(const struct gp_profile *p, const struct gp_timeline *tl
 			v[n++] = v[i];
 	}
 	qsort(v, n, sizeof(*v), cmp_count);
-	fprintf(out, "\nGIL hand-offs: %zu in %.2f s (%.1f per second)\n", tl->nhandoffs, secs,
+	fprintf(out, "\nGIL hand-offs%s: %zu in %.2f s (%.1f per second)\n",
+		tl->estimated ? " (estimated, as above)" : "", tl->nhandoffs, secs,
 		secs > 0 ? tl->nhandoffs / secs : 0.0);
 	if (n)
 		fprintf(out, "  %-24s %-24s %8s\n", "from", "to", "count");
@@ -240,7 +249,7 @@ int gp_report_holds(const struct gp_profile *p, FILE *out)
 
 	if (!tl) {
 		fprintf(out, "\nGIL hold and wait durations and hand-offs: not measured (they need "
-			     "the GIL timeline: add -o FILE.trace.json)\n");
+			     "wall mode, or the GIL timeline: add -o FILE.trace.json)\n");
 		return 0;
 	}
 	if (put_durations(p, tl, out))

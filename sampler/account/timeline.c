@@ -24,6 +24,18 @@ struct gp_timeline *gp_timeline_new(const char *source, uint64_t t0)
 		return NULL;
 	tl->source = source;
 	tl->t0 = t0;
+	tl->max_events = GP_TIMELINE_MAX_EVENTS;
+	return tl;
+}
+
+struct gp_timeline *gp_timeline_new_estimate(uint64_t t0)
+{
+	struct gp_timeline *tl = gp_timeline_new("samples and switch events", t0);
+
+	if (!tl)
+		return NULL;
+	tl->estimated = true;
+	tl->max_events = GP_TIMELINE_MAX_ESTIMATED;
 	return tl;
 }
 
@@ -35,6 +47,9 @@ static void free_events(struct gp_timeline *tl)
 	free(tl->seen);
 	tl->seen = NULL;
 	tl->nseen = 0;
+	free(tl->guess);
+	tl->guess = NULL;
+	tl->nguess = 0;
 }
 
 void gp_timeline_free(struct gp_timeline *tl)
@@ -110,7 +125,7 @@ int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t threa
 
 	if (tl->truncated || tl->exec_cut)
 		return 0;
-	if (tl->nev == GP_TIMELINE_MAX_EVENTS) {
+	if (tl->nev >= tl->max_events) {
 		tl->truncated = true;
 		tl->t_end = ts;
 		return 0;
@@ -136,6 +151,50 @@ int gp_timeline_add(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t threa
 	e->state = (uint8_t)state;
 	e->snapshot = snapshot;
 	return 0;
+}
+
+/* ---- estimated transitions -------------------------------------------------- */
+
+int gp_timeline_guess(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t thread, uint64_t ts,
+		      enum gp_gil_state state, bool snapshot)
+{
+	struct gp_tl_guess *g;
+	bool holding = state == GP_STATE_HOLDING;
+	uint64_t at;
+
+	if (GP_GROW_INDEX(tl->guess, tl->nguess, thread, 16))
+		return -1;
+	g = &tl->guess[thread];
+	if (kind == GP_TL_ON) {
+		g->pending = !snapshot;
+		g->on_ts = ts;
+		return 0;
+	}
+	if (kind == GP_TL_EXIT) {
+		g->pending = g->holds = false;
+		return 1;
+	}
+	if ((kind != GP_TL_STATE && kind != GP_TL_OFF) || state > GP_STATE_IDLE)
+		return 0;
+	at = g->pending ? g->on_ts : ts;
+	g->pending = false;
+	/* The first record says what it did at the start (the replay's initial state). */
+	if (!g->known || snapshot) {
+		g->known = true;
+		g->holds = holding;
+		g->last = (uint8_t)state;
+		return 1;
+	}
+	if (state == g->last)
+		return 0;
+	g->last = (uint8_t)state;
+	if (holding != g->holds) {
+		g->holds = holding;
+		if (gp_timeline_add(tl, holding ? GP_TL_ACQUIRE : GP_TL_RELEASE, thread,
+				    holding ? at : ts, state, false, NULL, 0))
+			return -1;
+	}
+	return 1;
 }
 
 /* ---- replay ---------------------------------------------------------------- */

@@ -30,6 +30,12 @@
 
 /* Raw records kept at most (~24 bytes each); later ones end the timeline. */
 #define GP_TIMELINE_MAX_EVENTS (4u << 20)
+/*
+ * An estimated timeline's (gp_timeline_new_estimate) cap, ~6 MiB: it runs
+ * in every wall-mode record, so it stays small; a target switching 15k
+ * times a second fills it in about 17 s, GIL-bound threads in many minutes.
+ */
+#define GP_TIMELINE_MAX_ESTIMATED (256u << 10)
 
 enum gp_tl_kind {
 	GP_TL_ACQUIRE = 0,
@@ -78,8 +84,23 @@ struct gp_tl_stack {
 
 struct gp_tl_stack_entry;
 
+/* Per thread, what an estimated timeline believes (gp_timeline_guess). */
+struct gp_tl_guess {
+	uint64_t on_ts;             /* its last switch-in, while pending */
+	bool known, holds, pending;
+	uint8_t last;               /* the GIL state of its last record */
+};
+
 struct gp_timeline {
 	const char *source;         /* how transitions were traced: "uprobes", "watchpoint" */
+	/*
+	 * No GIL trace: acquisitions and releases are estimated from the
+	 * records' GIL states (gp_timeline_guess), for the report's durations.
+	 */
+	bool estimated;
+	size_t max_events;
+	struct gp_tl_guess *guess;  /* by thread */
+	size_t nguess;
 	uint64_t t0, t_end;         /* the recording's window */
 	/* collected */
 	struct gp_tl_event *ev;
@@ -105,7 +126,26 @@ struct gp_timeline {
 
 /* NULL on ENOMEM. source: a static string. */
 struct gp_timeline *gp_timeline_new(const char *source, uint64_t t0);
+/* A timeline of estimated transitions (wall mode without a GIL trace). */
+struct gp_timeline *gp_timeline_new_estimate(uint64_t t0);
 void gp_timeline_free(struct gp_timeline *tl);
+
+/*
+ * An estimated timeline: before each of thread's records goes in (with
+ * gp_timeline_add), the transition it shows. A record whose GIL state
+ * differs from what the thread was believed to do is a transition:
+ * acquired at the thread's last switch-in when this is its first record
+ * since (a woken waiter takes the GIL as it runs again; so does a thread
+ * back from I/O), else at the record; released at the record (a switch-out
+ * waiting or blocked follows the release within microseconds; a sample, up
+ * to a period late). Waits that never left the CPU are not seen. kind:
+ * GP_TL_STATE, GP_TL_OFF, GP_TL_ON or GP_TL_EXIT. 1: the record itself
+ * goes in (it changes what the replay sees), 0: it adds nothing (a
+ * switch-in; a switch-out in the state the thread was already in, as a
+ * waiter's wake-ups in take_gil are), -1 on ENOMEM.
+ */
+int gp_timeline_guess(struct gp_timeline *tl, enum gp_tl_kind kind, uint32_t thread, uint64_t ts,
+		      enum gp_gil_state state, bool snapshot);
 
 /*
  * Record one event of thread (gp_thread.idx); locs/n: its Python stack,

@@ -46,6 +46,7 @@ struct gp_options {
 	bool split_gil;               /* --split-gil: one folded file per GIL state */
 	bool no_blame;                /* --no-blame: no GIL holder for waiting records */
 	bool timeline;                /* a GIL timeline output: trace GIL transitions */
+	bool estimate_gil;            /* record: estimate holds and waits without a trace */
 	enum gp_gil_trace gil_trace;  /* --gil-trace */
 	bool gil_trace_set;
 	struct gp_output_spec outputs[GP_MAX_OUTPUTS];

@@ -281,6 +281,8 @@ static int record(struct gp_options *o, struct gp_target *t, struct gp_profile *
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	/* The report's GIL durations without a GIL trace (wall mode only). */
+	o->estimate_gil = !o->timeline;
 	rc = gp_session_start(o, t, prof, &s);
 	if (rc)
 		return rc;

@@ -153,6 +153,20 @@ static int to_timeline(struct gp_session *r, const struct gp_sample *s, const st
 		kind = (s->flags & GP_SAMPLE_ACQUIRED) ? GP_TL_ACQUIRE : GP_TL_RELEASE;
 	else
 		kind = (enum gp_tl_kind)kinds[s->type];
+	if (r->tl->estimated) {
+		/*
+		 * Kept small: only records that change a thread's state go in,
+		 * and of the stacks only a waiting switch-out's, the one that
+		 * acquires next.
+		 */
+		int keep = gp_timeline_guess(r->tl, kind, th->idx, s->ts, state_of(s),
+					     s->flags & GP_SAMPLE_SNAPSHOT);
+
+		if (keep <= 0)
+			return keep;
+		if (kind != GP_TL_OFF || s->gil != GP_GIL_WAITING)
+			n = 0;
+	}
 	/* Stacks of samples are not kept: only their state is. */
 	return gp_timeline_add(r->tl, kind, th->idx, s->ts, state_of(s),
 			       s->flags & GP_SAMPLE_SNAPSHOT, r->locs,
@@ -449,7 +463,7 @@ static void attach_late_gil(struct gp_session *r)
 {
 	uint64_t gil = r->ps.main->proc.gil;
 
-	if (!r->tl || gp_giltrace_active(&r->gil) || !gil)
+	if (!r->tl || r->tl->estimated || gp_giltrace_active(&r->gil) || !gil)
 		return;
 	if (gp_giltrace_attach(&r->gil, r->b, gil, r->t->layout->gil_locked)) {
 		gp_warn("%s; the timeline has no GIL transitions", r->gil.why);
@@ -562,12 +576,17 @@ static int finish_timeline(struct gp_session *r, uint64_t t_end)
 	r->prof->timeline = tl;
 	r->tl = NULL;
 	if (tl->exec_cut)
-		gp_warn("the GIL timeline ends %.1f s into the recording, where the target exec'd",
+		gp_warn("the GIL %s ends %.1f s into the recording, where the target exec'd",
+			tl->estimated ? "hold and wait estimates' window" : "timeline",
 			(tl->t_end - tl->t0) / 1e9);
-	if (tl->truncated)
-		gp_warn("the GIL timeline ends %.1f s into the recording: more than %u GIL "
+	if (tl->truncated && tl->estimated)
+		gp_note("the GIL hold and wait estimates cover the first %.1f s (%zu switches "
+			"kept; a GIL timeline, -o FILE.trace.json, measures the whole recording)",
+			(tl->t_end - tl->t0) / 1e9, tl->max_events);
+	else if (tl->truncated)
+		gp_warn("the GIL timeline ends %.1f s into the recording: more than %zu GIL "
 			"transitions and switches were recorded",
-			(tl->t_end - tl->t0) / 1e9, GP_TIMELINE_MAX_EVENTS);
+			(tl->t_end - tl->t0) / 1e9, tl->max_events);
 	gp_debug("timeline: %zu intervals, %zu hand-offs, %" PRIu64 " releases and %" PRIu64
 		 " acquisitions not seen (GIL events from %s)",
 		 tl->nslices, tl->nhandoffs, tl->missed_releases, tl->missed_acquires, tl->source);
@@ -701,8 +720,11 @@ static int attach(struct gp_session *r)
 		r->wall_t0 = gp_mono_ns();
 		gp_wall_init(&r->wallclock, r->prof, r->wall_t0);
 		r->wallclock.blames = r->prof->blames;
-		if (o->timeline &&
-		    !(r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0))) {
+		if (o->timeline)
+			r->tl = gp_timeline_new(gp_giltrace_name(&r->gil), r->wall_t0);
+		else if (o->estimate_gil)
+			r->tl = gp_timeline_new_estimate(r->wall_t0);
+		if ((o->timeline || o->estimate_gil) && !r->tl) {
 			gp_error("out of memory");
 			return GP_EXIT_FAILURE;
 		}

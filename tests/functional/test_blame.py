@@ -178,14 +178,17 @@ def test_releasing_thread_is_not_blamed(interp, blame_target, tmp_path):
 
 
 @pytest.mark.parametrize("interp", FEW)
-def test_asleep_and_hold_durations(interp, tmp_path):
+@pytest.mark.parametrize("source", ["timeline", "estimated"])
+def test_asleep_and_hold_durations(interp, source, tmp_path):
     # The holder times its own usleep calls: each is a hold of the GIL off
     # CPU. gil-prof measures the sleeps from the switch records and the
-    # holds from the GIL timeline; p50s within 10 % of the target's.
+    # holds from the GIL timeline, or without one estimates them from the
+    # samples and switch records; p50s within 10 % of the target's either way.
     # Launched by gil-prof: recorded from its first instruction, however
     # long attaching takes on a loaded machine; its output comes through.
     report, trace = tmp_path / "out.report", tmp_path / "out.trace.json"
-    r = run_gil_prof("-q", "-o", report, "-o", trace, "--", interpreter(interp),
+    outs = ["-o", report] + (["-o", trace] if source == "timeline" else [])
+    r = run_gil_prof("-q", *outs, "--", interpreter(interp),
                      TARGETS / "gil_blame.py", "usleep", 3, timeout=120, start_new_session=True)
     assert r.returncode == 0, r.stderr
     out = r.stdout
@@ -196,6 +199,7 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     n, _, p50, _, _ = (int(x) for x in held[0][1:])
     assert n > 20, held
     text = report.read_text()
+    assert ("durations (estimated from samples" in text) == (source == "estimated"), text
     # (names may be gone: the target has exited when the report is written)
     m = re.search(r"thread %d(?: holder)? asleep holding the GIL (\d+) times?, [\d.]+ s in all \(others "
                   r"waited during [\d.]+ s of it\); each p50 ([\d.]+) ms, p99 ([\d.]+) ms" % holder, text)
@@ -208,7 +212,7 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     holds, hold_p50, longer = int(row.group(1)), float(row.group(2)) * 1e6, int(row.group(5))
     assert abs(hold_p50 - p50) <= 0.1 * p50, (row.group(0), held)
     assert longer >= 0.8 * holds, row.group(0)
-    hand = re.search(r"^GIL hand-offs: (\d+) in", text, re.M)
+    hand = re.search(r"^GIL hand-offs(?: \(estimated, as above\))?: (\d+) in", text, re.M)
     assert hand and int(hand.group(1)) >= holds, text
     # The interpreter's own switch counter agrees with the traced hand-offs.
     # It is read at poll ticks, so it may miss the ends of the run (more so
@@ -218,6 +222,11 @@ def test_asleep_and_hold_durations(interp, tmp_path):
     switches = re.search(r"^GIL switches: (\d+) in", text, re.M)
     assert switches, text
     n_switches, n_hand = int(switches.group(1)), int(hand.group(1))
-    assert 0.8 * n_hand <= n_switches <= 1.25 * n_hand, (n_switches, n_hand, text)
+    if source == "timeline":
+        assert 0.8 * n_hand <= n_switches <= 1.25 * n_hand, (n_switches, n_hand, text)
+    else:
+        # Estimated: hand-offs between threads both on CPU are not seen
+        # (here 55-73 % of the counter's were), and none is made up.
+        assert 0.5 * n_switches <= n_hand <= 1.1 * n_switches, (n_switches, n_hand, text)
     assert any(re.search(r"^  %d(?: holder)?\s+%d(?: worker-\d)?\s+\d+$" % (holder, w), text, re.M)
                for w in workers), text

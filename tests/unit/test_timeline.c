@@ -176,6 +176,69 @@ static void test_two_threads_hand_over(void **state)
 	assert_int_equal(f->tl->waiters[3].n, 0);
 }
 
+/* A record as the session hands it to an estimated timeline: the guess first. */
+static void seen(struct fixture *f, enum gp_tl_kind kind, uint32_t th, uint64_t ms_x10,
+		 enum gp_gil_state st, const uint32_t *locs, uint32_t n)
+{
+	uint64_t ts = T0 + ms_x10 * MS / 10;
+
+	int keep = gp_timeline_guess(f->tl, kind, th, ts, st, false);
+
+	assert_true(keep >= 0);
+	if (keep)
+		assert_int_equal(gp_timeline_add(f->tl, kind, th, ts, st, false, locs, n), 0);
+}
+
+/*
+ * No GIL trace: A spins holding, is made to drop (switched out waiting),
+ * B (blocked waiting) is switched in and seen holding: the hand-off is at
+ * B's switch-in, A's hold ends at its switch-out; later A is woken and
+ * first seen holding on CPU, B blocks in I/O without the GIL.
+ */
+static void test_estimated_from_states(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_tl_slice *s[16];
+	uint32_t sb[] = { f->loc_b };
+	size_t n;
+
+	gp_timeline_free(f->tl);
+	f->tl = gp_timeline_new_estimate(T0);
+	assert_non_null(f->tl);
+	assert_true(f->tl->estimated);
+	seen(f, GP_TL_STATE, f->a, 10, GP_STATE_HOLDING, NULL, 0);   /* A holds from the start */
+	seen(f, GP_TL_OFF, f->b, 20, GP_STATE_WAITING, sb, 1);       /* B waits */
+	seen(f, GP_TL_STATE, f->a, 80, GP_STATE_HOLDING, NULL, 0);
+	seen(f, GP_TL_OFF, f->a, 100, GP_STATE_WAITING, NULL, 0);    /* A let go */
+	seen(f, GP_TL_ON, f->b, 101, GP_STATE_NONE, NULL, 0);
+	seen(f, GP_TL_STATE, f->b, 150, GP_STATE_HOLDING, NULL, 0);  /* B took it at 10.1 ms */
+	seen(f, GP_TL_ON, f->a, 300, GP_STATE_NONE, NULL, 0);        /* a wake-up that... */
+	seen(f, GP_TL_OFF, f->a, 301, GP_STATE_WAITING, NULL, 0);    /* ...was no acquisition */
+	seen(f, GP_TL_OFF, f->b, 400, GP_STATE_IDLE, NULL, 0);       /* B blocks in I/O */
+	seen(f, GP_TL_ON, f->a, 402, GP_STATE_NONE, NULL, 0);
+	seen(f, GP_TL_STATE, f->a, 480, GP_STATE_HOLDING, NULL, 0);  /* A took it at 40.2 ms */
+	assert_int_equal(gp_timeline_finish(f->tl, &f->p, END), 0);
+
+	n = thread_slices(f->tl, f->a, END, s);
+	assert_int_equal(n, 3);
+	expect(s[0], GP_STATE_HOLDING, 0, 100);
+	expect(s[1], GP_STATE_WAITING, 100, 402);
+	expect(s[2], GP_STATE_HOLDING, 402, 1000);
+	n = thread_slices(f->tl, f->b, END, s);
+	assert_int_equal(n, 4);
+	expect(s[0], GP_STATE_RELEASED, 0, 20);
+	expect(s[1], GP_STATE_WAITING, 20, 101);
+	expect(s[2], GP_STATE_HOLDING, 101, 400);
+	expect(s[3], GP_STATE_IDLE, 400, 1000);
+	assert_int_equal(f->tl->nhandoffs, 2);
+	assert_int_equal(f->tl->handoffs[0].from, f->a);
+	assert_int_equal(f->tl->handoffs[0].to, f->b);
+	assert_int_equal(f->tl->handoffs[0].ts, T0 + 101 * MS / 10);
+	/* the stack B waited with is the one that acquired */
+	assert_int_equal(gp_tl_stack(f->tl, f->tl->handoffs[0].stack)->locs[0], f->loc_b);
+	assert_int_equal(f->tl->handoffs[1].ts, T0 + 402 * MS / 10);
+}
+
 static void test_missed_release_ends_holding(void **state)
 {
 	struct fixture *f = *state;
@@ -347,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_threads_hand_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_estimated_from_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed_release_ends_holding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed_acquire_is_placed_after_the_release, setup,
 						teardown),
