@@ -198,15 +198,19 @@ static void test_garbage_stack_ends(void **state)
 void gp_test_copy_stack(void);
 void gp_test_fp_caller(void);
 
+/* A frame-pointer prologue with its CFI, as gcc emits it. */
+#define FP_PROLOGUE                     \
+	".cfi_startproc\n"              \
+	"push %rbp\n"                   \
+	".cfi_def_cfa_offset 16\n"      \
+	".cfi_offset %rbp, -16\n"       \
+	"mov %rsp, %rbp\n"              \
+	".cfi_def_cfa_register %rbp\n"
+
 __asm__(".text\n"
 	".type gp_test_epilogue_leaf, @function\n"
 	"gp_test_epilogue_leaf:\n"
-	".cfi_startproc\n"
-	"push %rbp\n"
-	".cfi_def_cfa_offset 16\n"
-	".cfi_offset %rbp, -16\n"
-	"mov %rsp, %rbp\n"
-	".cfi_def_cfa_register %rbp\n"
+	FP_PROLOGUE
 	"pop %rbp\n"
 	".cfi_def_cfa %rsp, 8\n"
 	"gp_test_epilogue_point:\n"
@@ -230,12 +234,7 @@ __asm__(".text\n"
 	".globl gp_test_fp_caller\n"
 	".type gp_test_fp_caller, @function\n"
 	"gp_test_fp_caller:\n"
-	".cfi_startproc\n"
-	"push %rbp\n"
-	".cfi_def_cfa_offset 16\n"
-	".cfi_offset %rbp, -16\n"
-	"mov %rsp, %rbp\n"
-	".cfi_def_cfa_register %rbp\n"
+	FP_PROLOGUE
 	"call gp_test_epilogue_leaf\n"
 	"pop %rbp\n"
 	".cfi_def_cfa %rsp, 8\n"
