@@ -107,6 +107,10 @@ static int put_durations(const struct gp_profile *p, const struct gp_timeline *t
 	else
 		fprintf(out, "\nGIL hold and wait durations (exact, from the GIL timeline; ms; "
 			     "holds > 5 ms: longer than the default switch interval):\n");
+	if (tl->estimated && tl->truncated)
+		fprintf(out, "(estimated over the first %.1f s of the recording only: %zu changes "
+			     "of state are kept)\n",
+			(tl->t_end - tl->t0) / 1e9, tl->max_events);
 	fprintf(out, "%-24s %7s %8s %8s %8s %7s %7s %8s %8s %8s\n",
 		"thread", "holds", "p50", "p99", "max", "> 5 ms", "waits", "p50", "p99", "max");
 	/* Slices are by thread, then time. */

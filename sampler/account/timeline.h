@@ -31,11 +31,13 @@
 /* Raw records kept at most (~24 bytes each); later ones end the timeline. */
 #define GP_TIMELINE_MAX_EVENTS (4u << 20)
 /*
- * An estimated timeline's (gp_timeline_new_estimate) cap, ~6 MiB: it runs
- * in every wall-mode record, so it stays small; a target switching 15k
- * times a second fills it in about 17 s, GIL-bound threads in many minutes.
+ * An estimated timeline's (gp_timeline_new_estimate) cap, ~0.8 MiB: it is
+ * in every wall-mode recording, so it stays small and levels off early. It
+ * keeps only records that change a thread's state: two GIL-bound threads
+ * fill it in a minute or two, 50 busy threads in seconds; the report says
+ * what the estimates cover.
  */
-#define GP_TIMELINE_MAX_ESTIMATED (256u << 10)
+#define GP_TIMELINE_MAX_ESTIMATED (32u << 10)
 
 enum gp_tl_kind {
 	GP_TL_ACQUIRE = 0,

@@ -157,11 +157,14 @@ static int to_timeline(struct gp_session *r, const struct gp_sample *s, const st
 		/*
 		 * Kept small: only records that change a thread's state go in,
 		 * and of the stacks only a waiting switch-out's, the one that
-		 * acquires next.
+		 * acquires next; once full, records cost nothing more here.
 		 */
-		int keep = gp_timeline_guess(r->tl, kind, th->idx, s->ts, state_of(s),
-					     s->flags & GP_SAMPLE_SNAPSHOT);
+		int keep;
 
+		if (r->tl->truncated)
+			return 0;
+		keep = gp_timeline_guess(r->tl, kind, th->idx, s->ts, state_of(s),
+					 s->flags & GP_SAMPLE_SNAPSHOT);
 		if (keep <= 0)
 			return keep;
 		if (kind != GP_TL_OFF || s->gil != GP_GIL_WAITING)
@@ -580,8 +583,8 @@ static int finish_timeline(struct gp_session *r, uint64_t t_end)
 			tl->estimated ? "hold and wait estimates' window" : "timeline",
 			(tl->t_end - tl->t0) / 1e9);
 	if (tl->truncated && tl->estimated)
-		gp_note("the GIL hold and wait estimates cover the first %.1f s (%zu switches "
-			"kept; a GIL timeline, -o FILE.trace.json, measures the whole recording)",
+		gp_note("the GIL hold and wait estimates cover the first %.1f s (%zu changes of "
+			"state kept; a GIL timeline, -o FILE.trace.json, measures the whole recording)",
 			(tl->t_end - tl->t0) / 1e9, tl->max_events);
 	else if (tl->truncated)
 		gp_warn("the GIL timeline ends %.1f s into the recording: more than %zu GIL "
