@@ -8,6 +8,8 @@
  *     holds longer than the default switch interval, 5 ms, counted: the
  *     holder did not let go when asked) and how long it waited from asking
  *     for the GIL to getting it (the acquisition latency);
+ *   - per stack that acquired the GIL, its holds (count, total, p50, p99,
+ *     max, over 5 ms), the stacks that held it longest in all first;
  *   - the longest holds with the stack that acquired the GIL;
  *   - who handed the GIL to whom, how often, and the hand-offs per second.
  *
@@ -27,6 +29,7 @@
 #define TOP_HOLDS 3
 #define TOP_PAIRS 10
 #define TOP_FRAMES 8
+#define TOP_STACKS 5
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -171,6 +174,96 @@ static void put_longest(const struct gp_profile *p, const struct gp_timeline *tl
 	}
 }
 
+/* One whole hold: the stack that acquired the GIL, and for how long. */
+struct hold {
+	uint32_t stack;
+	uint64_t ns;
+};
+
+/* A stack's holds: holds[first .. first + n), sorted by length. */
+struct stack_holds {
+	size_t first, n;
+	uint64_t total;
+};
+
+static int cmp_hold(const void *a, const void *b)
+{
+	const struct hold *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+	const struct stack_holds *x = a, *y = b;
+
+	return x->total > y->total ? -1 : x->total < y->total;
+}
+
+static void put_stack_line(const struct gp_profile *p, const struct gp_tl_stack *st, FILE *out)
+{
+	if (!st || !st->n) {
+		fputs("(stack not known)\n", out);
+		return;
+	}
+	for (uint32_t k = st->n, shown = 0; k-- > 0 && shown < 3; shown++) {
+		char *f = gp_frame_text(p, gp_loc(p, st->locs[k]), true);
+
+		fprintf(out, "%s%s", shown ? " < " : "", f ? f : "?");
+		free(f);
+	}
+	fputc('\n', out);
+}
+
+/* Per stack that acquired the GIL: how long it held it, the top TOP_STACKS by time. */
+static int put_by_stack(const struct gp_profile *p, const struct gp_timeline *tl, FILE *out)
+{
+	struct hold *h = malloc((tl->nslices + 1) * sizeof(*h));
+	struct stack_holds *g = malloc((tl->nslices + 1) * sizeof(*g));
+	size_t nh = 0, ng = 0;
+
+	if (!h || !g) {
+		free(h);
+		free(g);
+		return -1;
+	}
+	for (size_t i = 0; i < tl->nslices; i++) {
+		const struct gp_tl_slice *s = &tl->slices[i];
+
+		if (s->state == GP_STATE_HOLDING && whole(tl, s))
+			h[nh++] = (struct hold){ s->stack, s->end - s->start };
+	}
+	qsort(h, nh, sizeof(*h), cmp_hold);
+	for (size_t i = 0; i < nh; i++) {
+		if (!ng || h[i].stack != h[g[ng - 1].first].stack)
+			g[ng++] = (struct stack_holds){ i, 0, 0 };
+		g[ng - 1].n++;
+		g[ng - 1].total += h[i].ns;
+	}
+	qsort(g, ng, sizeof(*g), cmp_total);
+	if (ng)
+		fprintf(out, "\nGIL holds by the stack that acquired it (the %d that held it "
+			     "longest in all; ms):\n%8s %9s %8s %8s %8s %7s  %s\n",
+			TOP_STACKS, "holds", "total", "p50", "p99", "max", "> 5 ms",
+			"stack, leaf first");
+	for (size_t k = 0; k < ng && k < TOP_STACKS; k++) {
+		const struct hold *v = &h[g[k].first];
+		size_t n = g[k].n, longer = 0;
+		uint64_t ns[3] = { v[(size_t)(0.5 * n)].ns, v[(size_t)(0.99 * n)].ns, v[n - 1].ns };
+
+		for (size_t i = 0; i < n; i++)
+			longer += v[i].ns > SWITCH_INTERVAL_NS;
+		fprintf(out, "%8zu %9.2f %8.2f %8.2f %8.2f %7zu  ", n, g[k].total / 1e6, ns[0] / 1e6,
+			ns[1] / 1e6, ns[2] / 1e6, longer);
+		put_stack_line(p, gp_tl_stack(tl, v[0].stack), out);
+	}
+	free(h);
+	free(g);
+	return 0;
+}
+
 struct pair {
 	uint32_t from, to;
 	uint64_t n;
@@ -256,7 +349,7 @@ int gp_report_holds(const struct gp_profile *p, FILE *out)
 			     "wall mode, or the GIL timeline: add -o FILE.trace.json)\n");
 		return 0;
 	}
-	if (put_durations(p, tl, out))
+	if (put_durations(p, tl, out) || put_by_stack(p, tl, out))
 		return -1;
 	put_longest(p, tl, out);
 	return put_handoffs(p, tl, out);

@@ -212,6 +212,15 @@ def test_asleep_and_hold_durations(interp, source, tmp_path):
     holds, hold_p50, longer = int(row.group(1)), float(row.group(2)) * 1e6, int(row.group(5))
     assert abs(hold_p50 - p50) <= 0.1 * p50, (row.group(0), held)
     assert longer >= 0.8 * holds, row.group(0)
+    # Per stack that acquired the GIL: the holder's usleep line held it
+    # longest in all, and its holds' p50 is the target's too.
+    by_stack = text.split("GIL holds by the stack that acquired it", 1)
+    assert len(by_stack) == 2, text
+    top = re.search(r"^\s+(\d+)\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+\d+\s+(\S+) \(",
+                    by_stack[1], re.M)
+    assert top and top.group(3) == "holder", by_stack[1][:800]
+    assert int(top.group(1)) >= 0.8 * n, (top.group(0), held)
+    assert abs(float(top.group(2)) * 1e6 - p50) <= 0.1 * p50, (top.group(0), held)
     hand = re.search(r"^GIL hand-offs(?: \(estimated, as above\))?: (\d+) in", text, re.M)
     assert hand and int(hand.group(1)) >= holds, text
     # The interpreter's own switch counter agrees with the traced hand-offs.
