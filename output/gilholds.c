@@ -222,11 +222,13 @@ static int put_by_stack(const struct gp_profile *p, const struct gp_timeline *tl
 {
 	struct hold *h = malloc((tl->nslices + 1) * sizeof(*h));
 	struct stack_holds *g = malloc((tl->nslices + 1) * sizeof(*g));
+	uint64_t *ns = malloc((tl->nslices + 1) * sizeof(*ns)); /* h's lengths, for ms_at */
 	size_t nh = 0, ng = 0;
 
-	if (!h || !g) {
+	if (!h || !g || !ns) {
 		free(h);
 		free(g);
+		free(ns);
 		return -1;
 	}
 	for (size_t i = 0; i < tl->nslices; i++) {
@@ -241,6 +243,7 @@ static int put_by_stack(const struct gp_profile *p, const struct gp_timeline *tl
 			g[ng++] = (struct stack_holds){ i, 0, 0 };
 		g[ng - 1].n++;
 		g[ng - 1].total += h[i].ns;
+		ns[i] = h[i].ns;
 	}
 	qsort(g, ng, sizeof(*g), cmp_total);
 	if (ng)
@@ -249,18 +252,18 @@ static int put_by_stack(const struct gp_profile *p, const struct gp_timeline *tl
 			TOP_STACKS, "holds", "total", "p50", "p99", "max", "> 5 ms",
 			"stack, leaf first");
 	for (size_t k = 0; k < ng && k < TOP_STACKS; k++) {
-		const struct hold *v = &h[g[k].first];
+		const uint64_t *v = &ns[g[k].first];
 		size_t n = g[k].n, longer = 0;
-		uint64_t ns[3] = { v[(size_t)(0.5 * n)].ns, v[(size_t)(0.99 * n)].ns, v[n - 1].ns };
 
 		for (size_t i = 0; i < n; i++)
-			longer += v[i].ns > SWITCH_INTERVAL_NS;
-		fprintf(out, "%8zu %9.2f %8.2f %8.2f %8.2f %7zu  ", n, g[k].total / 1e6, ns[0] / 1e6,
-			ns[1] / 1e6, ns[2] / 1e6, longer);
-		put_stack_line(p, gp_tl_stack(tl, v[0].stack), out);
+			longer += v[i] > SWITCH_INTERVAL_NS;
+		fprintf(out, "%8zu %9.2f %8.2f %8.2f %8.2f %7zu  ", n, g[k].total / 1e6,
+			ms_at(v, n, 0.5), ms_at(v, n, 0.99), ms_at(v, n, 1.0), longer);
+		put_stack_line(p, gp_tl_stack(tl, h[g[k].first].stack), out);
 	}
 	free(h);
 	free(g);
+	free(ns);
 	return 0;
 }
 
