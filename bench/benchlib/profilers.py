@@ -19,7 +19,7 @@ Tachyon (CPython 3.15's own sampler, python3.15 -m profiling.sampling) is
 run inside the target's root with nsenter (it must see the interpreter's
 files where the target does) and says nothing when it starts: it is taken
 to sample TACHYON_START seconds after it was started (it attaches in about
-0.2 s here). In wall mode it writes a Gecko profile, whose samples are
+0.2 s here, over 1 s once on a loaded machine). In wall mode it writes a Gecko profile, whose samples are
 counted within the recorded window, so a late start shows as missing
 samples rather than passing unseen.
 """
@@ -27,7 +27,7 @@ import os
 import re
 import time
 
-TACHYON_START = 1.0
+TACHYON_START = 2.0
 
 
 class Setting:
