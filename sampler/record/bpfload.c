@@ -65,8 +65,13 @@ static int check_features(struct gp_bpf *b, const struct gp_bpf_config *cfg)
 	return GP_EXIT_KERNEL;
 }
 
-/* Bytes of verifier statistics kept per program with -v (a few lines). */
-#define STATS_LOG_BYTES 4096
+/*
+ * Bytes of verifier log per program with -v. The statistics are a few
+ * lines, but the kernel fails the load (ENOSPC) when the log ever needed
+ * more than the buffer while verifying, and --native's programs needed
+ * between 4 and 8 KiB on 6.18: 8 times that, allocated only with -v.
+ */
+#define STATS_LOG_BYTES 65536
 
 /*
  * -v: the verifier's statistics of every program (BPF_LOG_STATS: the
