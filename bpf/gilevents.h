@@ -17,7 +17,8 @@
  *
  * Either runs in the thread that changes the GIL, so the record's tid is
  * the holder's. A thread acquiring the GIL after another thread held it
- * (a hand-off) also sends its Python stack: the code it resumes.
+ * (a hand-off) also sends its Python stack, the code it resumes, and with
+ * --native a copy of its user stack: the C call that had released the GIL.
  */
 #ifndef GILPROF_GILEVENTS_H
 #define GILPROF_GILEVENTS_H
@@ -31,7 +32,7 @@
  */
 struct gil_slot {
 	__u64 busy;
-	struct gp_sample sample;
+	struct gp_scratch sc; /* a sample and room for its native trailer */
 };
 
 struct {
@@ -62,21 +63,23 @@ static __always_inline bool handed_over(__u32 tgid, __u32 tid)
 
 /*
  * An acquisition by another thread than the last holder: with its stack.
- * tstate: the thread's, when the caller found it already (else 0).
+ * tstate: the thread's, when the caller found it already (else 0). ctx:
+ * the program's, for copy_native.
  */
-static __always_inline void emit_handoff(const struct gp_proc *proc, struct task_struct *task,
-					 __u64 tstate)
+static __always_inline void emit_handoff(void *ctx, const struct gp_proc *proc,
+					 struct task_struct *task, __u64 tstate)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct gil_slot *slot = bpf_map_lookup_elem(&gil_slots, &cpu);
 	struct gp_sample *s;
+	__u32 extra = 0;
 
 	if (!slot || __sync_lock_test_and_set(&slot->busy, 1)) {
 		count(GP_CNT_GIL_NO_SLOT);
 		emit_mark(task, GP_EV_GIL, GP_SAMPLE_ACQUIRED | GP_SAMPLE_HANDOFF);
 		return;
 	}
-	s = &slot->sample;
+	s = &slot->sc.sample;
 	fill_header(s, task, GP_EV_GIL);
 	s->flags = GP_SAMPLE_ACQUIRED | GP_SAMPLE_HANDOFF;
 	s->gil = GP_GIL_HOLDING;
@@ -85,7 +88,9 @@ static __always_inline void emit_handoff(const struct gp_proc *proc, struct task
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
 		walk_python(s, proc, NULL);
 	}
-	emit(s, 0, sizeof(slot->sample));
+	if (cfg.stack_bytes)
+		extra = copy_native(ctx, &slot->sc, task, s->tid, false);
+	emit(s, extra, sizeof(slot->sc));
 	slot->busy = 0;
 }
 
@@ -93,8 +98,8 @@ static __always_inline void emit_handoff(const struct gp_proc *proc, struct task
  * The current thread (task, its tstate if known, else 0) acquired, or is
  * releasing, the main GIL of proc.
  */
-static __always_inline void gil_event(const struct gp_proc *proc, struct task_struct *task,
-				      __u64 tstate, bool acquired)
+static __always_inline void gil_event(void *ctx, const struct gp_proc *proc,
+				      struct task_struct *task, __u64 tstate, bool acquired)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -105,7 +110,7 @@ static __always_inline void gil_event(const struct gp_proc *proc, struct task_st
 	}
 	count(GP_CNT_GIL_ACQUIRED);
 	if (handed_over(id >> 32, (__u32)id))
-		emit_handoff(proc, task, tstate);
+		emit_handoff(ctx, proc, task, tstate);
 	else
 		emit_mark(task, GP_EV_GIL, GP_SAMPLE_ACQUIRED);
 }
@@ -128,7 +133,7 @@ static __always_inline const struct gp_proc *gil_proc(void)
  * main GIL right after take_gil returns and right before drop_gil
  * releases it only if that call was about the main GIL.
  */
-static __always_inline void gil_probe(bool acquired)
+static __always_inline void gil_probe(void *ctx, bool acquired)
 {
 	const struct gp_proc *proc = gil_proc();
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -143,22 +148,22 @@ static __always_inline void gil_probe(bool acquired)
 		count(GP_CNT_GIL_NOT_MAIN);
 		return;
 	}
-	gil_event(proc, task, tstate, acquired);
+	gil_event(ctx, proc, task, tstate, acquired);
 }
 
 SEC("uretprobe")
-int gil_taken(void *ctx __attribute__((unused)))
+int gil_taken(void *ctx)
 {
 	if (cfg.gil_events == GP_GIL_EVENTS_UPROBES)
-		gil_probe(true);
+		gil_probe(ctx, true);
 	return 0;
 }
 
 SEC("uprobe")
-int gil_dropping(void *ctx __attribute__((unused)))
+int gil_dropping(void *ctx)
 {
 	if (cfg.gil_events == GP_GIL_EVENTS_UPROBES)
-		gil_probe(false);
+		gil_probe(ctx, false);
 	return 0;
 }
 
@@ -168,7 +173,7 @@ int gil_dropping(void *ctx __attribute__((unused)))
  * here is the value just written.
  */
 SEC("perf_event")
-int gil_written(struct bpf_perf_event_data *ctx __attribute__((unused)))
+int gil_written(struct bpf_perf_event_data *ctx)
 {
 	const struct gp_proc *proc;
 	__s32 locked = -1;
@@ -183,7 +188,7 @@ int gil_written(struct bpf_perf_event_data *ctx __attribute__((unused)))
 		count(GP_CNT_GIL_NOT_MAIN);
 		return 0;
 	}
-	gil_event(proc, bpf_get_current_task_btf(), 0, locked == 1);
+	gil_event(ctx, proc, bpf_get_current_task_btf(), 0, locked == 1);
 	return 0;
 }
 

@@ -594,7 +594,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	task = bpf_get_current_task_btf();
 	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false, &g);
 	if (cfg.stack_bytes || cfg.kernel_stack)
-		extra = copy_native(ctx, sc, task, sc->sample.tid);
+		extra = copy_native(ctx, sc, task, sc->sample.tid, true);
 	emit(&sc->sample, extra, sizeof(*sc));
 	blame_holder(&sc->sample, proc, &g, NULL);
 	return 0;

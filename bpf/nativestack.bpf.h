@@ -179,11 +179,13 @@ static __always_inline void copy_user_stack(struct gp_native *nat, __u8 *dst, __
  * Append the native trailer (struct gp_native, kernel addresses, user
  * stack) after s's Python frames, in the scratch record sc, for thread
  * tid (host id) = task. ctx is the program's context (for bpf_get_stack).
+ * kernel: take the kernel frames too (a GIL hand-off traps in user mode,
+ * where the kernel stack is only the trap's own path).
  * Returns the trailer's size in bytes; the caller sends the header, the
  * frames and that many bytes.
  */
 static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
-					 struct task_struct *task, __u32 tid)
+					 struct task_struct *task, __u32 tid, bool kernel)
 {
 	__u64 nframes = sc->sample.nframes, nk = 0, len = 0;
 	struct gp_native *nat;
@@ -201,7 +203,7 @@ static __always_inline __u32 copy_native(void *ctx, struct gp_scratch *sc,
 	sc->sample.flags |= GP_SAMPLE_HAS_NATIVE;
 
 	dst = (__u8 *)(nat + 1);
-	if (cfg.kernel_stack) {
+	if (kernel && cfg.kernel_stack) {
 		/* Kernel frames of the interrupted context; none if it was user mode. */
 		got = bpf_get_stack(ctx, dst, GP_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
 		if (got < 0) {

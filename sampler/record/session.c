@@ -295,14 +295,23 @@ static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct 
 	return 0;
 }
 
-/* A GIL acquisition or release (timeline). */
-static int handle_gil(struct gp_session *r, const struct gp_sample *s, struct gp_thread *th,
-		      struct gp_tracked *tr, uint64_t now)
+/*
+ * A GIL acquisition or release (timeline). A hand-off carries the
+ * acquiring thread's Python stack and, with --native, its native one.
+ */
+static int handle_gil(struct gp_session *r, const struct gp_sample *s, size_t size,
+		      struct gp_thread *th, struct gp_tracked *tr, uint64_t now)
 {
 	uint32_t n = 0;
 
-	if (s->flags & GP_SAMPLE_HANDOFF && s->flags & GP_SAMPLE_HAS_TSTATE)
+	if (!(s->flags & GP_SAMPLE_HANDOFF))
+		return to_timeline(r, s, th, 0);
+	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
+		r->native.sym = &tr->sym;
+		n = gp_native_symbolize(&r->native, s, size, now, r->locs);
+	} else if (s->flags & GP_SAMPLE_HAS_TSTATE) {
 		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
+	}
 	return to_timeline(r, s, th, n);
 }
 
@@ -427,7 +436,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	if (note_owner(r, s, th))
 		return -ENOMEM;
 	if (s->type == GP_EV_GIL)
-		return handle_gil(r, s, th, tr, now) ? -ENOMEM : 0;
+		return handle_gil(r, s, size, th, tr, now) ? -ENOMEM : 0;
 	if (s->type != GP_EV_SAMPLE)
 		return handle_wall(r, s, th, tr, now) ? -ENOMEM : 0;
 	r->samples++;
