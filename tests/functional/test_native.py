@@ -6,6 +6,7 @@ starts a thread from C; tests/targets/native_app.py runs all of that at once,
 plus zlib and hashlib on large data. Frames are asserted by name, module and
 line, in call order.
 """
+import json
 import re
 import sys
 
@@ -33,6 +34,7 @@ def native_folded(path):
     """Folded stacks with the gil:STATE frame dropped (thread, then frames)."""
     return [(without_state(f), c) for f, c in parse_folded(path)]
 from test_containers import host_pid_of_child, start_in_own_root
+import chrometrace_rules  # noqa: E402
 
 sys.path.insert(0, str(TARGETS))
 import gpnative_build  # noqa: E402
@@ -336,6 +338,44 @@ def test_kernel_frames(interp, target, tmp_path):
     ok, total = share(stacks, in_kernel)
     assert total >= 10 and ok >= 0.5, stacks[:3]
     assert not any(module(x).startswith("libc.so") for f, _ in stacks for x in f)
+
+
+# The timeline's hand-offs with --native: uprobes (pyenv), the watchpoint on
+# a stripped static build (Debian) and on sid's release build.
+HANDOFF_INTERPRETERS = [i for i in ("pyenv-3.12", "debian-3.11", "sid-3.15") if i in INTERPRETERS]
+
+
+@pytest.mark.parametrize("interp", HANDOFF_INTERPRETERS)
+def test_timeline_handoffs_carry_native_stacks(interp, target, ext_dirs, tmp_path):
+    """A thread that gets the GIL back from a C call that released it
+    (gpn_spin_nogil: Py_BEGIN/END_ALLOW_THREADS around a 50 ms spin) shows
+    that C function, merged between its Python caller and the interpreter's
+    code that took the GIL, on the hand-offs to it."""
+    python = INTERPRETERS[interp]
+    t = target(python, APP, ext_dirs(python), "all", DEPTH)
+    tids = tids_of(t)
+    trace = tmp_path / "n.trace.json"
+    # -v too: its verifier log once made --native loads fail (ENOSPC)
+    r = run_gil_prof("-p", t.pid, "-d", "3s", "--native", "-v", "-o", trace)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(trace.read_text())
+    _, handoffs = chrometrace_rules.gil_timeline(doc)
+    to_nogil = [h for h in handoffs if h["args"]["to_tid"] == tids["nogil"]]
+    # a hand-off each time the spin ends, every 50 ms: ~60 in 3 s
+    assert len(to_nogil) >= 20, (len(to_nogil), len(handoffs))
+
+    def merged(h):
+        frames = h["args"]["stack"][::-1]  # root first, as in_order wants
+        idx = in_order(frames, ["py_nogil_caller", "gpn_spin_nogil"])
+        return (idx and module(frames[idx[1]]).startswith("gpnative.")
+                and not is_python(frames[-1]))  # innermost: the GIL's taker
+
+    good = [h for h in to_nogil if merged(h)]
+    assert len(good) >= 0.85 * len(to_nogil), [h["args"]["stack"] for h in to_nogil[:3]]
+    # hand-offs to a pure-Python thread carry native frames too
+    others = [h for h in handoffs if h["args"]["to_tid"] == tids["cthread"]]
+    assert any(name(x) == "gpn_thread_main" for h in others for x in h["args"]["stack"]), \
+        [h["args"]["stack"] for h in others[:2]]
 
 
 def test_no_loss_at_1000hz(target, ext_dirs, tmp_path):
