@@ -17,7 +17,8 @@ variant:
 Variants (--modes): cpu and wall (--mode, a folded output), timeline (wall
 mode writing a GIL timeline: GIL transitions traced with uprobes where the
 interpreter has the symbols, else the watchpoint) and timeline-watchpoint
-(--gil-trace watchpoint). The release-2 workload is the worst case for a
+(--gil-trace watchpoint), and both with --native (timeline-native,
+timeline-watchpoint-native: a hand-off copies the user stack). The release-2 workload is the worst case for a
 timeline: two threads dropping and taking back the GIL around a cheap
 system call, about a million transitions a second.
 
@@ -52,6 +53,9 @@ VARIANTS = {
     "wall": ["--mode", "wall", "-o", "OUT.folded"],
     "timeline": ["--mode", "wall", "-o", "OUT.trace.json"],
     "timeline-watchpoint": ["-o", "OUT.trace.json", "--gil-trace", "watchpoint"],
+    # hand-offs also copy the acquiring thread's user stack
+    "timeline-native": ["--mode", "wall", "--native", "-o", "OUT.trace.json"],
+    "timeline-watchpoint-native": ["--native", "-o", "OUT.trace.json", "--gil-trace", "watchpoint"],
 }
 
 PROG_RE = re.compile(r"bpf prog (\S+)\s+(\d+) runs, (\d+) ns")
