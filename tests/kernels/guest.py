@@ -274,6 +274,12 @@ def check_timeline(path, m, seconds):
     need(total >= 0.5 * seconds * 1e6, "the spinner's slices cover the recording", m)
     need(m["tl_spin_holding"] >= 0.6, "timeline: the spinner holds the GIL", m)
     need(m["handoffs"] >= 2, "timeline: GIL hand-offs to and from the napper", m)
+    # recorded with --native: a hand-off's stack has the acquiring thread's
+    # native frames (the napper's sleep returning through the interpreter)
+    stacks = [e["args"].get("stack", []) for e in events if e.get("name") == "GIL hand-off"]
+    m["handoffs_native"] = round(sum(1 for s in stacks if any(is_native(f) for f in s))
+                                 / len(stacks), 3)
+    need(m["handoffs_native"] >= 0.5, "timeline: hand-offs carry native frames", m)
 
 
 def check_subprocesses(stacks, m, parent):
@@ -333,8 +339,10 @@ def run_mode(mode, args, work):
     extra = {"wall": [], "cpu": ["--mode", "cpu"], "native": ["--native"],
              "cpu-kernel": ["--mode", "cpu", "--kernel"],
              "native-kernel": ["--native", "--kernel"],
-             "timeline-wp": ["--gil-trace", "watchpoint", "-o", trace],
-             "timeline-up": ["--gil-trace", "uprobes", "-o", trace],
+             # --native too: the hand-off programs then copy the user
+             # stack (their largest form for the verifier)
+             "timeline-wp": ["--gil-trace", "watchpoint", "--native", "-o", trace],
+             "timeline-up": ["--gil-trace", "uprobes", "--native", "-o", trace],
              "subprocesses": ["--subprocesses"]}[mode]
     res = {"mode": mode, "python": python}
     target, stacks = None, []

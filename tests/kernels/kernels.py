@@ -52,7 +52,7 @@ PYENV_EXCLUDE = ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2t
                  "site-packages")
 CPIO_RECIPE = "2"  # bump when the packing of the root changes
 COLUMNS = (("wall", "wall"), ("cpu", "cpu"), ("native", "--native"),
-           ("timeline-wp", "timeline wp"), ("timeline-up", "timeline up"),
+           ("timeline-wp", "timeline wp --native"), ("timeline-up", "timeline up --native"),
            ("cpu-kernel", "cpu --kernel"), ("native-kernel", "--native --kernel"),
            ("subprocesses", "--subprocesses"))
 MODES = [m for m, _ in COLUMNS]
