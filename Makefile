@@ -249,7 +249,7 @@ unit: $(UNIT_BINS)
 		echo "  PASS     $$t ($$(grep -c '^\[       OK' $$t.log) tests)"; done
 
 functional: $(BIN) $(TOOL_BINS)
-	$(SUDO) env GIL_PROF=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/functional
+	$(SUDO) env GIL_PROF=$(abspath $(BIN)) $(PYTHON) -m pytest -q --durations=20 tests/functional
 
 # --- integrity: sanitizers, valgrind, fuzzing --------------------------------
 
@@ -279,7 +279,7 @@ SAN_MATRIX ?= sid-3.15
 functional-san: san
 	$(SAN_MAKE) tools
 	$(SUDO) env $(SAN_ENV) GIL_PROF=$(abspath $(SAN_OUT)/gil-prof) GIL_PROF_MATRIX=$(SAN_MATRIX) \
-		$(PYTHON) -m pytest -q tests/functional
+		$(PYTHON) -m pytest -q --durations=10 tests/functional
 
 # A short recording under valgrind memcheck: no invalid access, no leak.
 valgrind: $(BIN)
@@ -523,15 +523,17 @@ distros-run:
 KERNELS_BIN ?= $(DIST_BIN)
 KERNELS_SHORT ?= 6.1
 KERNELS_ONLY ?=
-KERNELS_RUN = $(SUDO) $(PYTHON) tests/kernels/kernels.py --gil-prof $(abspath $(KERNELS_BIN)) --host
+KERNELS_GUESTS = $(SUDO) $(PYTHON) tests/kernels/kernels.py --gil-prof $(abspath $(KERNELS_BIN))
+KERNELS_RUN = $(KERNELS_GUESTS) --host
 
 .PHONY: kernels kernels-short
 kernels: deps-test
 	$(MAKE) $(call bin_target,$(KERNELS_BIN))
 	$(KERNELS_RUN) $(if $(KERNELS_ONLY),--only $(KERNELS_ONLY))
 
+# Without the host row: the functional suite runs every mode on this kernel.
 kernels-short: $(call bin_target,$(KERNELS_BIN))
-	$(KERNELS_RUN) --only $(KERNELS_SHORT)
+	$(KERNELS_GUESTS) --only $(KERNELS_SHORT)
 
 # --- benchmarks -------------------------------------------------------------
 
