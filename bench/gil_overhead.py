@@ -18,9 +18,10 @@ Variants (--modes): cpu and wall (--mode, a folded output), timeline (wall
 mode writing a GIL timeline: GIL transitions traced with uprobes where the
 interpreter has the symbols, else the watchpoint) and timeline-watchpoint
 (--gil-trace watchpoint), and both with --native (timeline-native,
-timeline-watchpoint-native: a hand-off copies the user stack). The release-2 workload is the worst case for a
-timeline: two threads dropping and taking back the GIL around a cheap
-system call, about a million transitions a second.
+timeline-watchpoint-native: a hand-off copies the user stack). The
+release-2 workload is the worst case for a timeline: two threads dropping
+and taking back the GIL around a cheap system call, about a million
+transitions a second.
 
 Needs root (BPF) and a built ./gil-prof. Takes about a minute with the
 defaults.
