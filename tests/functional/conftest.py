@@ -25,8 +25,7 @@ TOOLS = (GIL_PROF.parent if GIL_PROF.parent != ROOT else ROOT / ".output") / "te
 # Debian sid's interpreters: release and debug builds of 3.14 and 3.15, run
 # chrooted into a root of their own (tests/roots/sid.sh, made on first use
 # and cached outside the clone) through wrappers (sid_wrappers()). Debug
-# builds ("...d") run only the tests marked debug_builds: the stack, line
-# and GIL-state basics.
+# builds ("...d") run only the tests marked core (see CORE_ONLY).
 SID_INTERPRETERS = {
     "sid-3.14": "python3.14", "sid-3.14d": "python3.14d",
     "sid-3.15": "python3.15", "sid-3.15d": "python3.15d",
@@ -114,6 +113,19 @@ def is_debug_build(interp_id):
     return interp_id.startswith("sid-") and interp_id.endswith("d")
 
 
+# Interpreters that run only the tests marked core (stacks and lines, GIL
+# states, thread names, debug offsets, the timeline), to keep make test in
+# its budget: sid's debug builds (the full suite runs on their release
+# builds), and pyenv's 3.11, whose layout is Debian's python3.11's (one row
+# of offsets per minor): the full suite runs there, in its harder form
+# (static, stripped: no symbols).
+CORE_ONLY = ("pyenv-3.11",)
+
+
+def core_only(interp_id):
+    return is_debug_build(interp_id) or interp_id in CORE_ONLY
+
+
 def pyenv_root():
     if os.environ.get("PYENV_ROOT"):
         return pathlib.Path(os.environ["PYENV_ROOT"])
@@ -179,9 +191,8 @@ def matrix_key(interp_id):
 
 
 # GIL_PROF_MATRIX=pyenv-3.9,debian-3.11 narrows a run to those interpreters
-# (make functional-san does: the sanitizer pass repeats the whole suite, so it
-# takes the oldest, the newest and the stripped static build; the plain pass
-# keeps the whole matrix).
+# (make functional-san does: the sanitizer pass repeats the whole suite over
+# SAN_MATRIX; the plain pass keeps the whole matrix).
 _wanted = [w for w in os.environ.get("GIL_PROF_MATRIX", "").split(",") if w]
 
 
@@ -201,7 +212,7 @@ def pytest_configure(config):
         "markers", "min_python(major, minor): run only under interpreters this new or newer"
     )
     config.addinivalue_line(
-        "markers", "debug_builds: run under the debug builds of the matrix too (sid-3.14d, ...)"
+        "markers", "core: the basics, run under every interpreter of the matrix, CORE_ONLY ones too"
     )
     config.addinivalue_line(
         "markers", "host_only: not under the interpreters run in a root (sid-*): the test "
@@ -219,10 +230,10 @@ def pytest_generate_tests(metafunc):
     # including required ones that are missing (those fail in the fixture).
     if "python" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("min_python")
-        debug = metafunc.definition.get_closest_marker("debug_builds")
+        core = metafunc.definition.get_closest_marker("core")
         host = metafunc.definition.get_closest_marker("host_only")
         ids = [i for i in MATRIX if (not marker or id_version(i) >= marker.args) and
-               (debug or not is_debug_build(i)) and not (host and i.startswith("sid-"))]
+               (core or not core_only(i)) and not (host and i.startswith("sid-"))]
         metafunc.parametrize("python", ids, ids=ids, indirect=True)
 
 

@@ -31,7 +31,7 @@ def run(python, tmp_path, *pokes, verbose=False, duration="1s"):
     return r, out
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_live_offsets_are_checked(python, tmp_path):
     row = layout_row(minor_of(python))
     r, out = run(python, tmp_path, verbose=True)

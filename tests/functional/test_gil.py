@@ -135,7 +135,7 @@ def check_contention(python, target, tmp_path, nthreads, rate):
             assert func == "spin" and path.endswith("gil_contend.py"), frames
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_four_threads_contend(python, target, tmp_path):
     check_contention(python, target, tmp_path, 4, 1000)
 

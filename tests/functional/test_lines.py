@@ -22,7 +22,7 @@ def test_required_interpreters_present():
     )
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_line_tables_match_interpreter(python):
     checker = TOOLS / "linecheck"
     assert checker.exists(), "%s not built: run `make functional`" % checker

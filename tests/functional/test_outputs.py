@@ -646,7 +646,7 @@ def test_speedscope_profiles_per_state_on_a_real_recording(contention):
             assert spin >= 0.9 * sum(prof["weights"]), (tid, state)
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_timeline_on_every_interpreter(python, tmp_path):
     """Uprobes where the interpreter has take_gil/drop_gil symbols (pyenv,
     sid's debug builds), else a watchpoint on gil->locked (Debian's stripped

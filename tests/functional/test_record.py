@@ -25,7 +25,7 @@ def test_pyenv_311_is_available():
     assert any(k.startswith("pyenv-3.11") for k in INTERPRETERS), INTERPRETERS
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_split_three_to_one(python, target, tmp_path):
     t = target(python, "split.py")
     worker_tid = int(t.ready_fields[0])

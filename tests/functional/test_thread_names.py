@@ -10,7 +10,7 @@ import pytest
 from conftest import parse_folded, run_gil_prof
 
 
-@pytest.mark.debug_builds
+@pytest.mark.core
 def test_python_thread_names(python, target, tmp_path):
     t = target(python, "named_threads.py")
     expected = dict(pair.split("=", 1) for pair in t.ready_fields)
