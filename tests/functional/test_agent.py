@@ -410,7 +410,7 @@ def test_prometheus_rates(started, tmp_path):
     spin = started(Program, interpreter("debian-3.11"), "gil_contend.py", 1)
     a.wait_profiled(contend.pid)
     a.wait_profiled(spin.pid)
-    window = 10
+    window = 6
     # The rates are over scrapes Prometheus made: wait for the first ones
     # (a first start on a new machine, or a sanitizer build, is slow).
     prom.wait_scraped(contend.pid, 2)
