@@ -399,8 +399,13 @@ static void repr_dict(const struct gp_pyobj *r, uint64_t obj, struct out *o, int
 		putf(o, "<dict, unreadable, at 0x%" PRIx64 ">", obj);
 		return;
 	}
-	if (depth >= GP_REPR_DEPTH && used) {
-		puts_(o, "{...}");
+	/*
+	 * Not "&& used": the walk goes by the keys table, not by ma_used, so a
+	 * hostile dict claiming no items could still recurse (into itself)
+	 * without end.
+	 */
+	if (depth >= GP_REPR_DEPTH) {
+		puts_(o, used ? "{...}" : "{}");
 		return;
 	}
 	puts_(o, "{");
