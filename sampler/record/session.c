@@ -295,6 +295,17 @@ static int handle_blame(struct gp_session *r, const struct gp_sample *s, struct 
 	return 0;
 }
 
+/* s's stack into r->locs: merged with its native part when it has one. */
+static uint32_t symbolize(struct gp_session *r, const struct gp_sample *s, size_t size,
+			  struct gp_tracked *tr, uint64_t now)
+{
+	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
+		r->native.sym = &tr->sym; /* Python frames are read from their process */
+		return gp_native_symbolize(&r->native, s, size, now, r->locs);
+	}
+	return gp_symbolize_python(&tr->sym, s, now, r->locs);
+}
+
 /*
  * A GIL acquisition or release (timeline). A hand-off carries the
  * acquiring thread's Python stack and, with --native, its native one.
@@ -306,12 +317,9 @@ static int handle_gil(struct gp_session *r, const struct gp_sample *s, size_t si
 
 	if (!(s->flags & GP_SAMPLE_HANDOFF))
 		return to_timeline(r, s, th, 0);
-	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
-		r->native.sym = &tr->sym;
-		n = gp_native_symbolize(&r->native, s, size, now, r->locs);
-	} else if (s->flags & GP_SAMPLE_HAS_TSTATE) {
-		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
-	}
+	if ((r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) ||
+	    (s->flags & GP_SAMPLE_HAS_TSTATE))
+		n = symbolize(r, s, size, tr, now);
 	return to_timeline(r, s, th, n);
 }
 
@@ -440,12 +448,7 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	if (s->type != GP_EV_SAMPLE)
 		return handle_wall(r, s, th, tr, now) ? -ENOMEM : 0;
 	r->samples++;
-	if (r->has_native && (s->flags & GP_SAMPLE_HAS_NATIVE)) {
-		r->native.sym = &tr->sym; /* Python frames are read from their process */
-		n = gp_native_symbolize(&r->native, s, size, now, r->locs);
-	} else {
-		n = gp_symbolize_python(&tr->sym, s, now, r->locs);
-	}
+	n = symbolize(r, s, size, tr, now);
 	notify(r, s, size, th, n);
 	/* Wall mode: the sample's share of its run is known when the run ends. */
 	if (r->wall) {
