@@ -23,12 +23,13 @@
 #define GILPROF_BLAME_BPF_H
 
 /*
- * s: the waiter's record, already sent; becomes the holder's. g: the GIL as
+ * sc->sample: the waiter's record, already sent; becomes the holder's. g: the GIL as
  * read for the waiter's state, at the moment of its record: its holder then.
  */
-static __always_inline void blame_holder(struct gp_sample *s, const struct gp_proc *proc,
+static __always_inline void blame_holder(struct gp_scratch *sc, const struct gp_proc *proc,
 					 const struct gil_view *g, struct task_struct *rtask)
 {
+	struct gp_sample *s = &sc->sample;
 	__u64 holder = g->holder, waiter = s->tstate;
 	int fault = g->fault;
 
@@ -55,7 +56,10 @@ static __always_inline void blame_holder(struct gp_sample *s, const struct gp_pr
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
 		if (gc_running(proc, rtask))
 			s->flags |= GP_SAMPLE_GC;
-		walk_python(s, proc, rtask);
+		if (!ts_hdr_fits())
+			walk_python(s, proc, rtask, true, NULL);
+		else if (read_ts_hdr(sc->tstate_hdr, holder, rtask))
+			walk_python(s, proc, rtask, true, sc->tstate_hdr);
 	}
 	if (s->gil != GP_GIL_HOLDING)
 		s->tstate = 0;

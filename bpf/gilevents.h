@@ -83,10 +83,10 @@ static __always_inline void emit_handoff(void *ctx, const struct gp_proc *proc,
 	fill_header(s, task, GP_EV_GIL);
 	s->flags = GP_SAMPLE_ACQUIRED | GP_SAMPLE_HANDOFF;
 	s->gil = GP_GIL_HOLDING;
-	s->tstate = tstate ? tstate : find_tstate(proc, task, s->tid, NULL);
+	s->tstate = tstate ? tstate : find_tstate(proc, task, s->tid, NULL, NULL);
 	if (s->tstate) {
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
-		walk_python(s, proc, NULL);
+		walk_python(s, proc, NULL, false, NULL);
 	}
 	if (cfg.stack_bytes)
 		extra = copy_native(ctx, &slot->sc, task, s->tid, false);
@@ -143,7 +143,7 @@ static __always_inline void gil_probe(void *ctx, bool acquired)
 	if (!proc)
 		return;
 	/* Kept for a hand-off record, which would look it up again. */
-	tstate = find_tstate(proc, task, tid, NULL);
+	tstate = find_tstate(proc, task, tid, NULL, NULL);
 	if (!holds_gil(proc, tstate, NULL)) {
 		count(GP_CNT_GIL_NOT_MAIN);
 		return;

@@ -185,8 +185,47 @@ static long scan_step_task(__u32 i __attribute__((unused)), struct scan_ctx *c)
 	return scan_one(c, c->rtask);
 }
 
+/* Do the thread state fields the sampler reads lie in its first GP_TSTATE_HDR bytes? */
+static __always_inline bool ts_field_fits(__s32 off)
+{
+	return off < 0 || off + 8 <= GP_TSTATE_HDR;
+}
+
+static __always_inline bool ts_hdr_fits(void)
+{
+	return cfg.py.ts_thread_id >= 0 && ts_field_fits(cfg.py.ts_thread_id) &&
+	       ts_field_fits(cfg.py.ts_cframe) && ts_field_fits(cfg.py.ts_frame) &&
+	       ts_field_fits(cfg.py.ts_base_frame);
+}
+
+/*
+ * Copy the first bytes of tstate into hdr, the one read that gives its
+ * owner, current frame and base frame; false when the row's fields lie
+ * further apart (then they are read one by one) or tstate is unreadable.
+ */
+static __always_inline bool read_ts_hdr(__u8 *hdr, __u64 tstate, struct task_struct *rtask)
+{
+	return hdr && tstate && ts_hdr_fits() && !uread(hdr, GP_TSTATE_HDR, tstate, rtask);
+}
+
+static __always_inline __u64 hdr_field(const __u8 *hdr, __s32 off)
+{
+	__u64 o = (__u64)off;
+
+	if (off < 0)
+		return 0;
+	/* Only reached with a row that fits (ts_hdr_fits); the verifier needs the bound. */
+	GP_CLAMP(o, GP_TSTATE_HDR - 8);
+	return *(const __u64 *)(hdr + o);
+}
+
+/*
+ * hdr: GP_TSTATE_HDR bytes, or NULL. When the row fits (ts_hdr_fits) and
+ * hdr is given, a thread state is returned with its first bytes copied
+ * there for the walk (zeros if they could not be read: no current frame).
+ */
 static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task_struct *task,
-					 __u32 tid, struct task_struct *rtask)
+					 __u32 tid, struct task_struct *rtask, __u8 *hdr)
 {
 	struct scan_ctx c = {};
 	struct thread_cache *tc, fresh = {};
@@ -206,9 +245,15 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 	now = tc && tc->tstate ? 0 : bpf_ktime_get_ns();
 	if (tc) {
 		/* Revalidate: the thread may have exited and its tid been reused. */
-		if (tc->tstate && !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id, rtask) &&
-		    owner == c.fsbase)
+		if (hdr && ts_hdr_fits()) {
+			if (tc->tstate && read_ts_hdr(hdr, tc->tstate, rtask) &&
+			    hdr_field(hdr, cfg.py.ts_thread_id) == c.fsbase)
+				return tc->tstate;
+		} else if (tc->tstate &&
+			   !read_ptr(&owner, tc->tstate + cfg.py.ts_thread_id, rtask) &&
+			   owner == c.fsbase) {
 			return tc->tstate;
+		}
 		if (!tc->tstate && now < tc->retry_ns) {
 			count(GP_CNT_NO_TSTATE);
 			return 0;
@@ -231,6 +276,9 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 		now = bpf_ktime_get_ns();
 	fresh.retry_ns = now + GP_NO_TSTATE_RETRY_NS;
 	bpf_map_update_elem(&threads, &tid, &fresh, BPF_ANY);
+	/* Unreadable: the copy reads as zeros, no current frame (a walk of nothing). */
+	if (hdr && ts_hdr_fits())
+		uread(hdr, GP_TSTATE_HDR, c.found, rtask);
 	return c.found;
 }
 
@@ -240,9 +288,55 @@ static __always_inline __u64 find_tstate(const struct gp_proc *proc, struct task
 #define FRAME_BUF GP_FRAME_BUF
 #define CODE_BUF GP_CODE_BUF
 
+/*
+ * Code objects this CPU's walks found valid, and their co_firstlineno: a
+ * frame whose code pointer is here skips the read of the code object (one
+ * of the walk's two reads per frame). A frame holds a reference to its
+ * code, so a pointer met again in a live frame is a live code object. Its
+ * co_firstlineno is what user space checks its own cache of the object
+ * against, and a code object freed and another made at its address can
+ * only be told by it: an entry stands for GP_CODE_MEMO_NS, half the time
+ * user space trusts its cache without looking again (GP_CODE_RECHECK_NS,
+ * unwind/pycode.h), so such a change is still found in time. Direct-mapped
+ * by address; a miss reads the code object as before.
+ *
+ * Only the programs that cannot interrupt one another use it (on_switch
+ * runs with interrupts off, on_cpu_sample is not re-entered): a GIL
+ * program may be preempted mid-update, so it walks without (memo false).
+ */
+#define GP_CODE_MEMO_SLOTS 512
+#define GP_CODE_MEMO_NS (1000ULL * 1000 * 1000)
+
+struct code_memo_slot {
+	__u64 code;
+	__u64 seen_ns;           /* when it was read and found valid */
+	__s32 firstlineno;
+	__u32 reserved;
+};
+
+struct code_memo {
+	struct code_memo_slot slot[GP_CODE_MEMO_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct code_memo);
+} code_memo SEC(".maps");
+
+static __always_inline struct code_memo_slot *memo_slot(struct code_memo *m, __u64 code)
+{
+	/* Objects are 16-byte aligned; fold in higher bits against strides. */
+	__u32 i = (__u32)((code >> 4) ^ (code >> 13));
+
+	return &m->slot[i & (GP_CODE_MEMO_SLOTS - 1)];
+}
+
 struct walk_ctx {
 	struct task_struct *rtask;
 	struct gp_sample *s;
+	struct code_memo *memo;  /* NULL: read every code object */
 	__u64 frame;
 	__u64 code_type;
 	__u64 mark;              /* loop check: a frame met earlier */
@@ -312,9 +406,10 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 	 * bytes for a call chain (bpf_loop's callback counts as a call).
 	 */
 	__u8 fb[FRAME_BUF > CODE_BUF ? FRAME_BUF : CODE_BUF], *cb = fb;
+	struct code_memo_slot *ms;
 	__u64 code, prev;
 	__u32 idx, flags = 0;
-	__s32 lasti;
+	__s32 lasti, firstlineno;
 	__u8 owner = 0;
 
 	/*
@@ -374,6 +469,12 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 	 * is garbage (a torn or corrupted chain): the stack ends there.
 	 */
 	lasti = code ? frame_lasti(fb, code) : 0;
+	ms = code && w->memo ? memo_slot(w->memo, code) : NULL;
+	if (ms && ms->code == code && w->s->ts - ms->seen_ns < GP_CODE_MEMO_NS) {
+		firstlineno = ms->firstlineno;
+		count(GP_CNT_CODE_MEMO_HIT);
+		goto valid;
+	}
 	__builtin_memset(fb, 0, sizeof(fb));
 	if (code && uread(cb, CODE_BUF, code, rtask)) {
 		w->end = GP_WALK_BAD_CODE;
@@ -387,6 +488,13 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 		}
 		return 0;
 	}
+	firstlineno = buf_s32(cb, cfg.py.code_firstlineno);
+	if (ms) {
+		ms->code = code;
+		ms->seen_ns = w->s->ts;
+		ms->firstlineno = firstlineno;
+	}
+valid:
 	w->last_ok = (__u32)gp_fresh(i);
 
 	idx = w->n;
@@ -394,7 +502,7 @@ static __always_inline long walk_one(struct walk_ctx *w, __u32 i, struct task_st
 	idx &= GP_MAX_FRAMES - 1;
 	w->s->frames[idx].code = code;
 	w->s->frames[idx].lasti = lasti;
-	w->s->frames[idx].firstlineno = buf_s32(cb, cfg.py.code_firstlineno);
+	w->s->frames[idx].firstlineno = firstlineno;
 	w->s->frames[idx].flags = flags;
 	w->s->frames[idx].reserved = 0;
 	w->n++;
@@ -411,32 +519,49 @@ static long walk_step_task(__u32 i, struct walk_ctx *w)
 	return walk_one(w, i, w->rtask);
 }
 
-static __always_inline __u64 current_frame(__u64 tstate, struct task_struct *rtask)
+/* hdr: the thread state's first bytes (read_ts_hdr), or NULL: read the fields. */
+static __always_inline __u64 current_frame(__u64 tstate, const __u8 *hdr,
+					   struct task_struct *rtask)
 {
 	__u64 frame = 0, cframe = 0;
 
 	if (cfg.py.ts_cframe >= 0) {
-		if (read_ptr(&cframe, tstate + cfg.py.ts_cframe, rtask) || !cframe)
+		if (hdr)
+			cframe = hdr_field(hdr, cfg.py.ts_cframe);
+		else if (read_ptr(&cframe, tstate + cfg.py.ts_cframe, rtask))
+			return 0;
+		if (!cframe)
 			return 0;
 		read_ptr(&frame, cframe + cfg.py.cframe_frame, rtask);
 		return frame;
 	}
+	if (hdr)
+		return hdr_field(hdr, cfg.py.ts_frame);
 	read_ptr(&frame, tstate + cfg.py.ts_frame, rtask);
 	return frame;
 }
 
+/*
+ * memo: use the CPU's code memo (only the programs named there may).
+ * hdr: the thread state's first bytes (read_ts_hdr), or NULL: read the fields.
+ */
 static __always_inline void walk_python(struct gp_sample *s, const struct gp_proc *proc,
-					struct task_struct *rtask)
+					struct task_struct *rtask, bool memo, const __u8 *hdr)
 {
 	struct walk_ctx w = {};
+	__u32 zero = 0;
 
 	w.rtask = rtask;
 	w.s = s;
+	w.memo = memo && !rtask ? bpf_map_lookup_elem(&code_memo, &zero) : NULL;
 	w.code_type = proc->code_type;
-	if (cfg.py.ts_base_frame >= 0 &&
-	    read_ptr(&w.base, s->tstate + cfg.py.ts_base_frame, rtask))
-		w.base = 0;
-	w.frame = current_frame(s->tstate, rtask);
+	if (cfg.py.ts_base_frame >= 0) {
+		if (hdr)
+			w.base = hdr_field(hdr, cfg.py.ts_base_frame);
+		else if (read_ptr(&w.base, s->tstate + cfg.py.ts_base_frame, rtask))
+			w.base = 0;
+	}
+	w.frame = current_frame(s->tstate, hdr, rtask);
 	if (!w.frame) {
 		s->walk_end = GP_WALK_NO_FRAME;
 		count(GP_CNT_NO_FRAME);
@@ -527,15 +652,16 @@ static __always_inline void fill_header(struct gp_sample *s, struct task_struct 
 #include "blame.bpf.h"
 
 /*
- * Fill s for task (a thread of proc): registers, thread state, GIL state
+ * Fill sc->sample for task (a thread of proc): registers, thread state, GIL state
  * and Python stack. rtask: NULL when task is the current task, else task.
  * blocked: the task is leaving the CPU to sleep (decides idle vs released).
  * *g: the GIL as read for the state, for the holder's record (blame.bpf.h).
  */
-static __always_inline void capture(struct gp_sample *s, const struct gp_proc *proc,
+static __always_inline void capture(struct gp_scratch *sc, const struct gp_proc *proc,
 				    struct task_struct *task, struct task_struct *rtask,
 				    __u32 type, bool blocked, struct gil_view *g)
 {
+	struct gp_sample *s = &sc->sample;
 	/*
 	 * A perf_event ctx->regs are the interrupted registers, kernel ones
 	 * when the sample lands in a syscall; the task's saved user registers
@@ -552,13 +678,13 @@ static __always_inline void capture(struct gp_sample *s, const struct gp_proc *p
 	s->flags = (__u32)blocked * GP_SAMPLE_BLOCKED;
 	s->user_ip = regs->ip;
 	s->user_sp = regs->sp;
-	s->tstate = find_tstate(proc, task, s->tid, rtask);
+	s->tstate = find_tstate(proc, task, s->tid, rtask, sc->tstate_hdr);
 	s->gil = gil_state(proc, regs, s->tstate, blocked, rtask, g);
 	if (s->gil == GP_GIL_HOLDING && gc_running(proc, rtask))
 		s->flags |= GP_SAMPLE_GC;
 	if (s->tstate) {
 		s->flags |= GP_SAMPLE_HAS_TSTATE;
-		walk_python(s, proc, rtask);
+		walk_python(s, proc, rtask, true, ts_hdr_fits() ? sc->tstate_hdr : NULL);
 	}
 }
 
@@ -592,11 +718,11 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!sc)
 		return 0;
 	task = bpf_get_current_task_btf();
-	capture(&sc->sample, proc, task, NULL, GP_EV_SAMPLE, false, &g);
+	capture(sc, proc, task, NULL, GP_EV_SAMPLE, false, &g);
 	if (cfg.stack_bytes || cfg.kernel_stack)
 		extra = copy_native(ctx, sc, task, sc->sample.tid, true);
 	emit(&sc->sample, extra, sizeof(*sc));
-	blame_holder(&sc->sample, proc, &g, NULL);
+	blame_holder(sc, proc, &g, NULL);
 	return 0;
 }
 

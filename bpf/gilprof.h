@@ -383,8 +383,17 @@ struct gp_native {
 };
 
 /* Room for the largest record: the scratch map's value (see gilprof.bpf.c). */
+/*
+ * Bytes of a PyThreadState copied at once: the fields the sampler reads
+ * there (thread id, current frame or cframe, base frame) lie within its
+ * first 192 bytes in every version; a row whose fields do not is read
+ * field by field.
+ */
+#define GP_TSTATE_HDR 192
+
 struct gp_scratch {
 	struct gp_sample sample;
+	__u8 tstate_hdr[GP_TSTATE_HDR]; /* the thread state being walked */
 	struct gp_native native;
 	__u64 kernel[GP_MAX_KERNEL_FRAMES];
 	__u8 stack[GP_MAX_STACK_BYTES + GP_STACK_PAGE]; /* + slack: copied by pages */
@@ -443,6 +452,8 @@ enum gp_counter {
 				    fallback answered (bpf/kcompat.bpf.h) */
 	GP_CNT_HOST_PROC,        /* fork/exec of any process reported (agent discovery) */
 	GP_CNT_WALK_NO_BASE,     /* walks whose chain ended before the base frame */
+	GP_CNT_CODE_MEMO_HIT,    /* frames whose code object was not read again:
+				    found valid by this CPU's walks just before */
 	GP_CNT__MAX,
 };
 

@@ -79,10 +79,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (!sc)
 		return 0;
 	/* Preempted (still runnable) is not idle: it wants the CPU back. */
-	capture(&sc->sample, proc, prev, NULL, GP_EV_OFF_CPU,
+	capture(sc, proc, prev, NULL, GP_EV_OFF_CPU,
 		!preempt && prev_state != GP_TASK_RUNNING, &g);
 	emit(&sc->sample, 0, sizeof(*sc));
-	blame_holder(&sc->sample, proc, &g, NULL);
+	blame_holder(sc, proc, &g, NULL);
 	return 0;
 }
 #pragma clang diagnostic pop
@@ -118,11 +118,11 @@ int snapshot(struct bpf_iter__task *ctx)
 		count(GP_CNT_NO_SCRATCH);
 		return 0;
 	}
-	capture(&sc->sample, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING,
+	capture(sc, proc, task, task, GP_EV_OFF_CPU, task_state(task) != GP_TASK_RUNNING,
 		&g);
 	sc->sample.flags |= GP_SAMPLE_SNAPSHOT;
 	emit(&sc->sample, 0, sizeof(*sc));
-	blame_holder(&sc->sample, proc, &g, task);
+	blame_holder(sc, proc, &g, task);
 	return 0;
 }
 

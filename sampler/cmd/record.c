@@ -192,6 +192,7 @@ static void verbose_counters(const struct gp_session_result *res)
 		[GP_CNT_BLAME_UNREADABLE] = "blame_unreadable",
 		[GP_CNT_KFIELD_FALLBACK] = "kfield_fallback",
 		[GP_CNT_WALK_NO_BASE] = "walk_no_base",
+		[GP_CNT_CODE_MEMO_HIT] = "code_memo_hit",
 	};
 
 	for (int i = 0; i < GP_CNT__MAX; i++)
