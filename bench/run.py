@@ -58,7 +58,8 @@ def python_minor(python):
 
 
 def find_tools(tools_dir, interp, minor):
-    tools = {"gil-prof": str(ROOT / "gil-prof")}
+    # BENCH_GIL_PROF: another build of gil-prof to measure (A/B of a change).
+    tools = {"gil-prof": os.environ.get("BENCH_GIL_PROF") or str(ROOT / "gil-prof")}
     for name in ("py-spy", "austin"):
         path = os.path.join(tools_dir, name) if tools_dir else None
         tools[name] = path if path and os.access(path, os.X_OK) else shutil.which(name)
