@@ -23,7 +23,7 @@ for r in $(seq "$rounds"); do
 		tag=$(basename "$build")-$r
 		BENCH_GIL_PROF=$build python3 "$here/run.py" --reps 1 --rates 100 \
 			--workloads "${BENCH_WORKLOADS:-http}" \
-			--profilers "${BENCH_PROFILERS:-gilprof-wall}" --out "$out/$tag" >/dev/null
+			--profilers "${BENCH_PROFILERS:-gilprof-wall}" --out "$out/$tag" >"$out/$tag.log" 2>&1
 		# Columns of the per-event table: switches/s, ns/switch, own CPU at 5k/s, programs.
 		row=$(grep -E '^\| [0-9]+ \|' "$out/$tag/latest.md" | tail -1 |
 			awk -F'|' '{print $7 "|" $9 "|" $15 "|" $18}')
